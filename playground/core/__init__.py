@@ -1,0 +1,1 @@
+"""The core: data, models and training in pure Python + torch + numpy; never imports Qt."""

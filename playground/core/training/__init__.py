@@ -1,0 +1,1 @@
+"""Training: the Session, its metrics and its snapshots."""
