@@ -138,13 +138,9 @@ def _coerce(info: FieldInfo, value: Any) -> Any:
         else:
             value = str(value)
     except (TypeError, ValueError):
-        raise HyperparameterError(
-            f"{info.name}: expected {t.__name__}, got {value!r}"
-        ) from None
+        raise HyperparameterError(f"{info.name}: expected {t.__name__}, got {value!r}") from None
     if info.choices is not None and value not in info.choices:
-        raise HyperparameterError(
-            f"{info.name}: {value!r} is not one of {', '.join(info.choices)}"
-        )
+        raise HyperparameterError(f"{info.name}: {value!r} is not one of {', '.join(info.choices)}")
     if info.low is not None and value < info.low:
         raise HyperparameterError(f"{info.name}: {value} is below the minimum {info.low}")
     if info.high is not None and value > info.high:
@@ -170,9 +166,7 @@ def from_dict(cls: type, values: dict[str, Any] | None = None) -> Any:
     kwargs = {}
     for key, value in (values or {}).items():
         if key not in infos:
-            raise HyperparameterError(
-                f"unknown hyperparameter {key!r}; valid: {', '.join(infos)}"
-            )
+            raise HyperparameterError(f"unknown hyperparameter {key!r}; valid: {', '.join(infos)}")
         kwargs[key] = _coerce(infos[key], value)
     return cls(**kwargs)
 

@@ -1,0 +1,277 @@
+"""The Session: one model, one dataset, a seed and a device; steps, snapshots, metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+
+from .. import hyperparameters as hpm
+from ..data import make_dataset
+from ..data.base import Density2D
+from ..device import resolve_device
+from ..models import get_model_class
+from ..models.base import GenerativeModel, NonFiniteLossError
+from .history import History
+from .metrics import density_metrics
+from .snapshot import VIEWS, Snapshot, density_image, sample_cloud, trajectory_paths
+
+__all__ = ["Session"]
+
+#: fixed sizes of what snapshots draw (enough to read a density, light enough for 10 Hz)
+OVERLAY_POINTS = 500
+SAMPLE_POINTS = 1000
+TRAJECTORY_PARTICLES = 300
+
+
+class Session:
+    """A model training on a dataset: the core's whole API for the app, the CLI and scripts.
+
+    ``Session("realnvp", "moons").run(3000)`` trains; :meth:`snapshot` returns numpy
+    arrays for the views; :meth:`evaluate` computes the held-out metrics.
+
+    Arguments:
+        model: a model name (``python -m playground list`` shows them).
+        dataset: a dataset name.
+        hyperparameters: field name to value for the model's config; strings are
+            parsed. Where the model has an ``objective`` field that is not given, it
+            follows the dataset: ``reverse_kl`` for an energy target (no sampler),
+            ``forward_kl`` for a dataset with no density.
+        seed: seeds the model's initialisation, the data batches and the training noise;
+            :meth:`reset` repeats a run exactly.
+        device: ``auto``, ``cpu``, ``cuda[:N]`` or ``mps``.
+
+    Raises:
+        UnknownModelError, UnknownDatasetError: the name is not in the registry.
+        HyperparameterError: an unknown key or a bad value.
+        DeviceError: the device is not available.
+        ValueError: the model cannot train on this dataset (the message says why).
+    """
+
+    def __init__(
+        self,
+        model: str,
+        dataset: str,
+        hyperparameters: dict[str, Any] | None = None,
+        seed: int = 0,
+        device: str = "auto",
+    ):
+        self.model_class: type[GenerativeModel] = get_model_class(model)
+        self.data: Density2D = make_dataset(dataset)
+        self.model_name, self.dataset_name = model, dataset
+        self.seed = int(seed)
+        self.device = resolve_device(device)
+        self.config = hpm.from_dict(
+            self.model_class.Config, self._with_fitting_objective(dict(hyperparameters or {}))
+        )
+        self._target_cache: dict = {}
+        self._build()
+
+    def _with_fitting_objective(self, values: dict[str, Any]) -> dict[str, Any]:
+        names = {f.name for f in dataclasses.fields(self.model_class.Config)}
+        if "objective" in names and "objective" not in values:
+            if not self.data.can_sample:
+                values["objective"] = "reverse_kl"
+            elif not self.data.has_log_prob:
+                values["objective"] = "forward_kl"
+        return values
+
+    def _build(self) -> None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            model = self.model_class(self.config, self.data)
+        self.model = model.to(self.device)
+        self.model.generator = torch.Generator(device=self.device).manual_seed(self.seed + 1)
+        self.model.configure_optimizers()
+        self._data_generator = torch.Generator().manual_seed(self.seed + 2)
+        overlay_g = torch.Generator().manual_seed(self.seed + 3)
+        self._overlay = (
+            self.data.sample(max(OVERLAY_POINTS, SAMPLE_POINTS), overlay_g)
+            if self.data.can_sample
+            else None
+        )
+        self.step_count = 0
+        self.history = History()
+        self.last_terms: dict[str, float] = {}
+        self.train_seconds = 0.0
+
+    # ----------------------------------------------------------------- training
+    def step(self) -> dict[str, float]:
+        """One training step.
+
+        Returns:
+            The named loss terms of this step (also recorded in :attr:`history`).
+
+        Raises:
+            NonFiniteLossError: a loss term was NaN or infinite, naming the step it
+                would have been; nothing was updated and the step count did not move.
+        """
+        t0 = time.perf_counter()
+        batch = None
+        if self.model.needs_data:
+            batch = self.data.sample(self.config.batch_size, self._data_generator)
+            batch = batch.to(self.device, non_blocking=True)
+        self.model.train()
+        try:
+            terms = self.model.train_step(batch)
+        except NonFiniteLossError as e:
+            raise e.at_step(self.step_count + 1) from None
+        self.step_count += 1
+        self.history.record(self.step_count, terms)
+        self.last_terms = terms
+        self.train_seconds += time.perf_counter() - t0
+        return terms
+
+    def run(self, steps: int, callback: Callable[[int, dict[str, float]], Any] | None = None):
+        """Train ``steps`` steps; ``callback(step, terms)`` after each; returns the last terms."""
+        terms: dict[str, float] = {}
+        for _ in range(steps):
+            terms = self.step()
+            if callback is not None:
+                callback(self.step_count, terms)
+        return terms
+
+    def reset(self) -> None:
+        """Re-initialise model, optimiser, data stream and history from the same seed."""
+        self._build()
+
+    def set_seed(self, seed: int) -> None:
+        """Change the seed and reset."""
+        self.seed = int(seed)
+        self._build()
+
+    def set_hyperparameters(self, changes: dict[str, Any], allow_reset: bool = False) -> list[str]:
+        """Apply hyperparameter changes.
+
+        Live fields (learning rate, batch size) apply before the next step. Other
+        fields change the architecture and need a reset.
+
+        Arguments:
+            changes: field name to new value.
+            allow_reset: if the changes include non-live fields, rebuild the model
+                (step count back to 0); otherwise nothing is changed.
+
+        Returns:
+            The names of the changed non-live fields (empty: applied live).
+
+        Raises:
+            HyperparameterError: an unknown name or a bad value; nothing is changed.
+        """
+        new = hpm.replace(self.config, changes)
+        resets = hpm.needs_reset(self.config, new)
+        if resets and not allow_reset:
+            return resets
+        self.config = new
+        if resets:
+            self._build()
+        else:
+            self.model.apply_live(new)
+        return resets
+
+    def set_device(self, device: str) -> None:
+        """Move the model and its optimiser state to another device; training continues.
+
+        Raises:
+            DeviceError: the device is not available.
+        """
+        target = resolve_device(device)
+        if target == self.device:
+            return
+        self.model.to(target)
+        for opt in self.model.optimizers.values():
+            for state in opt.state.values():
+                for k, v in state.items():
+                    if torch.is_tensor(v) and v.dim() > 0:
+                        state[k] = v.to(target)
+        self.model.generator = torch.Generator(device=target).manual_seed(
+            self.seed + 1 + self.step_count
+        )
+        self.device = target
+
+    # ---------------------------------------------------------------- observing
+    @property
+    def objective(self) -> str:
+        """``forward_kl``, ``reverse_kl``, or the model's own objective name."""
+        return getattr(self.config, "objective", "forward_kl")
+
+    @property
+    def available_views(self) -> list[str]:
+        """The views this model can show, in the app's order."""
+        caps = self.model_class.capabilities
+        return [v for v, need in VIEWS.items() if need is None or need in caps]
+
+    def snapshot(self, views: Iterable[str] = ("density",), resolution: int = 128) -> Snapshot:
+        """Compute what the named views draw, as immutable numpy arrays.
+
+        Arguments:
+            views: a subset of :attr:`available_views`; others are ignored.
+            resolution: grid points per side of the density image.
+        """
+        views = set(views) & set(self.available_views)
+        overlay = None if self._overlay is None else self._overlay.numpy()
+        self.model.eval()
+        kwargs: dict[str, Any] = {}
+        if "density" in views:
+            kwargs["density"] = density_image(
+                self.model,
+                self.data,
+                self.device,
+                resolution,
+                None if overlay is None else overlay[:OVERLAY_POINTS],
+                self._target_cache,
+            )
+        if "samples" in views:
+            kwargs["samples"] = sample_cloud(
+                self.model,
+                SAMPLE_POINTS,
+                self.seed + 4,
+                self.device,
+                None if overlay is None else overlay[:SAMPLE_POINTS],
+            )
+        if "trajectory" in views:
+            if self._overlay is not None:
+                x = self._overlay[:TRAJECTORY_PARTICLES]
+            else:
+                g = torch.Generator(device=self.device).manual_seed(self.seed + 5)
+                with torch.no_grad():
+                    x = self.model.sample(TRAJECTORY_PARTICLES, g)
+            kwargs["trajectory"] = trajectory_paths(
+                self.model, x, TRAJECTORY_PARTICLES, self.seed + 5, self.device
+            )
+        if "curves" in views:
+            kwargs["curves"] = self.history.as_arrays(max_points=2000)
+        return Snapshot(
+            step=self.step_count, box=self.data.box, terms=dict(self.last_terms), **kwargs
+        )
+
+    def evaluate(self, n: int = 10_000, record: bool = True) -> dict[str, float]:
+        """Held-out metrics in nats (see :func:`~.metrics.density_metrics`).
+
+        Arguments:
+            n: fresh samples.
+            record: also append them to :attr:`history` at the current step.
+        """
+        self.model.eval()
+        out = density_metrics(self.model, self.data, self.objective, n, self.seed, self.device)
+        if record and out:
+            self.history.record(self.step_count, {k: v for k, v in out.items()})
+        return out
+
+    @property
+    def steps_per_second(self) -> float:
+        """Training throughput so far (time inside :meth:`step` only)."""
+        return self.step_count / self.train_seconds if self.train_seconds > 0 else 0.0
+
+    def describe(self) -> dict[str, Any]:
+        """Model, dataset, seed, device, step and hyperparameters as a JSON-able dict."""
+        return {
+            "model": self.model_name,
+            "dataset": self.dataset_name,
+            "seed": self.seed,
+            "device": str(self.device),
+            "steps": self.step_count,
+            "hyperparameters": hpm.to_dict(self.config),
+        }

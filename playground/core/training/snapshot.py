@@ -1,0 +1,204 @@
+"""Snapshots: immutable numpy pictures of a session that the views draw without the model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..data.base import Density2D, box_grid
+
+__all__ = [
+    "Snapshot",
+    "DensityImage",
+    "SampleCloud",
+    "Trajectory",
+    "density_image",
+    "sample_cloud",
+    "trajectory_paths",
+    "VIEWS",
+]
+
+#: view name -> the model capability it needs (``None``: every model has it).
+VIEWS: dict[str, str | None] = {
+    "density": "density",
+    "samples": "samples",
+    "trajectory": "trajectory",
+    "curves": None,
+}
+
+
+@dataclass(frozen=True)
+class DensityImage:
+    """The model's log-density on a regular grid, with the target's beside it.
+
+    Attributes:
+        log_prob: ``(res, res)`` float32, row ``i`` at ``ys[i]``, column ``j`` at ``xs[j]``,
+            nats; ``-inf`` replaced by the finite minimum so images have no NaN/inf.
+        xs, ys: ``(res,)`` float32 axis coordinates.
+        target_log_prob: the same grid of the exact target density, or ``None``.
+        data: ``(m, 2)`` float32 data points to overlay, or ``None`` (energy targets).
+    """
+
+    log_prob: np.ndarray
+    xs: np.ndarray
+    ys: np.ndarray
+    target_log_prob: np.ndarray | None
+    data: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class SampleCloud:
+    """Model samples from a fixed base noise (so they move smoothly), and data samples.
+
+    Attributes:
+        model: ``(n, 2)`` float32.
+        data: ``(m, 2)`` float32, or ``None`` for energy targets.
+    """
+
+    model: np.ndarray
+    data: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Points after every layer of a flow, in both directions.
+
+    Attributes:
+        grid: ``(layers + 1, lines, points_per_line, 2)``: a regular grid of the base
+            space pushed from z to x; index 0 is the base grid, the last is data space.
+        inverse: ``(layers + 1, n, 2)``: base samples pushed from z to x.
+        forward: ``(layers + 1, n, 2)``: data points (or model samples for energy
+            targets) pushed from x to z; index 0 is data space.
+        layer_names: ``layers`` names, one per layer in the z-to-x order.
+    """
+
+    grid: np.ndarray
+    inverse: np.ndarray
+    forward: np.ndarray
+    layer_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the views draw at one step. Arrays are numpy, never tensors.
+
+    Attributes:
+        step: the session's step count.
+        box: plotting box ``(xmin, xmax, ymin, ymax)``.
+        terms: the latest loss terms.
+        density, samples, trajectory: present if asked for and the model has them.
+        curves: name to ``(steps, values)``; present if asked for.
+    """
+
+    step: int
+    box: tuple[float, float, float, float]
+    terms: dict[str, float] = field(default_factory=dict)
+    density: DensityImage | None = None
+    samples: SampleCloud | None = None
+    trajectory: Trajectory | None = None
+    curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+
+
+def _finite_image(values: torch.Tensor, res: int) -> np.ndarray:
+    img = values.detach().float().cpu().reshape(res, res).numpy()
+    finite = np.isfinite(img)
+    if not finite.all():
+        floor = img[finite].min() if finite.any() else 0.0
+        img = np.where(finite, img, floor)
+    return np.ascontiguousarray(img, dtype=np.float32)
+
+
+@torch.no_grad()
+def density_image(
+    model: torch.nn.Module,
+    data: Density2D,
+    device: torch.device,
+    resolution: int = 128,
+    overlay: np.ndarray | None = None,
+    target_cache: dict | None = None,
+) -> DensityImage:
+    """Evaluate ``model.log_prob`` on a ``resolution``-squared grid over ``data.box``.
+
+    Arguments:
+        model: has ``log_prob(x (n, 2)) -> (n,)``.
+        data: the target; its exact log-density is drawn beside the model's when it has one.
+        device: the model's device.
+        resolution: grid points per side.
+        overlay: data points to draw over the image.
+        target_cache: a dict kept by the caller so the target grid is computed once.
+    """
+    pts, xs, ys = box_grid(data.box, resolution)
+    log_q = model.log_prob(pts.to(device))
+    target = None
+    if data.has_log_prob:
+        key = ("target", resolution)
+        if target_cache is not None and key in target_cache:
+            target = target_cache[key]
+        else:
+            target = _finite_image(data.log_prob(pts), resolution)
+            if target_cache is not None:
+                target_cache[key] = target
+    return DensityImage(
+        log_prob=_finite_image(log_q, resolution),
+        xs=xs.numpy(),
+        ys=ys.numpy(),
+        target_log_prob=target,
+        data=overlay,
+    )
+
+
+@torch.no_grad()
+def sample_cloud(
+    model: torch.nn.Module, n: int, seed: int, device: torch.device, data: np.ndarray | None
+) -> SampleCloud:
+    """Draw ``n`` model samples with a generator reseeded every time (same noise)."""
+    g = torch.Generator(device=device).manual_seed(seed)
+    x = model.sample(n, g)
+    return SampleCloud(model=x.float().cpu().numpy(), data=data)
+
+
+def _base_grid(lines: int, points: int, half_width: float = 3.0) -> torch.Tensor:
+    t = torch.linspace(-half_width, half_width, points)
+    c = torch.linspace(-half_width, half_width, lines)
+    horizontal = torch.stack([t.expand(lines, points), c[:, None].expand(lines, points)], -1)
+    vertical = torch.stack([c[:, None].expand(lines, points), t.expand(lines, points)], -1)
+    return torch.cat([horizontal, vertical], 0)
+
+
+@torch.no_grad()
+def trajectory_paths(
+    model: torch.nn.Module,
+    x_particles: torch.Tensor,
+    n_particles: int,
+    seed: int,
+    device: torch.device,
+    lines: int = 13,
+    points_per_line: int = 48,
+) -> Trajectory:
+    """Push a base-space grid and particles through every layer of a flow.
+
+    Arguments:
+        model: a flow with ``trajectory(points, direction)`` and ``layer_names()``.
+        x_particles: ``(m, 2)`` data-space points to push from x to z.
+        n_particles: base samples to push from z to x.
+        seed: seed of the base samples (fixed, so the paths evolve smoothly).
+        device: the model's device.
+        lines: grid lines per direction (the grid has ``2 * lines`` lines).
+        points_per_line: points along each line.
+    """
+    grid = _base_grid(lines, points_per_line)
+    flat = grid.reshape(-1, 2).to(device)
+    grid_path = model.trajectory(flat, "inverse")
+    steps = grid_path.shape[0]
+    g = torch.Generator(device=device).manual_seed(seed)
+    z = torch.randn(n_particles, 2, generator=g, device=device)
+    inverse = model.trajectory(z, "inverse")
+    forward = model.trajectory(x_particles.to(device), "forward")
+    return Trajectory(
+        grid=grid_path.float().cpu().reshape(steps, *grid.shape).numpy(),
+        inverse=inverse.float().cpu().numpy(),
+        forward=forward.float().cpu().numpy(),
+        layer_names=tuple(model.layer_names()),
+    )

@@ -1,0 +1,54 @@
+"""Hyperparameter dataclasses: parsing, ranges, choices, liveness."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from playground.core import hyperparameters as hpm
+
+
+@dataclass
+class Config:
+    lr: float = hpm.hp(1e-3, low=1e-6, high=1.0, log=True, live=True, help="learning rate")
+    layers: int = hpm.hp(4, low=1, high=16, help="coupling layers")
+    objective: str = hpm.hp("forward_kl", choices=("forward_kl", "reverse_kl"))
+    clamp: bool = hpm.hp(True)
+
+
+def test_fields_info_reads_metadata():
+    info = {i.name: i for i in hpm.fields_info(Config)}
+    assert info["lr"].type is float and info["lr"].live and info["lr"].log
+    assert info["layers"].type is int and (info["layers"].low, info["layers"].high) == (1, 16)
+    assert info["objective"].choices == ("forward_kl", "reverse_kl")
+    assert not info["layers"].live
+
+
+def test_from_dict_parses_strings():
+    c = hpm.from_dict(Config, {"lr": "5e-3", "layers": "8", "clamp": "false"})
+    assert (c.lr, c.layers, c.clamp, c.objective) == (5e-3, 8, False, "forward_kl")
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"nope": 1}, "unknown hyperparameter 'nope'; valid: lr, layers, objective, clamp"),
+        ({"lr": 2.0}, "above the maximum"),
+        ({"lr": "nan"}, "expected float"),
+        ({"layers": 0}, "below the minimum"),
+        ({"layers": "2.5"}, "expected int"),
+        ({"objective": "mmd"}, "not one of forward_kl, reverse_kl"),
+        ({"clamp": "maybe"}, "expected bool"),
+    ],
+)
+def test_bad_values_are_clear_errors(values, message):
+    with pytest.raises(hpm.HyperparameterError, match=message):
+        hpm.from_dict(Config, values)
+
+
+def test_parse_assignments_and_needs_reset():
+    assert hpm.parse_assignments(Config, ["lr=0.01", "layers=2"]) == {"lr": 0.01, "layers": 2}
+    with pytest.raises(hpm.HyperparameterError, match="key=value"):
+        hpm.parse_assignments(Config, ["lr"])
+    old = Config()
+    assert hpm.needs_reset(old, hpm.replace(old, {"lr": 0.1})) == []
+    assert hpm.needs_reset(old, hpm.replace(old, {"lr": 0.1, "layers": 3})) == ["layers"]
