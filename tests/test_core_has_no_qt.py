@@ -26,9 +26,7 @@ def test_no_qt_import_statement_in_core():
 
 
 def test_importing_every_core_module_loads_no_qt():
-    modules = [
-        m.name for m in pkgutil.walk_packages(playground.core.__path__, "playground.core.")
-    ]
+    modules = [m.name for m in pkgutil.walk_packages(playground.core.__path__, "playground.core.")]
     assert "playground.core.training.session" in modules
     code = (
         "import importlib, sys\n"

@@ -1,0 +1,73 @@
+"""The app's entry point: show the window first, then build the session and train."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from . import theme
+from .main_window import MainWindow
+
+__all__ = ["launch", "QUIT_AFTER_ENV"]
+
+#: benchmarks set this to ``shown`` (or ``frame``): the app prints ``shown <epoch seconds>``
+#: (or ``frame <epoch seconds>``) once the window is exposed (or has drawn a snapshot), then quits
+QUIT_AFTER_ENV = "PLAYGROUND_QUIT_AFTER"
+
+
+def launch(
+    model: str = "realnvp",
+    dataset: str = "moons",
+    seed: int = 0,
+    device: str = "auto",
+    paused: bool = False,
+    argv: list[str] | None = None,
+) -> int:
+    """Open the playground window and run the Qt event loop.
+
+    The window is shown before torch is imported; the worker thread then builds the
+    session and, unless ``paused``, starts training at once.
+
+    Arguments:
+        model, dataset, seed, device: the first session.
+        paused: open without training.
+        argv: Qt's command-line arguments (default: the program name only).
+
+    Returns:
+        The event loop's exit code.
+    """
+    app = QApplication.instance() or QApplication(list(argv) if argv else sys.argv[:1])
+    app.setApplicationName("DGM Playground")
+    theme.apply(app)
+    window = MainWindow(model, dataset, seed=seed, device=device, paused=paused)
+    window.resize(1400, 850)
+    window.show()
+    QTimer.singleShot(0, window.start)
+    app.aboutToQuit.connect(window.shutdown)
+    quit_after = os.environ.get(QUIT_AFTER_ENV, "")
+    if quit_after:
+        _quit_when(app, window, quit_after)
+    return app.exec()
+
+
+def _quit_when(app: QApplication, window: MainWindow, event: str) -> None:
+    """Poll for the window being exposed (or a first drawn frame), print the time, quit."""
+    timer = QTimer(window)
+    timer.setInterval(5)
+
+    def check() -> None:
+        handle = window.windowHandle()
+        exposed = handle is not None and handle.isExposed()
+        done = exposed if event == "shown" else exposed and sum(window.draws.values()) > 0
+        if done:
+            timer.stop()
+            print(f"{event} {time.time():.6f}", flush=True)
+            window.close()
+            app.quit()
+
+    timer.timeout.connect(check)
+    timer.start()

@@ -1,0 +1,255 @@
+"""The main window: pickers, transport, hyperparameters on the left; numbered views on the right."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core import hyperparameters as hpm
+from .panels import HyperparameterForm, SessionPanel, TransportPanel
+from .views import VIEW_TITLES, CurvesView, DensityView, SamplesView, TrajectoryView
+from .worker import Frame, SessionInfo, TrainingWorker, WorkerThread
+
+__all__ = ["MainWindow"]
+
+_BANNER_STYLE = {
+    "error": "background:#b2182b; color:white; padding:8px; font-weight:bold;",
+    "warning": "background:#fdb863; color:black; padding:8px;",
+}
+
+
+class MainWindow(QMainWindow):
+    """The playground window. It draws the worker's newest frame and posts commands to it.
+
+    Arguments:
+        model, dataset, seed, device: the first session (built by the worker).
+        paused: open without training.
+
+    Attributes:
+        confirm: ``confirm(question) -> bool``; asks before a change that resets
+            training (tests replace it to answer without a dialog).
+        worker: the :class:`~.worker.TrainingWorker`; ``worker_thread`` is its ``WorkerThread``.
+        views: view name to widget, in tab order.
+        step: the step of the newest drawn frame.
+        draws: view name to number of frames drawn (for the benchmarks).
+    """
+
+    def __init__(
+        self,
+        model: str = "realnvp",
+        dataset: str = "moons",
+        seed: int = 0,
+        device: str = "auto",
+        paused: bool = False,
+    ):
+        super().__init__()
+        self.setWindowTitle("DGM Playground")
+        self.confirm: Callable[[str], bool] = self._ask
+        self.step = 0
+        self.draws: Counter[str] = Counter()
+        self.frame: Frame | None = None
+        self.info: SessionInfo | None = None
+        self.config: Any = None
+        self._generation = -1
+
+        self.session_panel = SessionPanel()
+        self.transport = TransportPanel()
+        self.transport.show_seed(seed)
+        self.form = HyperparameterForm()
+        self.form.setEnabled(False)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.session_panel)
+        side_layout.addWidget(self.transport)
+        side_layout.addWidget(self.form)
+        side_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(360)
+        scroll.setMaximumWidth(420)
+
+        self.views: dict[str, QWidget] = {
+            "density": DensityView(),
+            "samples": SamplesView(),
+            "trajectory": TrajectoryView(),
+            "curves": CurvesView(),
+        }
+        self.tabs = QTabWidget()
+        for i, (name, view) in enumerate(self.views.items(), start=1):
+            self.tabs.addTab(view, f"{i}  {VIEW_TITLES[name]}")
+            QShortcut(QKeySequence(f"Ctrl+{i}"), self, lambda i=i: self.tabs.setCurrentIndex(i - 1))
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        right = QVBoxLayout()
+        right.addWidget(self.banner)
+        right.addWidget(self.tabs, 1)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.addWidget(scroll)
+        layout.addLayout(right, 1)
+        self.setCentralWidget(central)
+
+        self.step_label = QLabel("starting\u2026")
+        self.speed_label = QLabel("")
+        self.terms_label = QLabel("")
+        for label in (self.step_label, self.speed_label, self.terms_label):
+            label.setContentsMargins(8, 0, 8, 0)
+        self.statusBar().addPermanentWidget(self.terms_label, 1)
+        self.statusBar().addPermanentWidget(self.speed_label)
+        self.statusBar().addPermanentWidget(self.step_label)
+
+        self.worker = TrainingWorker(
+            model, dataset, seed, device, playing=not paused, views=(self.visible_view,)
+        )
+        self.worker_thread = WorkerThread(self.worker)
+        self.session_panel.select_device(device)
+        self._connect()
+
+    # ------------------------------------------------------------------ wiring
+    def _connect(self) -> None:
+        w = self.worker
+        w.catalog_ready.connect(self.session_panel.set_catalog)
+        w.session_changed.connect(self._on_session)
+        w.config_changed.connect(self._on_config)
+        w.snapshot_ready.connect(self.draw_newest)
+        w.playing_changed.connect(self.transport.show_playing)
+        # bound methods of GUI objects only: a lambda would run in the worker's thread
+        w.problem.connect(self.show_banner)
+        w.diverged.connect(self._on_diverged)
+        t = self.transport
+        t.play_toggled.connect(lambda on: self._post("play" if on else "pause"))
+        t.step_clicked.connect(lambda: self._post("step"))
+        t.reset_clicked.connect(lambda: self._post("reset"))
+        t.seed_changed.connect(lambda seed: self._post("seed", int(seed)))
+        p = self.session_panel
+        p.model_chosen.connect(self._on_model_chosen)
+        p.dataset_chosen.connect(lambda d: self._post("rebuild", self.info.model, d))
+        p.device_chosen.connect(lambda d: self._post("device", d))
+        self.form.edited.connect(self.edit_hyperparameter)
+        self.tabs.currentChanged.connect(self._on_tab)
+
+    def start(self) -> None:
+        """Start the worker thread (it imports torch and builds the first session)."""
+        self.worker_thread.start()
+
+    def shutdown(self) -> bool:
+        """Stop and join the worker; returns whether it finished."""
+        return self.worker_thread.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        """Join the worker before the window goes, even mid-training."""
+        self.shutdown()
+        super().closeEvent(event)
+
+    def _post(self, command: str, *args: Any) -> None:
+        self.banner.hide()
+        self.worker.post(command, *args)
+
+    @property
+    def visible_view(self) -> str:
+        """The snapshot view of the current tab."""
+        return list(self.views)[max(self.tabs.currentIndex(), 0)]
+
+    # ------------------------------------------------------------ from worker
+    def _on_session(self, info: SessionInfo) -> None:
+        self.info = info
+        self.session_panel.show_session(info.model, info.dataset, info.device, info.datasets)
+        self.transport.show_seed(info.seed)
+        self.transport.setEnabled(True)
+        self.form.build(info.model, info.fields, info.config)
+        self.form.setEnabled(True)
+        self.config = info.config
+        for i, name in enumerate(self.views):
+            self.tabs.setTabEnabled(i, name in info.views)
+        if self.visible_view not in info.views and info.views:
+            self.tabs.setCurrentIndex(list(self.views).index(info.views[0]))
+
+    def _on_config(self, config: Any) -> None:
+        self.config = config
+        self.form.show_config(config)
+
+    def _on_diverged(self, error: Any) -> None:
+        self.transport.show_playing(False)
+        self.show_banner(
+            f"Training paused: non-finite loss at step {error.step}: the term "
+            f"'{error.term}' is {error.value}. Lower the learning rate, or press Reset.",
+            "error",
+        )
+
+    def show_banner(self, text: str, kind: str = "warning") -> None:
+        """Show ``text`` above the views and in the status bar until the next command."""
+        self.banner.setStyleSheet(_BANNER_STYLE[kind])
+        self.banner.setText(text)
+        self.banner.show()
+        self.statusBar().showMessage(text)
+
+    def draw_newest(self) -> None:
+        """Draw the worker's newest frame into the visible view and the status bar."""
+        frame = self.worker.take()
+        if frame is None:
+            return
+        if frame.generation != self._generation:
+            self._generation = frame.generation
+            for view in self.views.values():
+                view.clear()
+        self.frame = frame
+        snap = frame.snapshot
+        self.step = snap.step
+        name = self.visible_view
+        if getattr(snap, name, None) is not None:
+            self.views[name].show_snapshot(snap)
+            self.draws[name] += 1
+        self.step_label.setText(f"step {snap.step:,}")
+        rate = f"{frame.steps_per_second:,.0f} steps/s" if frame.playing else "paused"
+        self.speed_label.setText(rate)
+        self.terms_label.setText("   ".join(f"{k} {v:.4g}" for k, v in snap.terms.items()))
+
+    # ------------------------------------------------------------- from user
+    def _on_tab(self, index: int) -> None:
+        self.worker.post("views", (self.visible_view,))
+
+    def _on_model_chosen(self, model: str) -> None:
+        datasets = self.session_panel.datasets_for(model)
+        current = self.info.dataset if self.info else None
+        dataset = current if current in datasets else (datasets[0] if datasets else current)
+        self._post("rebuild", model, dataset)
+
+    def edit_hyperparameter(self, name: str, value: Any) -> None:
+        """Apply a form edit: live fields at once; others after :attr:`confirm` says yes."""
+        try:
+            new = hpm.replace(self.config, {name: value})
+        except hpm.HyperparameterError as e:
+            self.show_banner(f"Not applied: {e}", "warning")
+            self.form.show_config(self.config)
+            return
+        resets = hpm.needs_reset(self.config, new)
+        if resets:
+            question = (
+                f"Changing {', '.join(resets)} rebuilds the model and resets training. Continue?"
+            )
+            if not self.confirm(question):
+                self.form.show_config(self.config)
+                return
+        self.config = new
+        self._post("hyperparameters", {name: getattr(new, name)}, bool(resets))
+
+    def _ask(self, question: str) -> bool:
+        answer = QMessageBox.question(self, "Reset training?", question)
+        return answer == QMessageBox.StandardButton.Yes

@@ -1,0 +1,474 @@
+"""The training worker: owns the Session on a QThread, applies commands between steps."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+__all__ = ["Frame", "SessionInfo", "Snapshotter", "TrainingWorker", "WorkerThread", "catalog"]
+
+#: a training chunk lasts about this long; a command waits at most this much
+CHUNK_SECONDS = 0.02
+#: snapshots per second of the visible view: at most SNAPSHOT_RATE, at least MIN_RATE, and
+#: in between the snapshot thread uses at most SNAPSHOT_SHARE of a core (a RealNVP density
+#: at 128x128 costs ~40 ms: ~6 per second; samples and trajectories: 10)
+SNAPSHOT_RATE, MIN_RATE, SNAPSHOT_SHARE = 10.0, 5.0, 0.25
+#: held-out metrics every EVAL_SECONDS of training, on EVAL_SAMPLES samples (~1% of the time)
+EVAL_SECONDS, EVAL_SAMPLES = 3.0, 2000
+#: torch threads of the training and snapshot threads (set per OS thread): one each, so
+#: training, snapshots and the GUI share two cores without oversubscription
+TORCH_THREADS = 1
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The newest snapshot and the worker's state when it was taken.
+
+    Attributes:
+        snapshot: a core ``Snapshot`` (numpy arrays only).
+        steps_per_second: training throughput over the last two seconds (0 when paused).
+        playing: whether training runs.
+        generation: counts session restarts (reset, seed, rebuild), so views drop the
+            previous run's pictures and curves.
+    """
+
+    snapshot: Any
+    steps_per_second: float
+    playing: bool
+    generation: int
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """The worker's session, for the pickers (``datasets``: those the model trains on),
+    the hyperparameter form (``fields``, ``config``) and the tabs (``views``)."""
+
+    model: str
+    dataset: str
+    seed: int
+    device: str
+    config: Any
+    fields: list
+    views: list[str]
+    datasets: list[str]
+
+
+def catalog() -> dict[str, Any]:
+    """Models, datasets, devices and the datasets each model can train on (imports torch)."""
+    from ..core import hyperparameters as hpm
+    from ..core.data import DATASETS
+    from ..core.device import available_devices
+    from ..core.models import MODELS
+
+    def trainable(model_cls: type, data_cls: type) -> bool:
+        # the Session's choice of objective: forward KL needs samples, reverse KL a density
+        infos = {i.name: i for i in hpm.fields_info(model_cls.Config)}
+        objectives = infos["objective"].choices if "objective" in infos else ("forward_kl",)
+        return ("forward_kl" in objectives and data_cls.can_sample) or (
+            "reverse_kl" in objectives and (data_cls.has_log_prob or data_cls.is_energy)
+        )
+
+    return {
+        "models": {name: cls.description for name, cls in MODELS.items()},
+        "datasets": {name: cls.description for name, cls in DATASETS.items()},
+        "trainable": {
+            m: [d for d, dc in DATASETS.items() if trainable(mc, dc)] for m, mc in MODELS.items()
+        },
+        "devices": available_devices(),
+    }
+
+
+class TrainingWorker(QObject):
+    """Trains in small chunks and reads commands between them (superqt style).
+
+    :meth:`post` queues a command from any thread; it is applied between two steps. The
+    newest :class:`Frame` waits in a one-element slot (older ones are dropped) and
+    :attr:`snapshot_ready` fires once until the GUI :meth:`take` s it. Snapshots of the
+    model's views are computed by a :class:`Snapshotter` thread on a copy of the weights,
+    so they run on the other core while training goes on.
+
+    Arguments:
+        model, dataset, seed, device: the first session.
+        playing: train as soon as the session is built.
+        views: the views to snapshot (those visible in the window).
+        snapshot_rate: the most snapshots per second.
+        torch_threads: ``torch.set_num_threads`` of the worker's threads (``None``: leave it).
+    """
+
+    catalog_ready = Signal(object)
+    session_changed = Signal(object)
+    config_changed = Signal(object)
+    snapshot_ready = Signal()
+    playing_changed = Signal(bool)
+    problem = Signal(str)
+    diverged = Signal(object)
+
+    def __init__(
+        self,
+        model: str,
+        dataset: str,
+        seed: int = 0,
+        device: str = "auto",
+        playing: bool = True,
+        views: tuple[str, ...] = ("density",),
+        snapshot_rate: float = SNAPSHOT_RATE,
+        torch_threads: int | None = TORCH_THREADS,
+    ):
+        super().__init__()
+        self._start = (model, dataset, seed, device)
+        self.playing, self.views, self.snapshot_rate = playing, tuple(views), snapshot_rate
+        self.torch_threads = torch_threads
+        self.session: Any = None
+        self.generation = 0
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._quit = threading.Event()
+        self._lock = threading.Lock()
+        self._slot: Frame | None = None
+        self._signalled = False
+        self._rate: deque = deque()
+        self._snapshotter = Snapshotter(self._publish, self.problem.emit, torch_threads)
+        self._shadow: Any = None
+        self._shadow_of: Any = None
+        self._next_snapshot = self._next_eval = 0.0
+        self._force = True
+        self._catalog: dict[str, Any] = {"trainable": {}}
+
+    # ------------------------------------------------------------ any thread
+    def post(self, command: str, *args: Any) -> None:
+        """Queue ``play``, ``pause``, ``step``, ``reset``, ``seed``, ``hyperparameters``,
+        ``device``, ``rebuild`` or ``views`` with its arguments."""
+        self._commands.put((command, args))
+
+    def request_quit(self) -> None:
+        """Ask the loop to end after the current step."""
+        self._quit.set()
+        self._commands.put(("quit", ()))
+
+    def take(self) -> Frame | None:
+        """The newest frame (or ``None``); the slot empties and may signal again."""
+        with self._lock:
+            frame, self._slot, self._signalled = self._slot, None, False
+        return frame
+
+    # ------------------------------------------------------------ worker thread
+    @Slot()
+    def run(self) -> None:
+        """Build the session, then loop: commands, a chunk of steps, maybe a snapshot."""
+        try:
+            import torch
+
+            if self.torch_threads:
+                torch.set_num_threads(self.torch_threads)
+            self._snapshotter.start()
+            self._catalog = catalog()
+            self.catalog_ready.emit(self._catalog)
+            self._build(*self._start[:2], None, *self._start[2:])
+            self.playing_changed.emit(self.playing)
+            while not self._quit.is_set():
+                try:
+                    self._iterate()
+                except Exception as e:  # noqa: BLE001 - report, pause, keep the window alive
+                    self._set_playing(False)
+                    self.problem.emit(f"Training paused: {type(e).__name__}: {e}")
+        finally:
+            self._snapshotter.stop()
+
+    def _iterate(self) -> None:
+        idle = not self.playing or self.session is None
+        # idle: wait for a command (briefly if a forced snapshot waits for the snapshotter)
+        timeout = (0.01 if self._force else 0.1) if idle else None
+        try:
+            command = (
+                self._commands.get(timeout=timeout) if timeout else self._commands.get_nowait()
+            )
+            while command[0] != "quit":
+                if self.session is not None or command[0] in ("views", "play", "pause", "rebuild"):
+                    getattr(self, f"_do_{command[0]}")(*command[1])
+                command = self._commands.get_nowait()
+        except queue.Empty:
+            pass
+        if self._quit.is_set() or self.session is None:
+            return
+        if self.playing:
+            self._train_chunk()
+        self._maybe_snapshot()
+
+    def _train_chunk(self) -> None:
+        from ..core.models.base import NonFiniteLossError
+
+        session, end = self.session, time.perf_counter() + CHUNK_SECONDS
+        try:
+            session.step()
+            while time.perf_counter() < end:
+                session.step()
+        except NonFiniteLossError as e:
+            self._set_playing(False)
+            self._force = True
+            self.diverged.emit(e)
+            return
+        now = time.perf_counter()
+        self._rate.append((now, session.step_count))
+        while now - self._rate[0][0] > 2.0:
+            self._rate.popleft()
+        if now >= self._next_eval:
+            self._next_eval = now + EVAL_SECONDS
+            session.evaluate(n=EVAL_SAMPLES)
+
+    def _maybe_snapshot(self) -> None:
+        now = time.perf_counter()
+        due = self._force or (self.playing and now >= self._next_snapshot)
+        if not due or not self._snapshotter.idle:
+            return  # busy: this snapshot is dropped (or, if forced, retried next time)
+        self._force = False
+        period = min(1.0 / MIN_RATE, self._snapshotter.cost / SNAPSHOT_SHARE)
+        self._next_snapshot = now + max(1.0 / self.snapshot_rate, period)
+        rate = 0.0
+        if self.playing and len(self._rate) > 1:
+            (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
+            rate = (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+        state = (rate, self.playing, self.generation)
+        model_views = [v for v in self.views if v != "curves"]
+        if not model_views:  # curves only: cheap, and History is not thread-safe
+            self._publish(Frame(self.session.snapshot(views=self.views), *state))
+            return
+        curves = self.session.snapshot(views=["curves"]).curves if "curves" in self.views else None
+        shadow = self._frozen_session()
+
+        def job() -> Frame:
+            snapshot = shadow.snapshot(views=model_views)
+            if curves is not None:
+                snapshot = dataclasses.replace(snapshot, curves=curves)
+            return Frame(snapshot, *state)
+
+        self._snapshotter.submit(job)
+
+    def _frozen_session(self) -> Any:
+        """A shallow copy of the session whose model is a private copy of this step's weights.
+
+        The copy is made between two steps (a consistent picture) and reused: later
+        snapshots copy the weights in place, ~0.3 ms for a RealNVP.
+        """
+        import torch
+
+        session, model = self.session, self.session.model
+        if self._shadow_of is not model:
+            memo = {id(model.data): model.data, id(getattr(model, "optimizers", None)): {}}
+            generator = getattr(model, "generator", None)
+            if generator is not None:
+                memo[id(generator)] = torch.Generator(device=generator.device)
+            self._shadow, self._shadow_of = copy.deepcopy(model, memo), model
+        else:
+            with torch.no_grad():
+                mine, theirs = self._shadow.state_dict(), model.state_dict()
+                for a, b in zip(mine.values(), theirs.values(), strict=True):
+                    a.copy_(b)
+        shadow = copy.copy(session)
+        shadow.model = self._shadow
+        return shadow
+
+    def _publish(self, frame: Frame) -> None:
+        with self._lock:
+            self._slot = frame
+            signal, self._signalled = not self._signalled, True
+        if signal:
+            self.snapshot_ready.emit()
+
+    def _set_playing(self, playing: bool) -> None:
+        if playing != self.playing:
+            self.playing = playing
+            self._rate.clear()
+            self.playing_changed.emit(playing)
+        self._next_eval = time.perf_counter() + EVAL_SECONDS
+
+    def _restarted(self) -> None:
+        self.generation += 1
+        self._rate.clear()
+        self._force = True
+        self._next_eval = time.perf_counter() + EVAL_SECONDS
+
+    def _build(self, model: str, dataset: str, hyperparameters, seed: int, device: str) -> None:
+        from ..core.training import Session
+
+        try:
+            self.session = Session(model, dataset, hyperparameters, seed=seed, device=device)
+            self._restarted()
+        except Exception as e:  # noqa: BLE001 - any failure keeps the previous session
+            self.problem.emit(f"Cannot train {model} on {dataset}: {e}")
+        if self.session is not None:
+            self._emit_info()
+
+    def _emit_info(self) -> None:
+        from ..core import hyperparameters as hpm
+
+        s = self.session
+        fields = hpm.fields_info(s.config)
+        datasets = self._catalog["trainable"].get(s.model_name, [])
+        self.session_changed.emit(
+            SessionInfo(
+                s.model_name,
+                s.dataset_name,
+                s.seed,
+                str(s.device),
+                s.config,
+                fields,
+                s.available_views,
+                datasets,
+            )
+        )
+
+    # ------------------------------------------------------------ commands
+    def _do_play(self) -> None:
+        self._set_playing(True)
+
+    def _do_pause(self) -> None:
+        self._set_playing(False)
+        self._force = True
+
+    def _do_step(self) -> None:
+        from ..core.models.base import NonFiniteLossError
+
+        if not self.playing:
+            try:
+                self.session.step()
+            except NonFiniteLossError as e:
+                self.diverged.emit(e)
+            self._force = True
+
+    def _do_reset(self) -> None:
+        self.session.reset()
+        self._restarted()
+
+    def _do_seed(self, seed: int) -> None:
+        self.session.set_seed(seed)
+        self._restarted()
+
+    def _do_views(self, views: tuple[str, ...]) -> None:
+        self.views, self._force = tuple(views), True
+
+    def _do_device(self, device: str) -> None:
+        try:
+            self.session.set_device(device)
+            self._shadow_of = None
+        except Exception as e:  # noqa: BLE001 - a device error leaves training where it was
+            self.problem.emit(f"Cannot use device {device}: {e}")
+        self._emit_info()
+
+    def _do_hyperparameters(self, changes: dict[str, Any], allow_reset: bool) -> None:
+        from ..core import hyperparameters as hpm
+
+        old = self.session.config
+        try:
+            if self.session.set_hyperparameters(changes, allow_reset=allow_reset):
+                self._restarted()
+        except Exception as e:  # noqa: BLE001 - a bad value changes nothing
+            if self.session.config is not old:  # the rebuild failed half-way: restore
+                self.session.set_hyperparameters(hpm.to_dict(old), allow_reset=True)
+            self.problem.emit(f"Hyperparameter not applied: {e}")
+        self.config_changed.emit(self.session.config)
+
+    def _do_rebuild(self, model: str, dataset: str) -> None:
+        from ..core import hyperparameters as hpm
+
+        s = self.session
+        if s is None:
+            self._build(model, dataset, None, *self._start[2:])
+            return
+        keep = None
+        if model == s.model_name:  # new data: keep the form, let the objective follow the data
+            keep = {k: v for k, v in hpm.to_dict(s.config).items() if k != "objective"}
+        self._build(model, dataset, keep, s.seed, str(s.device))
+
+
+class Snapshotter(threading.Thread):
+    """Runs snapshot jobs one at a time on its own thread (so on the other core).
+
+    Arguments:
+        deliver: called with each job's frame.
+        report: called with a message when a job fails.
+        torch_threads: ``torch.set_num_threads`` of this thread.
+    """
+
+    def __init__(self, deliver: Callable, report: Callable, torch_threads: int | None = None):
+        super().__init__(name="snapshots", daemon=True)
+        self._deliver, self._report, self._threads = deliver, report, torch_threads
+        self._cond = threading.Condition()
+        self._job: Callable[[], Frame] | None = None
+        self._busy = self._stopping = False
+        self.cost = 0.0  # CPU seconds per job, averaged over the last few
+
+    @property
+    def idle(self) -> bool:
+        """No job is running or waiting."""
+        with self._cond:
+            return self._job is None and not self._busy
+
+    def submit(self, job: Callable[[], Frame]) -> None:
+        """Queue ``job``, replacing one that waits."""
+        with self._cond:
+            self._job = job
+            self._cond.notify()
+
+    def stop(self) -> None:
+        """Finish the running job, drop a waiting one, join."""
+        with self._cond:
+            self._stopping, self._job = True, None
+            self._cond.notify()
+        if self.is_alive():
+            self.join()
+
+    def run(self) -> None:
+        """Wait for a job, run it, deliver its frame; until :meth:`stop`."""
+        import torch
+
+        if self._threads:
+            torch.set_num_threads(self._threads)
+        while True:
+            with self._cond:
+                while self._job is None and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                job, self._job, self._busy = self._job, None, True
+            try:
+                start = time.thread_time()
+                frame = job()
+                cost = time.thread_time() - start
+                self.cost = cost if self.cost == 0 else 0.7 * self.cost + 0.3 * cost
+                self._deliver(frame)
+            except Exception as e:  # noqa: BLE001 - a failed picture must not end the thread
+                self._report(f"Snapshot failed: {type(e).__name__}: {e}")
+            finally:
+                with self._cond:
+                    self._busy = False
+
+
+class WorkerThread:
+    """A :class:`TrainingWorker` moved to its own ``QThread``; :meth:`stop` joins it."""
+
+    def __init__(self, worker: TrainingWorker):
+        self.worker = worker
+        self.thread = QThread()
+        self.thread.setObjectName("training")
+        worker.moveToThread(self.thread)
+        self.thread.started.connect(worker.run)
+
+    def start(self) -> None:
+        """Start the thread (the worker builds its first session there)."""
+        self.thread.start()
+
+    def stop(self, timeout_ms: int = 30_000) -> bool:
+        """Quit flag, ``QThread.quit()``, ``wait()``: returns whether the thread finished."""
+        if not self.thread.isRunning():
+            return True
+        self.worker.request_quit()
+        self.thread.quit()
+        return self.thread.wait(timeout_ms)

@@ -1,0 +1,31 @@
+"""The model zoo: every registered model by name."""
+
+from __future__ import annotations
+
+from .base import GenerativeModel
+from .flows import IAF, MAF, Glow, Planar, RealNVP
+
+__all__ = ["MODELS", "UnknownModelError", "get_model_class"]
+
+#: model name -> class; ``python -m playground list`` shows them
+MODELS: dict[str, type[GenerativeModel]] = {
+    cls.name: cls for cls in (RealNVP, MAF, IAF, Planar, Glow)
+}
+
+
+class UnknownModelError(ValueError):
+    """A model name that is not in :data:`MODELS`."""
+
+
+def get_model_class(name: str) -> type[GenerativeModel]:
+    """The model class registered as ``name``.
+
+    Raises:
+        UnknownModelError: the name is unknown; the message lists the valid names.
+    """
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise UnknownModelError(
+            f"unknown model {name!r}; valid: {', '.join(sorted(MODELS))}"
+        ) from None

@@ -1,0 +1,83 @@
+"""Presets: a saved session opens with the same density; bad bundles are clear errors."""
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from playground.core.data.base import box_grid
+from playground.core.presets import PresetError, load_preset, save_preset
+from playground.core.training import Session
+
+
+@pytest.fixture
+def preset(tmp_path):
+    s = Session("realnvp", "moons", {"batch_size": 64}, seed=1)
+    s.run(10)
+    s.evaluate(n=200)
+    return s, save_preset(s, tmp_path / "moons")
+
+
+def test_round_trip_restores_density_step_and_history(preset):
+    s, path = preset
+    assert sorted(p.name for p in path.iterdir()) == [
+        "config.json",
+        "history.json",
+        "model.safetensors",
+    ]
+    loaded = load_preset(path, device="cpu")
+    x, _, _ = box_grid(s.data.box, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.model.log_prob(x), s.model.log_prob(x))
+    assert loaded.step_count == 10
+    assert loaded.history.last("nll") == pytest.approx(s.history.last("nll"))
+    loaded.step()
+    assert loaded.step_count == 11
+
+
+def test_saving_over_a_preset_replaces_it_whole(preset, tmp_path):
+    s, path = preset
+    s.run(2)
+    save_preset(s, path)
+    assert load_preset(path).step_count == 12
+    assert [p.name for p in tmp_path.iterdir()] == ["moons"]
+
+
+def _edit_config(path, **changes):
+    cfg = json.loads((path / "config.json").read_text())
+    cfg.update(changes)
+    (path / "config.json").write_text(json.dumps(cfg))
+
+
+@pytest.mark.parametrize(
+    "breakage, message",
+    [
+        (lambda p: (p / "model.safetensors").unlink(), "model.safetensors: missing"),
+        (lambda p: (p / "model.safetensors").write_bytes(b"\x80\x04garbage"), "safetensors"),
+        (lambda p: (p / "config.json").write_text("{not json"), "not valid JSON"),
+        (lambda p: _edit_config(p, schema_version=99), "unknown schema version 99"),
+        (lambda p: _edit_config(p, model="nosuch"), "nosuch"),
+        (
+            lambda p: save_file({"x": torch.zeros(3)}, str(p / "model.safetensors")),
+            "do not fit",
+        ),
+    ],
+)
+def test_broken_presets_are_clear_errors(preset, breakage, message):
+    _, path = preset
+    breakage(path)
+    with pytest.raises(PresetError, match=message):
+        load_preset(path)
+
+
+def test_wrong_shape_names_the_tensor(preset):
+    _, path = preset
+    from safetensors.torch import load_file
+
+    state = load_file(str(path / "model.safetensors"))
+    name = next(k for k, v in state.items() if v.dim() > 0)
+    state[name] = torch.zeros(*[d + 1 for d in state[name].shape])
+    save_file(state, str(path / "model.safetensors"))
+    with pytest.raises(PresetError, match=f"tensor '{name}' has shape"):
+        load_preset(path)
