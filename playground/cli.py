@@ -50,45 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _catalog() -> dict[str, Any]:
-    from .core import hyperparameters as hpm
-    from .core.data import DATASETS
-    from .core.models import MODELS
-
-    models = {}
-    for name, cls in MODELS.items():
-        models[name] = {
-            "family": cls.family,
-            "description": cls.description,
-            "capabilities": sorted(cls.capabilities),
-            "hyperparameters": {
-                i.name: {
-                    "type": i.type.__name__,
-                    "default": i.default,
-                    **({"choices": list(i.choices)} if i.choices else {}),
-                    **({"low": i.low} if i.low is not None else {}),
-                    **({"high": i.high} if i.high is not None else {}),
-                    "live": i.live,
-                    "help": i.help,
-                }
-                for i in hpm.fields_info(cls.Config)
-            },
-        }
-    datasets = {}
-    for name, cls in DATASETS.items():
-        datasets[name] = {
-            "description": cls.description,
-            "exact_density": cls.has_log_prob,
-            "sampler": cls.can_sample,
-            "energy_target": cls.is_energy,
-            "known_modes": cls.modes is not None,
-            "box": list(cls.box),
-        }
-    return {"models": models, "datasets": datasets}
-
-
 def _cmd_list(args: argparse.Namespace) -> int:
-    cat = _catalog()
+    from .core.catalog import catalog
+
+    cat = catalog()
     if args.json:
         print(json.dumps(cat, indent=2))
         return 0

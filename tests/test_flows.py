@@ -28,15 +28,6 @@ FLOWS = ["realnvp", "maf", "iaf", "planar", "glow"]
 REVERSE_KL_FLOWS = ["planar", "iaf"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """2D batches are tiny: one thread is as fast, and immune to OpenMP stalls on busy cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 LAYERS = {
     "coupling": lambda: AffineCoupling(alternating_mask(2, 1), hidden=16, depth=2),
     "maf": lambda: MAFLayer(2, hidden=16, depth=2, order=torch.tensor([2, 1])),

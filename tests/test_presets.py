@@ -31,7 +31,7 @@ def test_round_trip_restores_density_step_and_history(preset):
     with torch.no_grad():
         torch.testing.assert_close(loaded.model.log_prob(x), s.model.log_prob(x))
     assert loaded.step_count == 10
-    assert loaded.history.last("nll") == pytest.approx(s.history.last("nll"))
+    assert loaded.history.last("heldout_nll") == pytest.approx(s.history.last("heldout_nll"))
     loaded.step()
     assert loaded.step_count == 11
 

@@ -106,6 +106,7 @@ def test_evaluate_reports_the_metrics_of_the_issue():
     assert set(m) == {"nll", "entropy", "nll_gap"}
     assert math.isclose(m["nll_gap"], m["nll"] - m["entropy"])
     assert s.history.last("nll_gap") == m["nll_gap"]
+    assert s.history.last("heldout_nll") == m["nll"] and s.history.last("nll") is None
     r = Session("planar", "U1").evaluate(n=500)
     assert set(r) == {"reverse_kl"} and r["reverse_kl"] > 0
 

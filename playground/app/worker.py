@@ -8,13 +8,14 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-__all__ = ["Frame", "SessionInfo", "Snapshotter", "TrainingWorker", "WorkerThread", "catalog"]
+from .snapshots import Frame, Snapshotter
+
+__all__ = ["SessionInfo", "TrainingWorker", "WorkerThread"]
 
 #: a training chunk lasts about this long; a command waits at most this much
 CHUNK_SECONDS = 0.02
@@ -30,24 +31,6 @@ TORCH_THREADS = 1
 
 
 @dataclass(frozen=True)
-class Frame:
-    """The newest snapshot and the worker's state when it was taken.
-
-    Attributes:
-        snapshot: a core ``Snapshot`` (numpy arrays only).
-        steps_per_second: training throughput over the last two seconds (0 when paused).
-        playing: whether training runs.
-        generation: counts session restarts (reset, seed, rebuild), so views drop the
-            previous run's pictures and curves.
-    """
-
-    snapshot: Any
-    steps_per_second: float
-    playing: bool
-    generation: int
-
-
-@dataclass(frozen=True)
 class SessionInfo:
     """The worker's session, for the pickers (``datasets``: those the model trains on),
     the hyperparameter form (``fields``, ``config``) and the tabs (``views``)."""
@@ -60,31 +43,6 @@ class SessionInfo:
     fields: list
     views: list[str]
     datasets: list[str]
-
-
-def catalog() -> dict[str, Any]:
-    """Models, datasets, devices and the datasets each model can train on (imports torch)."""
-    from ..core import hyperparameters as hpm
-    from ..core.data import DATASETS
-    from ..core.device import available_devices
-    from ..core.models import MODELS
-
-    def trainable(model_cls: type, data_cls: type) -> bool:
-        # the Session's choice of objective: forward KL needs samples, reverse KL a density
-        infos = {i.name: i for i in hpm.fields_info(model_cls.Config)}
-        objectives = infos["objective"].choices if "objective" in infos else ("forward_kl",)
-        return ("forward_kl" in objectives and data_cls.can_sample) or (
-            "reverse_kl" in objectives and (data_cls.has_log_prob or data_cls.is_energy)
-        )
-
-    return {
-        "models": {name: cls.description for name, cls in MODELS.items()},
-        "datasets": {name: cls.description for name, cls in DATASETS.items()},
-        "trainable": {
-            m: [d for d, dc in DATASETS.items() if trainable(mc, dc)] for m, mc in MODELS.items()
-        },
-        "devices": available_devices(),
-    }
 
 
 class TrainingWorker(QObject):
@@ -169,6 +127,8 @@ class TrainingWorker(QObject):
             if self.torch_threads:
                 torch.set_num_threads(self.torch_threads)
             self._snapshotter.start()
+            from ..core.catalog import catalog
+
             self._catalog = catalog()
             self.catalog_ready.emit(self._catalog)
             self._build(*self._start[:2], None, *self._start[2:])
@@ -386,69 +346,6 @@ class TrainingWorker(QObject):
         if model == s.model_name:  # new data: keep the form, let the objective follow the data
             keep = {k: v for k, v in hpm.to_dict(s.config).items() if k != "objective"}
         self._build(model, dataset, keep, s.seed, str(s.device))
-
-
-class Snapshotter(threading.Thread):
-    """Runs snapshot jobs one at a time on its own thread (so on the other core).
-
-    Arguments:
-        deliver: called with each job's frame.
-        report: called with a message when a job fails.
-        torch_threads: ``torch.set_num_threads`` of this thread.
-    """
-
-    def __init__(self, deliver: Callable, report: Callable, torch_threads: int | None = None):
-        super().__init__(name="snapshots", daemon=True)
-        self._deliver, self._report, self._threads = deliver, report, torch_threads
-        self._cond = threading.Condition()
-        self._job: Callable[[], Frame] | None = None
-        self._busy = self._stopping = False
-        self.cost = 0.0  # CPU seconds per job, averaged over the last few
-
-    @property
-    def idle(self) -> bool:
-        """No job is running or waiting."""
-        with self._cond:
-            return self._job is None and not self._busy
-
-    def submit(self, job: Callable[[], Frame]) -> None:
-        """Queue ``job``, replacing one that waits."""
-        with self._cond:
-            self._job = job
-            self._cond.notify()
-
-    def stop(self) -> None:
-        """Finish the running job, drop a waiting one, join."""
-        with self._cond:
-            self._stopping, self._job = True, None
-            self._cond.notify()
-        if self.is_alive():
-            self.join()
-
-    def run(self) -> None:
-        """Wait for a job, run it, deliver its frame; until :meth:`stop`."""
-        import torch
-
-        if self._threads:
-            torch.set_num_threads(self._threads)
-        while True:
-            with self._cond:
-                while self._job is None and not self._stopping:
-                    self._cond.wait()
-                if self._stopping:
-                    return
-                job, self._job, self._busy = self._job, None, True
-            try:
-                start = time.thread_time()
-                frame = job()
-                cost = time.thread_time() - start
-                self.cost = cost if self.cost == 0 else 0.7 * self.cost + 0.3 * cost
-                self._deliver(frame)
-            except Exception as e:  # noqa: BLE001 - a failed picture must not end the thread
-                self._report(f"Snapshot failed: {type(e).__name__}: {e}")
-            finally:
-                with self._cond:
-                    self._busy = False
 
 
 class WorkerThread:

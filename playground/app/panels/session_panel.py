@@ -46,9 +46,9 @@ class SessionPanel(QGroupBox):
         self._catalog = catalog
         with _Blocked(self.model, self.device):
             self.model.clear()
-            for name, description in catalog["models"].items():
+            for name, info in catalog["models"].items():
                 self.model.addItem(name, name)
-                self.model.setItemData(self.model.count() - 1, description, _TOOLTIP)
+                self.model.setItemData(self.model.count() - 1, info["description"], _TOOLTIP)
             self.device.clear()
             self.device.addItems(catalog["devices"])
         self.setEnabled(True)
@@ -61,9 +61,8 @@ class SessionPanel(QGroupBox):
             descriptions = self._catalog.get("datasets", {})
             for name in datasets:
                 self.dataset.addItem(name, name)
-                self.dataset.setItemData(
-                    self.dataset.count() - 1, descriptions.get(name, ""), _TOOLTIP
-                )
+                description = descriptions.get(name, {}).get("description", "")
+                self.dataset.setItemData(self.dataset.count() - 1, description, _TOOLTIP)
             self.dataset.setCurrentIndex(self.dataset.findData(dataset))
             # "auto" stays as chosen; an explicit choice that failed shows where training is
             current = self.device.currentText()

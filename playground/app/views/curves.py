@@ -27,7 +27,9 @@ MAX_DRAWN = 300
 WARMUP_FRACTION = 0.1
 #: a metric drawn as a dashed level in another quantity's plot: the target's entropy is the
 #: lowest NLL any model can reach
-REFERENCES = {"entropy": ("nll", "nll  (dashed: target entropy)")}
+REFERENCES = {"entropy": ("nll", "nll  (dots: held-out; dashed: target entropy)")}
+#: held-out metrics drawn as dots in the plot of the training term of the same name
+HELDOUT_PREFIX = "heldout_"
 
 
 class CurvesView(QWidget):
@@ -65,6 +67,10 @@ class CurvesView(QWidget):
             if host in snapshot.curves and len(values):
                 self._level(name, host, label, float(values[-1]))
                 continue
+            base = name.removeprefix(HELDOUT_PREFIX)
+            if base != name and base in snapshot.curves:
+                self._heldout(name, base, steps, values)
+                continue
             if name not in self.curves:
                 self._add(name)
             sparse = len(steps) <= SPARSE_POINTS
@@ -75,6 +81,17 @@ class CurvesView(QWidget):
             curve.setData(steps, values)
             level = [line.value() for n, line in self.levels.items() if REFERENCES[n][0] == name]
             self._fit(self.plots[name], steps, values, level)
+
+    def _heldout(self, name: str, base: str, steps: np.ndarray, values: np.ndarray) -> None:
+        if name not in self.curves:
+            if base not in self.plots:
+                self._add(base)
+            plot = self.plots[base]
+            self.curves[name] = plot.plot(
+                pen=None, symbol="o", symbolSize=10, symbolBrush=pg.mkBrush("k"), symbolPen=None
+            )
+            plot.setTitle(f"{base}  (dots: held-out)", size=f"{theme.FONT_POINTS + 2}pt")
+        self.curves[name].setData(steps, values)
 
     def _level(self, name: str, host: str, label: str, value: float) -> None:
         if name not in self.levels:

@@ -115,14 +115,19 @@ class DensityView(QWidget):
         if snapshot.box != self._box:
             self._box = snapshot.box
             theme.fix_range(self.plot, snapshot.box)
-        if self._fresh or not theme.same_array(d.target_log_prob, self._target):
-            self._target = d.target_log_prob
-            self._set_contours(d.target_log_prob)
-            self.contours.setEnabled(d.target_log_prob is not None)
+        target = d.target_log_prob
+        if target is not None and float(np.ptp(target)) < 1e-6:
+            # a uniform target (e.g. checkerboard: its zero-density area comes as the finite
+            # minimum, the same value) has no contours: show the data instead
+            target = None
+        if self._fresh or not theme.same_array(target, self._target):
+            self._target = target
+            self._set_contours(target)
+            self.contours.setEnabled(target is not None)
         if self._fresh or not theme.same_array(d.data, self._data):
             self._data = d.data
             self.points.setEnabled(d.data is not None)
-            if d.target_log_prob is None and d.data is not None:
+            if target is None and d.data is not None:
                 self.points.setChecked(True)
             if d.data is None:
                 self.scatter.clear()
@@ -151,7 +156,8 @@ class DensityView(QWidget):
         else:
             # display only: p relative to its peak keeps float32 finite at any scale
             img, levels = np.exp(d.log_prob - top).astype(np.float32), (0.0, 1.0)
-            self.caption.setText(f"p / max p   (max p = {np.exp(top):.3g})")
+            peak = f"{math.exp(top):.3g}" if abs(top) < 300 else f"exp({top:.0f})"
+            self.caption.setText(f"p / max p   (max p = {peak})")
         self.image.setImage(img, levels=levels, autoLevels=False)
         if tuple(self.bar.levels()) != levels:
             self.bar.setLevels(levels)

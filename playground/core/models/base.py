@@ -39,6 +39,9 @@ class NonFiniteLossError(FloatingPointError):
         self.term, self.value, self.step = term, value, step
         super().__init__(self._message())
 
+    def __reduce__(self):
+        return (NonFiniteLossError, (self.term, self.value, self.step))
+
     def _message(self) -> str:
         where = f" at step {self.step}" if self.step is not None else ""
         return f"non-finite loss{where}: {self.term} = {self.value}"
@@ -88,6 +91,14 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
         self.config = config
         self.data = data
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+
+    @classmethod
+    def trains_on(cls, data: Any) -> bool:
+        """Whether some setting of the hyperparameters trains on ``data`` (class or instance).
+
+        The default needs exact samples (maximum likelihood, adversarial training).
+        """
+        return bool(data.can_sample)
 
     @property
     def needs_data(self) -> bool:

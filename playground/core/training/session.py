@@ -25,6 +25,8 @@ __all__ = ["Session"]
 OVERLAY_POINTS = 500
 SAMPLE_POINTS = 1000
 TRAJECTORY_PARTICLES = 300
+#: history names of held-out metrics that share a name with a training loss term
+HELDOUT_NAMES = {"nll": "heldout_nll", "reverse_kl": "heldout_reverse_kl"}
 
 
 class Session:
@@ -252,12 +254,17 @@ class Session:
 
         Arguments:
             n: fresh samples.
-            record: also append them to :attr:`history` at the current step.
+            record: also append them to :attr:`history` at the current step, with
+                ``nll`` and ``reverse_kl`` as ``heldout_nll`` and ``heldout_reverse_kl``.
         """
         self.model.eval()
         out = density_metrics(self.model, self.data, self.objective, n, self.seed, self.device)
         if record and out:
-            self.history.record(self.step_count, {k: v for k, v in out.items()})
+            # held-out values get their own curve names: the loss terms of the same name
+            # (``nll``, ``reverse_kl``) are per-batch training values
+            self.history.record(
+                self.step_count, {HELDOUT_NAMES.get(k, k): v for k, v in out.items()}
+            )
         return out
 
     @property

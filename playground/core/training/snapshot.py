@@ -29,13 +29,18 @@ VIEWS: dict[str, str | None] = {
 }
 
 
+#: nats below the finite minimum at which a zero density is drawn
+ZERO_DENSITY_DROP = 20.0
+
+
 @dataclass(frozen=True)
 class DensityImage:
     """The model's log-density on a regular grid, with the target's beside it.
 
     Attributes:
         log_prob: ``(res, res)`` float32, row ``i`` at ``ys[i]``, column ``j`` at ``xs[j]``,
-            nats; ``-inf`` replaced by the finite minimum so images have no NaN/inf.
+            nats; ``-inf`` replaced by the finite minimum less ``ZERO_DENSITY_DROP``,
+            so images have no NaN or inf.
         xs, ys: ``(res,)`` float32 axis coordinates.
         target_log_prob: the same grid of the exact target density, or ``None``.
         data: ``(m, 2)`` float32 data points to overlay, or ``None`` (energy targets).
@@ -105,7 +110,9 @@ def _finite_image(values: torch.Tensor, res: int) -> np.ndarray:
     img = values.detach().float().cpu().reshape(res, res).numpy()
     finite = np.isfinite(img)
     if not finite.all():
-        floor = img[finite].min() if finite.any() else 0.0
+        # zero density (off a uniform target's support) sits well below the finite minimum,
+        # so contours still find the support's edge
+        floor = img[finite].min() - ZERO_DENSITY_DROP if finite.any() else 0.0
         img = np.where(finite, img, floor)
     return np.ascontiguousarray(img, dtype=np.float32)
 

@@ -157,6 +157,11 @@ class Flow(GenerativeModel):
     Config: ClassVar[type] = FlowConfig
     dim: ClassVar[int] = 2
 
+    @classmethod
+    def trains_on(cls, data: Any) -> bool:
+        """Forward KL needs a sampler, reverse KL a density: either will do."""
+        return bool(data.can_sample or data.has_log_prob or data.is_energy)
+
     def __init__(self, config: Any, data: Any):
         super().__init__(config, data)
         check_objective(self.name or type(self).__name__, config.objective, data)

@@ -26,12 +26,14 @@ class PlanarLayer(FlowLayer):
     """Planar layer ``x = z + u_hat tanh(w^T z + b)`` (the generative direction, z to x).
 
     ``u_hat = u + (m(w^T u) - w^T u) w / |w|^2`` with ``m(a) = -1 + softplus(a)`` keeps
-    ``w^T u_hat >= -1`` (``> -1`` until softplus underflows), so the map is invertible; ``log|det dx/dz| = log|1 + w^T u_hat
-    tanh'(w^T z + b)|``. The density direction (x to z) has no closed form: ``a = w^T z``
-    solves ``w^T x = a + w^T u_hat tanh(a + b)``, strictly increasing in ``a``; a
-    bracketed Newton search finds it without gradients, then one Newton step with
-    gradients from the detached root gives the exact first derivatives (implicit
-    function theorem), and ``z = x - u_hat tanh(a + b)``.
+    ``w^T u_hat >= -1`` (``> -1`` until softplus underflows), so the map is invertible;
+    ``log|det dx/dz| = log|1 + w^T u_hat tanh'(w^T z + b)|``.
+
+    The density direction (x to z) has no closed form: ``a = w^T z`` solves
+    ``w^T x = a + w^T u_hat tanh(a + b)``, strictly increasing in ``a``. A bracketed
+    Newton search finds the root without gradients; one Newton step with gradients from
+    the detached root then gives the exact first derivatives (implicit function
+    theorem), and ``z = x - u_hat tanh(a + b)``.
 
     Arguments:
         dim: ``d``.
