@@ -1,6 +1,7 @@
 """Presets: a saved session opens with the same density; bad bundles are clear errors."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -81,3 +82,20 @@ def test_wrong_shape_names_the_tensor(preset):
     save_file(state, str(path / "model.safetensors"))
     with pytest.raises(PresetError, match=f"tensor '{name}' has shape"):
         load_preset(path)
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "presets"
+
+
+@pytest.mark.parametrize(
+    "name, metric, bound",
+    [
+        ("realnvp-moons", "nll_gap", 0.08),
+        ("maf-8gaussians", "nll_gap", 0.15),
+        ("planar-U1", "reverse_kl", 0.1),
+    ],
+)
+def test_shipped_presets_open_trained(name, metric, bound):
+    session = load_preset(SHIPPED / name, device="cpu")
+    assert session.step_count >= 2000 and len(session.history) == session.step_count
+    assert session.evaluate(n=2000, record=False)[metric] <= bound

@@ -48,7 +48,6 @@ def save_preset(session: Session, path: str | os.PathLike) -> Path:
         "schema_version": SCHEMA_VERSION,
         "playground_version": __version__,
         **session.describe(),
-        "trained_on": str(session.device),
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
@@ -56,6 +55,10 @@ def save_preset(session: Session, path: str | os.PathLike) -> Path:
         state = {k: v.detach().cpu().contiguous() for k, v in session.model.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS))
         (tmp / HISTORY).write_text(json.dumps(session.history.to_json()))
+        # mkdtemp and safetensors create owner-only files; a preset is meant to be shared
+        tmp.chmod(0o755)
+        for file in tmp.iterdir():
+            file.chmod(0o644)
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)
