@@ -117,3 +117,21 @@ def test_devices():
     assert s.device.type == "cpu"
     with pytest.raises(DeviceError, match="available"):
         Session("realnvp", "moons", device="tpu")
+
+
+def test_mode_metrics_for_datasets_with_known_modes():
+    s = Session("realnvp", "8gaussians", SMALL)
+    m = s.evaluate(n=500)
+    assert 0 <= m["modes_captured"] <= 8 and 0 <= m["high_quality"] <= 1 and m["mode_kl"] >= 0
+    assert "modes" in s.available_views
+    coverage = s.snapshot(["modes"]).modes
+    assert coverage.counts.shape == (8,) and coverage.means.shape == (8, 2)
+    assert "modes" not in Session("realnvp", "moons", SMALL).available_views
+
+
+def test_models_without_two_networks_have_no_partial_steps():
+    s = Session("realnvp", "moons", SMALL)
+    assert s.parts == ()
+    with pytest.raises(ValueError, match="no 'critic' step"):
+        s.step("critic")
+    assert s.step_count == 0

@@ -101,6 +101,14 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
         return bool(data.can_sample)
 
     @property
+    def batches_per_step(self) -> int:
+        """Data batches one :meth:`train_step` consumes (a GAN: one per critic step).
+
+        The Session passes ``batch_size * batches_per_step`` rows.
+        """
+        return 1
+
+    @property
     def needs_data(self) -> bool:
         """Whether :meth:`train_step` needs a batch of data samples."""
         return True

@@ -15,6 +15,12 @@ from ..data.base import Density2D
 from ..device import resolve_device
 from ..models import get_model_class
 from ..models.base import GenerativeModel, NonFiniteLossError
+from .adversarial_views import (
+    critic_image,
+    generator_gradients,
+    generator_manifold,
+    mode_coverage,
+)
 from .history import History
 from .metrics import density_metrics
 from .snapshot import VIEWS, Snapshot, density_image, sample_cloud, trajectory_paths
@@ -25,6 +31,7 @@ __all__ = ["Session"]
 OVERLAY_POINTS = 500
 SAMPLE_POINTS = 1000
 TRAJECTORY_PARTICLES = 300
+GRADIENT_ARROWS = 200
 #: history names of held-out metrics that share a name with a training loss term
 HELDOUT_NAMES = {"nll": "heldout_nll", "reverse_kl": "heldout_reverse_kl"}
 
@@ -101,8 +108,12 @@ class Session:
         self.train_seconds = 0.0
 
     # ----------------------------------------------------------------- training
-    def step(self) -> dict[str, float]:
-        """One training step.
+    def step(self, part: str | None = None) -> dict[str, float]:
+        """One training step, or one half of a GAN iteration.
+
+        Arguments:
+            part: ``None`` for a full step; ``critic`` or ``generator`` for one update of
+                that network alone (models with two networks, see :attr:`parts`).
 
         Returns:
             The named loss terms of this step (also recorded in :attr:`history`).
@@ -110,15 +121,24 @@ class Session:
         Raises:
             NonFiniteLossError: a loss term was NaN or infinite, naming the step it
                 would have been; nothing was updated and the step count did not move.
+            ValueError: ``part`` is not one of :attr:`parts`.
         """
+        if part is not None and part not in self.parts:
+            raise ValueError(
+                f"{self.model_name} has no {part!r} step; parts: {', '.join(self.parts) or 'none'}"
+            )
         t0 = time.perf_counter()
         batch = None
         if self.model.needs_data:
-            batch = self.data.sample(self.config.batch_size, self._data_generator)
+            rows = self.config.batch_size * (1 if part else self.model.batches_per_step)
+            batch = self.data.sample(rows, self._data_generator)
             batch = batch.to(self.device, non_blocking=True)
         self.model.train()
         try:
-            terms = self.model.train_step(batch)
+            if part is None:
+                terms = self.model.train_step(batch)
+            else:
+                terms = getattr(self.model, f"{part}_step")(batch)
         except NonFiniteLossError as e:
             raise e.at_step(self.step_count + 1) from None
         self.step_count += 1
@@ -126,6 +146,11 @@ class Session:
         self.last_terms = terms
         self.train_seconds += time.perf_counter() - t0
         return terms
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The halves of a step that can run alone: ``("critic", "generator")`` for GANs."""
+        return ("critic", "generator") if hasattr(self.model, "critic_step") else ()
 
     def run(self, steps: int, callback: Callable[[int, dict[str, float]], Any] | None = None):
         """Train ``steps`` steps; ``callback(step, terms)`` after each; returns the last terms."""
@@ -203,7 +228,8 @@ class Session:
     def available_views(self) -> list[str]:
         """The views this model can show, in the app's order."""
         caps = self.model_class.capabilities
-        return [v for v, need in VIEWS.items() if need is None or need in caps]
+        views = [v for v, need in VIEWS.items() if need is None or need in caps]
+        return [v for v in views if v != "modes" or self.data.modes is not None]
 
     def snapshot(self, views: Iterable[str] = ("density",), resolution: int = 128) -> Snapshot:
         """Compute what the named views draw, as immutable numpy arrays.
@@ -243,6 +269,19 @@ class Session:
             kwargs["trajectory"] = trajectory_paths(
                 self.model, x, TRAJECTORY_PARTICLES, self.seed + 5, self.device
             )
+        if "critic" in views:
+            real = self._overlay[:OVERLAY_POINTS] if self._overlay is not None else None
+            kwargs["critic"] = critic_image(
+                self.model, self.data, real, OVERLAY_POINTS, self.seed + 4, self.device
+            )
+        if "manifold" in views:
+            kwargs["manifold"] = generator_manifold(self.model, self.device)
+        if "gradients" in views:
+            kwargs["gradients"] = generator_gradients(
+                self.model, GRADIENT_ARROWS, self.seed + 4, self.device
+            )
+        if "modes" in views:
+            kwargs["modes"] = mode_coverage(self.model, self.data, self.seed + 6, self.device)
         if "curves" in views:
             kwargs["curves"] = self.history.as_arrays(max_points=2000)
         return Snapshot(
@@ -250,7 +289,9 @@ class Session:
         )
 
     def evaluate(self, n: int = 10_000, record: bool = True) -> dict[str, float]:
-        """Held-out metrics in nats (see :func:`~.metrics.density_metrics`).
+        """Held-out metrics in nats (see :func:`~.metrics.density_metrics`), and for
+        datasets with known modes the mode metrics of 2,500 samples (``modes_captured``,
+        ``high_quality``, ``mode_kl``; see :func:`~.mode_metrics.mode_metrics`).
 
         Arguments:
             n: fresh samples.
@@ -259,6 +300,11 @@ class Session:
         """
         self.model.eval()
         out = density_metrics(self.model, self.data, self.objective, n, self.seed, self.device)
+        if self.data.modes is not None and "samples" in self.model_class.capabilities:
+            coverage = mode_coverage(self.model, self.data, self.seed + 7, self.device)
+            out["modes_captured"] = coverage.modes_captured
+            out["high_quality"] = coverage.high_quality
+            out["mode_kl"] = coverage.mode_kl
         if record and out:
             # held-out values get their own curve names: the loss terms of the same name
             # (``nll``, ``reverse_kl``) are per-batch training values

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from ..data.base import Density2D, box_grid
+from .adversarial_views import CriticImage, GeneratorGradients, Manifold, ModeCoverage
 
 __all__ = [
     "Snapshot",
@@ -25,6 +26,10 @@ VIEWS: dict[str, str | None] = {
     "density": "density",
     "samples": "samples",
     "trajectory": "trajectory",
+    "critic": "critic",
+    "manifold": "critic",
+    "gradients": "critic",
+    "modes": "samples",
     "curves": None,
 }
 
@@ -94,6 +99,9 @@ class Snapshot:
         box: plotting box ``(xmin, xmax, ymin, ymax)``.
         terms: the latest loss terms.
         density, samples, trajectory: present if asked for and the model has them.
+        critic, manifold, gradients: adversarial models (see :mod:`.adversarial_views`);
+            ``manifold`` is ``None`` for latents of more than two dimensions.
+        modes: mode coverage, for datasets with known modes.
         curves: name to ``(steps, values)``; present if asked for.
     """
 
@@ -103,6 +111,10 @@ class Snapshot:
     density: DensityImage | None = None
     samples: SampleCloud | None = None
     trajectory: Trajectory | None = None
+    critic: CriticImage | None = None
+    manifold: Manifold | None = None
+    gradients: GeneratorGradients | None = None
+    modes: ModeCoverage | None = None
     curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
 

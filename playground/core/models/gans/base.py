@@ -1,0 +1,397 @@
+"""The GAN protocol: a generator, a critic, alternating updates, and the shared tricks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from ...hyperparameters import hp
+from ..base import GenerativeModel
+from .losses import CLASSIFIER_LOSSES, CRITIC_LOSSES, GENERATOR_LOSSES, feature_matching_loss
+
+__all__ = ["GANConfig", "GAN", "Critic", "mlp", "OPTIMIZERS", "make_optimizer"]
+
+#: the optimisers a network can train with
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+
+
+@dataclass
+class GANConfig:
+    """Hyperparameters shared by every GAN; each network has its own optimiser and rate.
+
+    Subclass configs override defaults (each model's paper settings) and add their own.
+    """
+
+    batch_size: int = hp(256, low=1, high=8192, log=True, live=True, help="samples per step")
+    # 2: the generator-manifold view draws the image of a 2D latent grid
+    latent_dim: int = hp(2, low=1, high=64, help="dimension of the latent z ~ N(0, I)")
+    hidden: int = hp(128, low=4, high=1024, log=True, help="width of both networks")
+    depth: int = hp(3, low=1, high=8, help="hidden layers of both networks")
+    lr_generator: float = hp(
+        2e-4, low=1e-7, high=1.0, log=True, live=True, help="generator learning rate"
+    )
+    lr_critic: float = hp(2e-4, low=1e-7, high=1.0, log=True, live=True, help="critic learning rate")
+    optimizer_generator: str = hp(
+        "adam", choices=OPTIMIZERS, live=True, help="generator optimiser (a change restarts it)"
+    )
+    optimizer_critic: str = hp(
+        "adam", choices=OPTIMIZERS, live=True, help="critic optimiser (a change restarts it)"
+    )
+    # (0.5, 0.999): DCGAN's betas, the usual GAN choice (a lower beta1 reacts faster)
+    beta1: float = hp(0.5, low=0.0, high=0.999, live=True, help="Adam beta1 of both networks")
+    beta2: float = hp(0.999, low=0.0, high=0.9999, live=True, help="Adam beta2 of both networks")
+    n_critic: int = hp(1, low=1, high=20, live=True, help="critic steps per iteration")
+    n_generator: int = hp(1, low=1, high=20, live=True, help="generator steps per iteration")
+    pack: int = hp(1, low=1, high=8, help="PacGAN: the critic judges this many samples at once")
+    feature_matching: bool = hp(
+        False, live=True, help="generator matches mean critic features (Salimans et al. 2016)"
+    )
+    label_smoothing: float = hp(
+        0.0, low=0.0, high=0.5, live=True, help="one-sided: real targets 1 - s (classifier losses)"
+    )
+    historical_averaging: float = hp(
+        0.0, low=0.0, high=100.0, live=True, help="weight of ||θ - mean of past θ||² on both nets"
+    )
+
+
+def mlp(n_in: int, n_out: int, hidden: int, depth: int, activation: type[nn.Module]) -> nn.Sequential:
+    """``depth`` hidden layers of width ``hidden`` with ``activation``, then a linear output."""
+    layers: list[nn.Module] = []
+    width = n_in
+    for _ in range(depth):
+        layers += [nn.Linear(width, hidden), activation()]
+        width = hidden
+    layers.append(nn.Linear(width, n_out))
+    return nn.Sequential(*layers)
+
+
+class Critic(nn.Module):
+    """An MLP critic ``(b, n_in) -> (b,)`` whose last hidden layer is exposed as features.
+
+    Arguments:
+        n_in: input width (``2 * pack``).
+        hidden, depth: as in :class:`GANConfig`.
+    """
+
+    def __init__(self, n_in: int, hidden: int, depth: int):
+        super().__init__()
+        # LeakyReLU: a critic whose units never die keeps passing gradient to the generator
+        net = mlp(n_in, 1, hidden, depth, lambda: nn.LeakyReLU(0.2))
+        self.body = net[:-1]
+        self.head = net[-1]
+
+    def features(self, x: Tensor) -> Tensor:
+        """The last hidden layer's activations ``(b, hidden)``."""
+        return self.body(x)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.body(x)).squeeze(-1)
+
+
+def make_optimizer(kind: str, params, lr: float, betas: tuple[float, float]):
+    """An optimiser of one of :data:`OPTIMIZERS`."""
+    if kind == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=betas)
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    raise ValueError(f"unknown optimizer {kind!r}; use one of {OPTIMIZERS}")
+
+
+class GAN(GenerativeModel):
+    """A GAN: generator ``G: z -> x`` against a critic ``D``, trained by alternating steps.
+
+    One :meth:`train_step` is ``n_critic`` critic steps on consecutive chunks of the batch,
+    then ``n_generator`` generator steps. The loss pair is chosen by :attr:`loss_name` from
+    :mod:`.losses`. With ``pack = m`` (PacGAN) the critic judges ``m`` samples
+    concatenated into one ``2m`` vector; a batch whose size is not a multiple of ``m`` drops
+    its last ``b mod m`` rows.
+
+    Extension points for subclasses (WGAN, WGAN-GP, SNGAN, f-GAN, InfoGAN):
+
+    - :attr:`loss_name` (the ``loss`` config field, else the class attribute ``loss``);
+    - :meth:`critic_loss` / :meth:`generator_loss`: map critic outputs to losses;
+    - :meth:`critic_regularizer`: extra named terms added to the critic loss;
+    - :meth:`build_critic` / :meth:`build_generator`: the networks;
+    - :meth:`after_critic_step`: a projection after each critic update (weight clipping);
+    - :meth:`extra_generator_terms`: extra named terms added to the generator loss.
+
+    Arguments:
+        config: a :class:`GANConfig` subclass instance.
+        data: the target ``Density2D`` (only its samples are used).
+
+    Raises:
+        ValueError: ``batch_size < pack``.
+
+    References:
+        Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014, algorithm 1;
+        Lin et al., "PacGAN", NeurIPS 2018; Salimans et al., "Improved Techniques for
+        Training GANs", NeurIPS 2016 (feature matching, one-sided label smoothing,
+        historical averaging).
+    """
+
+    family: ClassVar[str] = "gan"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"samples", "critic"})
+    Config: ClassVar[type] = GANConfig
+    #: the loss pair when the config has no ``loss`` field
+    loss: ClassVar[str] = "non-saturating"
+    dim: ClassVar[int] = 2
+
+    @classmethod
+    def trains_on(cls, data: Any) -> bool:
+        """Adversarial training needs exact samples."""
+        return bool(data.can_sample)
+
+    def __init__(self, config: Any, data: Any):
+        super().__init__(config, data)
+        self._check_batch(config)
+        self.generator_net = self.build_generator(config)
+        self.critic_net = self.build_critic(config)
+        self.generator = torch.Generator()
+        self._kinds: dict[str, str] = {}
+        self._history_means: dict[str, list[Tensor]] = {}
+        self._history_counts: dict[str, int] = {}
+
+    # ------------------------------------------------------------- networks
+    def build_generator(self, config: Any) -> nn.Module:
+        """The generator ``(n, latent_dim) -> (n, 2)``."""
+        return mlp(config.latent_dim, self.dim, config.hidden, config.depth, nn.ReLU)
+
+    def build_critic(self, config: Any) -> Critic:
+        """The critic ``(b, 2 * pack) -> (b,)`` with ``features``."""
+        return Critic(self.dim * config.pack, config.hidden, config.depth)
+
+    @property
+    def loss_name(self) -> str:
+        """The loss pair of :mod:`.losses` in use."""
+        return getattr(self.config, "loss", self.loss)
+
+    @property
+    def batches_per_step(self) -> int:
+        """The Session samples ``batch_size * n_critic`` points: one chunk per critic step."""
+        return int(self.config.n_critic)
+
+    # ------------------------------------------------------------ optimisers
+    def _nets(self) -> dict[str, nn.Module]:
+        return {"critic": self.critic_net, "generator": self.generator_net}
+
+    def _make(self, key: str, config: Any):
+        kind = getattr(config, f"optimizer_{key}")
+        lr = getattr(config, f"lr_{key}")
+        self._kinds[key] = kind
+        return make_optimizer(kind, self._nets()[key].parameters(), lr, (config.beta1, config.beta2))
+
+    def configure_optimizers(self) -> None:
+        """One optimiser per network, keys ``critic`` and ``generator``."""
+        self.optimizers = {key: self._make(key, self.config) for key in self._nets()}
+        self._history_means = {
+            k: [p.detach().clone() for p in net.parameters()] for k, net in self._nets().items()
+        }
+        self._history_counts = {k: 1 for k in self._nets()}
+
+    def apply_live(self, config: Any) -> None:
+        """New rates and betas apply at once; a changed optimiser type restarts only that one."""
+        self._check_batch(config)
+        self.config = config
+        for key, opt in list(self.optimizers.items()):
+            if getattr(config, f"optimizer_{key}") != self._kinds.get(key):
+                self.optimizers[key] = self._make(key, config)
+                continue
+            for group in opt.param_groups:
+                group["lr"] = getattr(config, f"lr_{key}")
+                if "betas" in group:
+                    group["betas"] = (config.beta1, config.beta2)
+
+    @staticmethod
+    def _check_batch(config: Any) -> None:
+        if config.batch_size < config.pack:
+            raise ValueError(
+                f"batch_size {config.batch_size} is smaller than pack {config.pack}: "
+                "the critic needs at least one packed sample"
+            )
+
+    # ------------------------------------------------------------- sampling
+    def _device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """``z ~ N(0, I)``: ``(n, latent_dim)``, drawn from ``generator`` (default: training)."""
+        g = self.generator if generator is None else generator
+        z = torch.randn(n, self.config.latent_dim, generator=g, device=g.device)
+        return z.to(self._device())
+
+    def generate(self, z: Tensor) -> Tensor:
+        """``G(z)``: ``(n, latent_dim) -> (n, 2)``."""
+        return self.generator_net(z)
+
+    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+        """``n`` samples ``(n, 2)`` of the generator."""
+        return self.generate(self.sample_latent(n, generator))
+
+    # ---------------------------------------------------------------- critic
+    def pack_samples(self, x: Tensor) -> Tensor:
+        """``(b, 2) -> (b // m, 2m)``: consecutive groups of ``m = pack`` samples, tail dropped."""
+        m = self.config.pack
+        b = (x.shape[0] // m) * m
+        return x[:b].reshape(b // m, m * x.shape[1])
+
+    def critic(self, x: Tensor) -> Tensor:
+        """The raw critic value (a logit for classifier losses) at single points ``(n, 2) -> (n,)``.
+
+        With ``pack = m`` the point is repeated ``m`` times: the critic's value on a pack of
+        ``m`` copies of ``x``.
+        """
+        return self.critic_net(x.repeat(1, self.config.pack))
+
+    @property
+    def has_probability(self) -> bool:
+        """Whether the critic is a classifier, so :meth:`discriminator_probability` applies."""
+        return self.loss_name in CLASSIFIER_LOSSES
+
+    def discriminator_probability(self, x: Tensor) -> Tensor:
+        """``D(x) = sigmoid(critic(x))`` ``(n,)``, for classifier losses.
+
+        Raises:
+            ValueError: the critic is not a classifier (least squares, hinge, Wasserstein).
+        """
+        if not self.has_probability:
+            raise ValueError(f"{self.loss_name} critic values are not probabilities")
+        return torch.sigmoid(self.critic(x))
+
+    # ---------------------------------------------------------------- losses
+    def critic_loss(self, d_real: Tensor, d_fake: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """``(loss, loss_real, loss_fake)`` from critic outputs on packed real and fake."""
+        fn = CRITIC_LOSSES[self.loss_name]
+        return fn(d_real, d_fake, self.config.label_smoothing)
+
+    def generator_loss(self, d_fake: Tensor) -> Tensor:
+        """The generator's loss from critic outputs on packed fakes."""
+        return GENERATOR_LOSSES[self.loss_name](d_fake)
+
+    def critic_regularizer(self, real: Tensor, fake: Tensor) -> dict[str, Tensor]:
+        """Named terms added to the critic loss, given packed ``real`` and ``fake``; none here."""
+        return {}
+
+    def extra_generator_terms(self, z: Tensor, fake: Tensor) -> dict[str, Tensor]:
+        """Named terms added to the generator loss, given ``z`` and ``G(z)``; none here."""
+        return {}
+
+    def after_critic_step(self) -> None:
+        """Called after each critic update (WGAN clips the weights here)."""
+
+    def historical_average(self, key: str) -> Tensor:
+        """``||θ - θ̄||²`` for network ``key`` (θ̄: the mean of its past parameter values)."""
+        means = self._history_means[key]
+        params = list(self._nets()[key].parameters())
+        return sum((p - m).square().sum() for p, m in zip(params, means, strict=True))
+
+    def _update_history(self, key: str) -> None:
+        self._history_counts[key] += 1
+        c = self._history_counts[key]
+        with torch.no_grad():
+            for p, m in zip(self._nets()[key].parameters(), self._history_means[key], strict=True):
+                m.add_((p - m) / c)
+
+    # -------------------------------------------------------------- training
+    def critic_step(self, batch: Tensor) -> dict[str, float]:
+        """One critic update on a real batch ``(b, 2)``.
+
+        Returns:
+            ``loss_d`` (the total minimised), ``loss_d_real``, ``loss_d_fake`` and the
+            regulariser's terms (``gradient_penalty``, ``historical_average_d``, ...).
+
+        Raises:
+            NonFiniteLossError: before any parameter changes.
+        """
+        real = self.pack_samples(batch.to(self._device()))
+        with torch.no_grad():
+            fake = self.pack_samples(self.generate(self.sample_latent(batch.shape[0])))
+        loss, loss_real, loss_fake = self.critic_loss(self.critic_net(real), self.critic_net(fake))
+        terms = {"loss_d_real": loss_real, "loss_d_fake": loss_fake}
+        for name, value in self.critic_regularizer(real, fake).items():
+            loss = loss + value
+            terms[name] = value
+        if self.config.historical_averaging > 0:
+            h = self.config.historical_averaging * self.historical_average("critic")
+            loss = loss + h
+            terms["historical_average_d"] = h
+        values = self.optimize(loss, {"loss_d": loss, **terms}, optimizer="critic")
+        values.pop("loss", None)
+        self.after_critic_step()
+        self._update_history("critic")
+        return values
+
+    def _generator_objective(self, fake: Tensor, batch: Tensor | None) -> Tensor:
+        if self.config.feature_matching and batch is not None:
+            real = self.pack_samples(batch.to(self._device()))
+            with torch.no_grad():
+                f_real = self.critic_net.features(real)
+            return feature_matching_loss(f_real, self.critic_net.features(self.pack_samples(fake)))
+        return self.generator_loss(self.critic_net(self.pack_samples(fake)))
+
+    def generator_step(self, batch: Tensor | None = None) -> dict[str, float]:
+        """One generator update; ``batch`` ``(b, 2)`` (real data) is read by feature matching.
+
+        Returns:
+            ``loss_g`` (the value minimised), ``grad_norm_g`` (the norm of its gradient in
+            the generator's parameters) and the extra terms.
+
+        Raises:
+            NonFiniteLossError: before any parameter changes.
+        """
+        n = self.config.batch_size if batch is None else batch.shape[0]
+        z = self.sample_latent(max(n, self.config.pack))
+        self.critic_net.requires_grad_(False)
+        try:
+            fake = self.generate(z)
+            loss = self._generator_objective(fake, batch)
+            terms: dict[str, Tensor] = {"loss_g": loss}
+            for name, value in self.extra_generator_terms(z, fake).items():
+                loss = loss + value
+                terms[name] = value
+            if self.config.historical_averaging > 0:
+                h = self.config.historical_averaging * self.historical_average("generator")
+                loss = loss + h
+                terms["historical_average_g"] = h
+            values = self.optimize(loss, terms, optimizer="generator")
+        finally:
+            self.critic_net.requires_grad_(True)
+        values.pop("loss", None)
+        grads = [p.grad.square().sum() for p in self.generator_net.parameters() if p.grad is not None]
+        values["grad_norm_g"] = float(torch.stack(grads).sum().sqrt()) if grads else 0.0
+        self._update_history("generator")
+        return values
+
+    def train_step(self, batch: Tensor | None) -> dict[str, float]:
+        """``n_critic`` critic steps on consecutive chunks of ``batch``, then ``n_generator``
+        generator steps; returns the last value of each term (always ``loss_d``, ``loss_g``).
+        """
+        chunks = torch.chunk(batch, self.config.n_critic)
+        terms: dict[str, float] = {}
+        for chunk in chunks:
+            terms.update(self.critic_step(chunk))
+        for i in range(self.config.n_generator):
+            terms.update(self.generator_step(chunks[i % len(chunks)]))
+        return terms
+
+    def generator_update_direction(self, z: Tensor, batch: Tensor | None = None) -> Tensor:
+        """``-∂L_G/∂x`` at ``x = G(z)``: where the generator loss pushes each sample ``(n, 2)``.
+
+        Computed with ``torch.autograd.grad`` on detached samples: parameter gradients and
+        optimiser state are untouched. Without packing or feature matching each row is
+        the gradient of that sample's own loss term; otherwise of the batch loss times ``n``.
+        """
+        with torch.no_grad():
+            x = self.generate(z)
+        x = x.detach().requires_grad_(True)
+        with torch.enable_grad():
+            if self.config.feature_matching and batch is not None:
+                loss = self._generator_objective(x, batch)
+            else:
+                loss = self.generator_loss(self.critic(x))
+            (grad,) = torch.autograd.grad(loss * x.shape[0], x)
+        return -grad
