@@ -49,11 +49,11 @@ def mode_metrics(
 
     References:
         Srivastava et al., "VEEGAN: Reducing mode collapse in GANs using implicit
-        variational learning", NeurIPS 2017, section 5.1 (modes captured, high-quality
-        samples within three standard deviations).
+        variational learning", NeurIPS 2017, the 2D ring and grid experiments (modes
+        captured, high-quality samples within three standard deviations).
         Lin et al., "PacGAN: The power of two samples in generative adversarial
-        networks", NeurIPS 2018, section 5 (the same metrics plus the KL of the mode
-        histogram to uniform, on 2,500 samples).
+        networks", NeurIPS 2018, the 2D-ring and 2D-grid experiments (the same metrics
+        on 2,500 samples, plus the reverse KL, from the mode histogram to uniform).
     """
     if samples.ndim != 2 or samples.shape[0] < 1 or samples.shape[1] != 2:
         raise ValueError(f"samples must have shape (n, 2) with n >= 1, got {tuple(samples.shape)}")
