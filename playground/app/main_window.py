@@ -21,7 +21,16 @@ from PySide6.QtWidgets import (
 
 from ..core import hyperparameters as hpm
 from .panels import HyperparameterForm, SessionPanel, TransportPanel
-from .views import VIEW_TITLES, CurvesView, DensityView, SamplesView, TrajectoryView
+from .views import (
+    VIEW_TITLES,
+    CriticView,
+    CurvesView,
+    DensityView,
+    ManifoldView,
+    ModesView,
+    SamplesView,
+    TrajectoryView,
+)
 from .worker import Frame, SessionInfo, TrainingWorker, WorkerThread
 
 __all__ = ["MainWindow"]
@@ -43,7 +52,7 @@ class MainWindow(QMainWindow):
         confirm: ``confirm(question) -> bool``; asks before a change that resets
             training (tests replace it to answer without a dialog).
         worker: the :class:`~.worker.TrainingWorker`; ``worker_thread`` is its ``WorkerThread``.
-        views: view name to widget, in tab order.
+        views: view name to widget, in tab order; the tabs show those the session offers.
         step: the step of the newest drawn frame.
         draws: view name to number of frames drawn (for the benchmarks).
     """
@@ -88,12 +97,18 @@ class MainWindow(QMainWindow):
             "density": DensityView(),
             "samples": SamplesView(),
             "trajectory": TrajectoryView(),
+            "critic": CriticView(),
+            "manifold": ManifoldView(),
+            # Modes after Curves: flows on mixtures offer it too, and Curves keeps its number
             "curves": CurvesView(),
+            "modes": ModesView(),
         }
         self.tabs = QTabWidget()
-        for i, (name, view) in enumerate(self.views.items(), start=1):
-            self.tabs.addTab(view, f"{i}  {VIEW_TITLES[name]}")
+        # until the first session says which views it has: those of every density model
+        self._show_tabs(["density", "samples", "trajectory", "curves"])
+        for i in range(1, len(self.views) + 1):
             QShortcut(QKeySequence(f"Ctrl+{i}"), self, lambda i=i: self.tabs.setCurrentIndex(i - 1))
+        self._posted_parts: tuple[str, ...] = self.visible_parts
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.hide()
@@ -116,7 +131,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.step_label)
 
         self.worker = TrainingWorker(
-            model, dataset, seed, device, playing=not paused, views=(self.visible_view,)
+            model, dataset, seed, device, playing=not paused, views=self.visible_parts
         )
         self.worker_thread = WorkerThread(self.worker)
         self.session_panel.select_device(device)
@@ -136,6 +151,8 @@ class MainWindow(QMainWindow):
         t = self.transport
         t.play_toggled.connect(lambda on: self._post("play" if on else "pause"))
         t.step_clicked.connect(lambda: self._post("step"))
+        t.part_step_clicked.connect(lambda part: self._post("step", part))
+        t.slow_motion_toggled.connect(lambda on: self._post("slow_motion", bool(on)))
         t.reset_clicked.connect(lambda: self._post("reset"))
         t.seed_changed.connect(lambda seed: self._post("seed", int(seed)))
         p = self.session_panel
@@ -144,6 +161,7 @@ class MainWindow(QMainWindow):
         p.device_chosen.connect(lambda d: self._post("device", d))
         self.form.edited.connect(self.edit_hyperparameter)
         self.tabs.currentChanged.connect(self._on_tab)
+        self.views["critic"].parts_changed.connect(self._post_views)
 
     def start(self) -> None:
         """Start the worker thread (it imports torch and builds the first session)."""
@@ -165,7 +183,36 @@ class MainWindow(QMainWindow):
     @property
     def visible_view(self) -> str:
         """The snapshot view of the current tab."""
-        return list(self.views)[max(self.tabs.currentIndex(), 0)]
+        widget = self.tabs.currentWidget()
+        return widget.view_name if widget is not None else next(iter(self.views))
+
+    @property
+    def visible_parts(self) -> tuple[str, ...]:
+        """The snapshot parts the visible view draws (a view may need several)."""
+        view = self.views[self.visible_view]
+        parts = getattr(view, "snapshot_parts", None)
+        return tuple(parts()) if parts is not None else (self.visible_view,)
+
+    @property
+    def tab_names(self) -> list[str]:
+        """The view names of the tabs on show, in order."""
+        return [self.tabs.widget(i).view_name for i in range(self.tabs.count())]
+
+    def _show_tabs(self, names: list[str]) -> None:
+        """Offer exactly the tabs ``names`` (in :attr:`views` order), numbered 1..n (Ctrl+n);
+        the current view stays current if it is offered."""
+        names = [n for n in self.views if n in names]
+        if names == self.tab_names:
+            return
+        current = self.visible_view if self.tabs.count() else None
+        old = self.tabs.blockSignals(True)
+        while self.tabs.count():
+            self.tabs.removeTab(0)
+        for i, name in enumerate(names, start=1):
+            self.tabs.addTab(self.views[name], f"{i}  {VIEW_TITLES[name]}")
+        if current in names:
+            self.tabs.setCurrentIndex(names.index(current))
+        self.tabs.blockSignals(old)
 
     # ------------------------------------------------------------ from worker
     def _on_session(self, info: SessionInfo) -> None:
@@ -176,10 +223,9 @@ class MainWindow(QMainWindow):
         self.form.build(info.model, info.fields, info.config)
         self.form.setEnabled(True)
         self.config = info.config
-        for i, name in enumerate(self.views):
-            self.tabs.setTabEnabled(i, name in info.views)
-        if self.visible_view not in info.views and info.views:
-            self.tabs.setCurrentIndex(list(self.views).index(info.views[0]))
+        self.transport.show_parts(tuple(info.parts))
+        self._show_tabs(info.views)
+        self._post_views()
 
     def _on_config(self, config: Any) -> None:
         self.config = config
@@ -213,8 +259,10 @@ class MainWindow(QMainWindow):
         snap = frame.snapshot
         self.step = snap.step
         name = self.visible_view
-        if getattr(snap, name, None) is not None:
-            self.views[name].show_snapshot(snap)
+        view = self.views[name]
+        accepts = getattr(view, "accepts", None)
+        if accepts(snap) if accepts is not None else getattr(snap, name, None) is not None:
+            view.show_snapshot(snap)
             self.draws[name] += 1
         self.step_label.setText(f"step {snap.step:,}")
         rate = f"{frame.steps_per_second:,.0f} steps/s" if frame.playing else "paused"
@@ -223,7 +271,14 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------- from user
     def _on_tab(self, index: int) -> None:
-        self.worker.post("views", (self.visible_view,))
+        self._post_views()
+
+    def _post_views(self) -> None:
+        """Tell the worker which snapshot parts the visible view needs (if they changed)."""
+        parts = self.visible_parts
+        if parts != self._posted_parts:
+            self._posted_parts = parts
+            self.worker.post("views", parts)
 
     def _on_model_chosen(self, model: str) -> None:
         datasets = self.session_panel.datasets_for(model)

@@ -28,12 +28,17 @@ EVAL_SECONDS, EVAL_SAMPLES = 3.0, 2000
 #: torch threads of the training and snapshot threads (set per OS thread): one each, so
 #: training, snapshots and the GUI share two cores without oversubscription
 TORCH_THREADS = 1
+#: slow motion (models with parts, e.g. GANs): the pause after each half of an iteration
+SLOW_MOTION_SECONDS = 0.5
+#: commands that apply before the first session exists
+_WITHOUT_SESSION = ("views", "play", "pause", "rebuild", "slow_motion")
 
 
 @dataclass(frozen=True)
 class SessionInfo:
     """The worker's session, for the pickers (``datasets``: those the model trains on),
-    the hyperparameter form (``fields``, ``config``) and the tabs (``views``)."""
+    the hyperparameter form (``fields``, ``config``), the tabs (``views``) and the
+    transport's half-step buttons (``parts``: ``("critic", "generator")`` for a GAN)."""
 
     model: str
     dataset: str
@@ -43,6 +48,7 @@ class SessionInfo:
     fields: list
     views: list[str]
     datasets: list[str]
+    parts: tuple[str, ...] = ()
 
 
 class TrainingWorker(QObject):
@@ -98,11 +104,15 @@ class TrainingWorker(QObject):
         self._shadow_of: Any = None
         self._next_snapshot = self._next_eval = 0.0
         self._force = True
+        self.slow_motion = False
+        self._slow_due = 0.0
+        self._slow_phase = 0
         self._catalog: dict[str, Any] = {"trainable": {}}
 
     # ------------------------------------------------------------ any thread
     def post(self, command: str, *args: Any) -> None:
-        """Queue ``play``, ``pause``, ``step``, ``reset``, ``seed``, ``hyperparameters``,
+        """Queue ``play``, ``pause``, ``step`` (optionally with a part: ``critic`` or
+        ``generator``), ``slow_motion``, ``reset``, ``seed``, ``hyperparameters``,
         ``device``, ``rebuild`` or ``views`` with its arguments."""
         self._commands.put((command, args))
 
@@ -146,12 +156,17 @@ class TrainingWorker(QObject):
         idle = not self.playing or self.session is None
         # idle: wait for a command (briefly if a forced snapshot waits for the snapshotter)
         timeout = (0.01 if self._force else 0.1) if idle else None
+        if not idle and self._slow:
+            # between two halves: wait for a command until the next half is due
+            wait = self._slow_due - time.perf_counter()
+            timeout = min(wait, 0.01) if self._force else wait
+            timeout = timeout if timeout > 0 else None
         try:
             command = (
                 self._commands.get(timeout=timeout) if timeout else self._commands.get_nowait()
             )
             while command[0] != "quit":
-                if self.session is not None or command[0] in ("views", "play", "pause", "rebuild"):
+                if self.session is not None or command[0] in _WITHOUT_SESSION:
                     getattr(self, f"_do_{command[0]}")(*command[1])
                 command = self._commands.get_nowait()
         except queue.Empty:
@@ -159,8 +174,38 @@ class TrainingWorker(QObject):
         if self._quit.is_set() or self.session is None:
             return
         if self.playing:
-            self._train_chunk()
+            if self._slow:
+                self._train_half()
+            else:
+                self._train_chunk()
         self._maybe_snapshot()
+
+    @property
+    def _slow(self) -> bool:
+        return self.slow_motion and bool(self.session.parts)
+
+    def _train_half(self) -> None:
+        """Slow motion: one half of an iteration (``n_critic`` critic updates, or
+        ``n_generator`` generator updates) when due, then a snapshot and a pause."""
+        from ..core.models.base import NonFiniteLossError
+
+        if time.perf_counter() < self._slow_due:
+            return
+        session = self.session
+        part = session.parts[self._slow_phase % len(session.parts)]
+        repeats = max(1, int(getattr(session.config, f"n_{part}", 1)))
+        try:
+            for _ in range(repeats):
+                session.step(part)
+        except NonFiniteLossError as e:
+            self._set_playing(False)
+            self._force = True
+            self.diverged.emit(e)
+            return
+        self._slow_phase += 1
+        self._force = True
+        self._slow_due = time.perf_counter() + SLOW_MOTION_SECONDS
+        self._count_steps()
 
     def _train_chunk(self) -> None:
         from ..core.models.base import NonFiniteLossError
@@ -175,6 +220,11 @@ class TrainingWorker(QObject):
             self._force = True
             self.diverged.emit(e)
             return
+        self._count_steps()
+
+    def _count_steps(self) -> None:
+        """Record the throughput; evaluate every ``EVAL_SECONDS``."""
+        session = self.session
         now = time.perf_counter()
         self._rate.append((now, session.step_count))
         while now - self._rate[0][0] > 2.0:
@@ -185,7 +235,9 @@ class TrainingWorker(QObject):
 
     def _maybe_snapshot(self) -> None:
         now = time.perf_counter()
-        due = self._force or (self.playing and now >= self._next_snapshot)
+        # slow motion snapshots once per half (forced), not on the clock
+        periodic = self.playing and not self._slow and now >= self._next_snapshot
+        due = self._force or periodic
         if not due or not self._snapshotter.idle:
             return  # busy: this snapshot is dropped (or, if forced, retried next time)
         self._force = False
@@ -252,6 +304,7 @@ class TrainingWorker(QObject):
     def _restarted(self) -> None:
         self.generation += 1
         self._rate.clear()
+        self._slow_phase = 0
         self._force = True
         self._next_eval = time.perf_counter() + EVAL_SECONDS
 
@@ -282,6 +335,7 @@ class TrainingWorker(QObject):
                 fields,
                 s.available_views,
                 datasets,
+                tuple(s.parts),
             )
         )
 
@@ -293,15 +347,19 @@ class TrainingWorker(QObject):
         self._set_playing(False)
         self._force = True
 
-    def _do_step(self) -> None:
+    def _do_step(self, part: str | None = None) -> None:
         from ..core.models.base import NonFiniteLossError
 
         if not self.playing:
             try:
-                self.session.step()
+                self.session.step(part)
             except NonFiniteLossError as e:
                 self.diverged.emit(e)
             self._force = True
+
+    def _do_slow_motion(self, on: bool) -> None:
+        self.slow_motion = bool(on)
+        self._slow_due, self._slow_phase = 0.0, 0
 
     def _do_reset(self) -> None:
         self.session.reset()

@@ -1,9 +1,11 @@
-"""Transport controls: play/pause, single step, reset and the seed."""
+"""Transport controls: play/pause, single step (or one network's half of a GAN step),
+slow motion, reset and the seed."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QGridLayout,
     QGroupBox,
     QLabel,
@@ -21,6 +23,8 @@ class TransportPanel(QGroupBox):
 
     play_toggled = Signal(bool)
     step_clicked = Signal()
+    part_step_clicked = Signal(str)
+    slow_motion_toggled = Signal(bool)
     reset_clicked = Signal()
     seed_changed = Signal(int)
 
@@ -34,7 +38,16 @@ class TransportPanel(QGroupBox):
         self.play.setShortcut("Ctrl+Space")
         self.step = QPushButton("Step")
         self.step.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward))
-        self.step.setToolTip("One training step (while paused)")
+        self.step.setToolTip("One training step (while paused); for a GAN one full iteration")
+        self.critic_step = QPushButton("Critic step")
+        self.critic_step.setToolTip("One update of the critic alone (while paused)")
+        self.generator_step = QPushButton("Generator step")
+        self.generator_step.setToolTip("One update of the generator alone (while paused)")
+        self.slow_motion = QCheckBox("slow motion")
+        self.slow_motion.setToolTip(
+            "While playing: critic update, pause, generator update, pause, ... (~0.5 s each)"
+        )
+        self._part_widgets = (self.critic_step, self.generator_step, self.slow_motion)
         self.reset = QPushButton("Reset")
         self.reset.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
         self.reset.setToolTip("Re-initialise the model from the seed: step 0")
@@ -46,11 +59,18 @@ class TransportPanel(QGroupBox):
         layout.addWidget(self.play, 0, 0, 1, 2)
         layout.addWidget(self.step, 1, 0)
         layout.addWidget(self.reset, 1, 1)
-        layout.addWidget(QLabel("Seed"), 2, 0)
-        layout.addWidget(self.seed, 2, 1)
+        layout.addWidget(self.critic_step, 2, 0)
+        layout.addWidget(self.generator_step, 2, 1)
+        layout.addWidget(self.slow_motion, 3, 0, 1, 2)
+        layout.addWidget(QLabel("Seed"), 4, 0)
+        layout.addWidget(self.seed, 4, 1)
+        self.show_parts(())
         self.setEnabled(False)
         self.play.toggled.connect(self._on_play)
         self.step.clicked.connect(self.step_clicked)
+        self.critic_step.clicked.connect(lambda: self.part_step_clicked.emit("critic"))
+        self.generator_step.clicked.connect(lambda: self.part_step_clicked.emit("generator"))
+        self.slow_motion.toggled.connect(self.slow_motion_toggled)
         self.reset.clicked.connect(self.reset_clicked)
         self.seed.valueChanged.connect(self.seed_changed)
 
@@ -65,6 +85,8 @@ class TransportPanel(QGroupBox):
         self.play.setText("Pause" if playing else "Play")
         self.play.setIcon(self.style().standardIcon(pixmap))
         self.step.setEnabled(not playing)
+        self.critic_step.setEnabled(not playing)
+        self.generator_step.setEnabled(not playing)
 
     def show_playing(self, playing: bool) -> None:
         """Mirror the worker's state."""
@@ -78,3 +100,9 @@ class TransportPanel(QGroupBox):
         old = self.seed.blockSignals(True)
         self.seed.setValue(seed)
         self.seed.blockSignals(old)
+
+    def show_parts(self, parts: tuple[str, ...]) -> None:
+        """Show the half-step buttons and slow motion only for models with two networks."""
+        has = set(parts) >= {"critic", "generator"}
+        for widget in self._part_widgets:
+            widget.setVisible(has)

@@ -1,16 +1,32 @@
 """One widget per kind of picture; each draws a snapshot and never calls the model."""
 
+from .critic import CriticView
 from .curves import CurvesView
 from .density import DensityView
+from .manifold import ManifoldView
+from .modes import ModesView
 from .samples import SamplesView
 from .trajectory import TrajectoryView
 
-__all__ = ["DensityView", "SamplesView", "TrajectoryView", "CurvesView", "VIEW_TITLES"]
+__all__ = [
+    "DensityView",
+    "SamplesView",
+    "TrajectoryView",
+    "CriticView",
+    "ManifoldView",
+    "ModesView",
+    "CurvesView",
+    "VIEW_TITLES",
+]
 
-#: snapshot view name -> tab title, in tab order (numbered 1..4, Ctrl+1..4)
+#: snapshot view name -> tab title, in tab order (the tabs a session offers are numbered
+#: 1..n in this order, Ctrl+1..n)
 VIEW_TITLES = {
     "density": "Density",
     "samples": "Samples",
     "trajectory": "Trajectories",
+    "critic": "Critic",
+    "manifold": "Manifold",
     "curves": "Curves",
+    "modes": "Modes",
 }

@@ -107,7 +107,8 @@ def critic_image(
 
     Arguments:
         model: a GAN with ``critic(x) -> (n,)``, ``generate(z)``, ``sample_latent(n, g)``
-            and, for classifier losses, ``discriminator_probability(x) -> (n,)``.
+            and, where ``has_probability`` is true (classifier losses),
+            ``discriminator_probability(x) -> (n,)``.
         data: the dataset (for the box).
         real: ``(m, 2)`` real samples to overlay.
         n_fake: fake samples to overlay (from a fixed latent batch).
@@ -117,10 +118,9 @@ def critic_image(
     """
     pts, xs, ys = box_grid(data.box, resolution)
     pts = pts.to(device)
-    probability = getattr(model, "discriminator_probability", None)
-    values = probability(pts) if probability is not None else None
-    label = "D(x)"
-    if values is None:
+    if getattr(model, "has_probability", False):
+        values, label = model.discriminator_probability(pts), "D(x)"
+    else:
         values, label = model.critic(pts), "critic"
     fake = model.generate(_latent(model, n_fake, seed, device))
     return CriticImage(

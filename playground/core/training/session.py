@@ -31,7 +31,7 @@ __all__ = ["Session"]
 OVERLAY_POINTS = 500
 SAMPLE_POINTS = 1000
 TRAJECTORY_PARTICLES = 300
-GRADIENT_ARROWS = 200
+GRADIENT_ARROWS = 100
 #: history names of held-out metrics that share a name with a training loss term
 HELDOUT_NAMES = {"nll": "heldout_nll", "reverse_kl": "heldout_reverse_kl"}
 

@@ -2,104 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
-from ...hyperparameters import hp
 from ..base import GenerativeModel
+from .config import GANConfig
 from .losses import CLASSIFIER_LOSSES, CRITIC_LOSSES, GENERATOR_LOSSES, feature_matching_loss
+from .networks import OPTIMIZERS, Critic, make_optimizer, mlp
 
-__all__ = ["GANConfig", "GAN", "Critic", "mlp", "OPTIMIZERS", "make_optimizer"]
+__all__ = ["GANConfig", "GAN", "Critic", "mlp", "OPTIMIZERS", "make_optimizer", "FINAL_LR_FRACTION"]
 
-#: the optimisers a network can train with
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
-
-
-@dataclass
-class GANConfig:
-    """Hyperparameters shared by every GAN; each network has its own optimiser and rate.
-
-    Subclass configs override defaults (each model's paper settings) and add their own.
-    """
-
-    batch_size: int = hp(256, low=1, high=8192, log=True, live=True, help="samples per step")
-    # 2: the generator-manifold view draws the image of a 2D latent grid
-    latent_dim: int = hp(2, low=1, high=64, help="dimension of the latent z ~ N(0, I)")
-    hidden: int = hp(128, low=4, high=1024, log=True, help="width of both networks")
-    depth: int = hp(3, low=1, high=8, help="hidden layers of both networks")
-    lr_generator: float = hp(
-        2e-4, low=1e-7, high=1.0, log=True, live=True, help="generator learning rate"
-    )
-    lr_critic: float = hp(2e-4, low=1e-7, high=1.0, log=True, live=True, help="critic learning rate")
-    optimizer_generator: str = hp(
-        "adam", choices=OPTIMIZERS, live=True, help="generator optimiser (a change restarts it)"
-    )
-    optimizer_critic: str = hp(
-        "adam", choices=OPTIMIZERS, live=True, help="critic optimiser (a change restarts it)"
-    )
-    # (0.5, 0.999): DCGAN's betas, the usual GAN choice (a lower beta1 reacts faster)
-    beta1: float = hp(0.5, low=0.0, high=0.999, live=True, help="Adam beta1 of both networks")
-    beta2: float = hp(0.999, low=0.0, high=0.9999, live=True, help="Adam beta2 of both networks")
-    n_critic: int = hp(1, low=1, high=20, live=True, help="critic steps per iteration")
-    n_generator: int = hp(1, low=1, high=20, live=True, help="generator steps per iteration")
-    pack: int = hp(1, low=1, high=8, help="PacGAN: the critic judges this many samples at once")
-    feature_matching: bool = hp(
-        False, live=True, help="generator matches mean critic features (Salimans et al. 2016)"
-    )
-    label_smoothing: float = hp(
-        0.0, low=0.0, high=0.5, live=True, help="one-sided: real targets 1 - s (classifier losses)"
-    )
-    historical_averaging: float = hp(
-        0.0, low=0.0, high=100.0, live=True, help="weight of ||θ - mean of past θ||² on both nets"
-    )
-
-
-def mlp(n_in: int, n_out: int, hidden: int, depth: int, activation: type[nn.Module]) -> nn.Sequential:
-    """``depth`` hidden layers of width ``hidden`` with ``activation``, then a linear output."""
-    layers: list[nn.Module] = []
-    width = n_in
-    for _ in range(depth):
-        layers += [nn.Linear(width, hidden), activation()]
-        width = hidden
-    layers.append(nn.Linear(width, n_out))
-    return nn.Sequential(*layers)
-
-
-class Critic(nn.Module):
-    """An MLP critic ``(b, n_in) -> (b,)`` whose last hidden layer is exposed as features.
-
-    Arguments:
-        n_in: input width (``2 * pack``).
-        hidden, depth: as in :class:`GANConfig`.
-    """
-
-    def __init__(self, n_in: int, hidden: int, depth: int):
-        super().__init__()
-        # LeakyReLU: a critic whose units never die keeps passing gradient to the generator
-        net = mlp(n_in, 1, hidden, depth, lambda: nn.LeakyReLU(0.2))
-        self.body = net[:-1]
-        self.head = net[-1]
-
-    def features(self, x: Tensor) -> Tensor:
-        """The last hidden layer's activations ``(b, hidden)``."""
-        return self.body(x)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.body(x)).squeeze(-1)
-
-
-def make_optimizer(kind: str, params, lr: float, betas: tuple[float, float]):
-    """An optimiser of one of :data:`OPTIMIZERS`."""
-    if kind == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=betas)
-    if kind == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
-    if kind == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    raise ValueError(f"unknown optimizer {kind!r}; use one of {OPTIMIZERS}")
+#: the learning rates end their cosine decay at this fraction of their value
+FINAL_LR_FRACTION = 0.02
 
 
 class GAN(GenerativeModel):
@@ -155,6 +72,8 @@ class GAN(GenerativeModel):
         self._kinds: dict[str, str] = {}
         self._history_means: dict[str, list[Tensor]] = {}
         self._history_counts: dict[str, int] = {}
+        # saved with the weights, so a reloaded model resumes its learning-rate schedule
+        self.register_buffer("steps_taken", torch.zeros((), dtype=torch.long))
 
     # ------------------------------------------------------------- networks
     def build_generator(self, config: Any) -> nn.Module:
@@ -179,11 +98,21 @@ class GAN(GenerativeModel):
     def _nets(self) -> dict[str, nn.Module]:
         return {"critic": self.critic_net, "generator": self.generator_net}
 
+    def lr_factor(self) -> float:
+        """The schedule's factor on both rates at the current iteration (1 without decay)."""
+        total = self.config.lr_decay_steps
+        if total <= 0:
+            return 1.0
+        t = min(int(self.steps_taken), total) / total
+        return FINAL_LR_FRACTION + (1 - FINAL_LR_FRACTION) * 0.5 * (1 + math.cos(math.pi * t))
+
     def _make(self, key: str, config: Any):
         kind = getattr(config, f"optimizer_{key}")
-        lr = getattr(config, f"lr_{key}")
+        lr = getattr(config, f"lr_{key}") * self.lr_factor()
         self._kinds[key] = kind
-        return make_optimizer(kind, self._nets()[key].parameters(), lr, (config.beta1, config.beta2))
+        return make_optimizer(
+            kind, self._nets()[key].parameters(), lr, (config.beta1, config.beta2)
+        )
 
     def configure_optimizers(self) -> None:
         """One optimiser per network, keys ``critic`` and ``generator``."""
@@ -202,7 +131,7 @@ class GAN(GenerativeModel):
                 self.optimizers[key] = self._make(key, config)
                 continue
             for group in opt.param_groups:
-                group["lr"] = getattr(config, f"lr_{key}")
+                group["lr"] = getattr(config, f"lr_{key}") * self.lr_factor()
                 if "betas" in group:
                     group["betas"] = (config.beta1, config.beta2)
 
@@ -361,7 +290,9 @@ class GAN(GenerativeModel):
         finally:
             self.critic_net.requires_grad_(True)
         values.pop("loss", None)
-        grads = [p.grad.square().sum() for p in self.generator_net.parameters() if p.grad is not None]
+        grads = [
+            p.grad.square().sum() for p in self.generator_net.parameters() if p.grad is not None
+        ]
         values["grad_norm_g"] = float(torch.stack(grads).sum().sqrt()) if grads else 0.0
         self._update_history("generator")
         return values
@@ -376,6 +307,11 @@ class GAN(GenerativeModel):
             terms.update(self.critic_step(chunk))
         for i in range(self.config.n_generator):
             terms.update(self.generator_step(chunks[i % len(chunks)]))
+        self.steps_taken += 1
+        if self.config.lr_decay_steps > 0:
+            for key, opt in self.optimizers.items():
+                for group in opt.param_groups:
+                    group["lr"] = getattr(self.config, f"lr_{key}") * self.lr_factor()
         return terms
 
     def generator_update_direction(self, z: Tensor, batch: Tensor | None = None) -> Tensor:

@@ -1,0 +1,6 @@
+"""Generative adversarial networks: a shared base, the losses, and the registered models."""
+
+from .base import GAN, Critic, GANConfig
+from .models import SNGAN, WGAN, WGANGP, VanillaGAN
+
+__all__ = ["GAN", "GANConfig", "Critic", "VanillaGAN", "WGAN", "WGANGP", "SNGAN"]

@@ -1,0 +1,176 @@
+"""The registered GANs: the original (four losses), WGAN, WGAN-GP and SNGAN."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+from ...hyperparameters import hp
+from .base import GAN, Critic, GANConfig
+from .losses import LOSSES, gradient_penalty
+
+__all__ = ["VanillaGAN", "WGAN", "WGANGP", "SNGAN"]
+
+#: the losses a classic GAN (and SNGAN) may use; Wasserstein needs a Lipschitz critic
+_CLASSIC = tuple(name for name in LOSSES if name != "wasserstein")
+
+
+class VanillaGAN(GAN):
+    """The GAN of Goodfellow et al. with a choice of loss pair.
+
+    ``minimax``: ``min_G E log(1 - D(G(z)))`` (saturates: its gradient vanishes while D
+    rejects the fakes, visible in ``grad_norm_g``); ``non-saturating``: ``min_G -E log
+    D(G(z))``; ``least-squares`` (LSGAN, a=0, b=1, c=1); ``hinge``.
+
+    References:
+        Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014, equation (1);
+        Mao et al., "Least Squares GANs", ICCV 2017, equation (2); Lim and Ye,
+        "Geometric GAN", 2017.
+    """
+
+    name: ClassVar[str] = "gan"
+    description: ClassVar[str] = "GAN: minimax, non-saturating, least-squares or hinge loss"
+
+    @dataclass
+    class Config(GANConfig):
+        """GAN hyperparameters (DCGAN's Adam 2e-4, betas (0.5, 0.999))."""
+
+        loss: str = hp("non-saturating", choices=_CLASSIC, live=True, help="the loss pair")
+
+
+class WGAN(GAN):
+    """Wasserstein GAN with weight clipping.
+
+    The critic maximises ``E D(x) - E D(G(z))`` (reported as ``wasserstein``) over
+    functions kept roughly Lipschitz by clipping every parameter to ``[-clip, clip]``
+    after each update; RMSProp, ``lr = 5e-5``, ``n_critic = 5``, ``c = 0.01`` as in the paper.
+
+    References:
+        Arjovsky, Chintala and Bottou, "Wasserstein GAN", ICML 2017, equation (3) and
+        algorithm 1.
+    """
+
+    name: ClassVar[str] = "wgan"
+    description: ClassVar[str] = "WGAN: Wasserstein critic, Lipschitz by weight clipping"
+    loss: ClassVar[str] = "wasserstein"
+
+    @dataclass
+    class Config(GANConfig):
+        """WGAN hyperparameters: the paper's algorithm 1 defaults."""
+
+        lr_generator: float = hp(
+            5e-5, low=1e-7, high=1.0, log=True, live=True, help="generator learning rate"
+        )
+        lr_critic: float = hp(
+            5e-5, low=1e-7, high=1.0, log=True, live=True, help="critic learning rate"
+        )
+        optimizer_generator: str = hp(
+            "rmsprop",
+            choices=("adam", "rmsprop", "sgd"),
+            live=True,
+            help="generator optimiser (a change restarts it)",
+        )
+        optimizer_critic: str = hp(
+            "rmsprop",
+            choices=("adam", "rmsprop", "sgd"),
+            live=True,
+            help="critic optimiser (a change restarts it)",
+        )
+        n_critic: int = hp(5, low=1, high=20, live=True, help="critic steps per iteration")
+        clip: float = hp(
+            0.01, low=1e-4, high=10.0, log=True, live=True, help="clip critic parameters to ±clip"
+        )
+
+    def critic_step(self, batch: Tensor) -> dict[str, float]:
+        """A critic step; also reports ``wasserstein = E D(x) - E D(G(z))``."""
+        terms = super().critic_step(batch)
+        terms["wasserstein"] = -(terms["loss_d_real"] + terms["loss_d_fake"])
+        return terms
+
+    def after_critic_step(self) -> None:
+        """Clip every critic parameter to ``[-clip, clip]``."""
+        c = self.config.clip
+        with torch.no_grad():
+            for p in self.critic_net.parameters():
+                p.clamp_(-c, c)
+
+
+class WGANGP(GAN):
+    """WGAN with a gradient penalty ``λ E (||∇D(x̂)|| - 1)²`` on random interpolates.
+
+    ``x̂ = ε x + (1 - ε) G(z)`` with ``ε ~ U(0, 1)`` per (packed) sample; the penalty is
+    reported as ``gradient_penalty`` (weighted by λ), the critic's estimate of the
+    Wasserstein distance as ``wasserstein``.
+
+    References:
+        Gulrajani et al., "Improved Training of Wasserstein GANs", NeurIPS 2017,
+        equation (3) and algorithm 1 (λ = 10, n_critic = 5, Adam 1e-4, betas (0, 0.9)).
+    """
+
+    name: ClassVar[str] = "wgan-gp"
+    description: ClassVar[str] = "WGAN-GP: Wasserstein critic with a gradient penalty"
+    loss: ClassVar[str] = "wasserstein"
+
+    @dataclass
+    class Config(GANConfig):
+        """WGAN-GP hyperparameters: the paper's algorithm 1 defaults."""
+
+        lr_generator: float = hp(
+            1e-4, low=1e-7, high=1.0, log=True, live=True, help="generator learning rate"
+        )
+        lr_critic: float = hp(
+            1e-4, low=1e-7, high=1.0, log=True, live=True, help="critic learning rate"
+        )
+        beta1: float = hp(0.0, low=0.0, high=0.999, live=True, help="Adam beta1 of both networks")
+        beta2: float = hp(0.9, low=0.0, high=0.9999, live=True, help="Adam beta2 of both networks")
+        n_critic: int = hp(5, low=1, high=20, live=True, help="critic steps per iteration")
+        gp_lambda: float = hp(
+            10.0, low=0.0, high=1000.0, live=True, help="weight λ of the gradient penalty"
+        )
+
+    def critic_regularizer(self, real: Tensor, fake: Tensor) -> dict[str, Tensor]:
+        """``gradient_penalty``: λ times the penalty on interpolates of packed samples."""
+        g = self.generator
+        eps = torch.rand(real.shape[0], 1, generator=g, device=g.device).to(real)
+        gp = gradient_penalty(self.critic_net, real, fake, eps)
+        return {"gradient_penalty": self.config.gp_lambda * gp}
+
+    def critic_step(self, batch: Tensor) -> dict[str, float]:
+        """A critic step; also reports ``wasserstein = E D(x) - E D(G(z))``."""
+        terms = super().critic_step(batch)
+        terms["wasserstein"] = -(terms["loss_d_real"] + terms["loss_d_fake"])
+        return terms
+
+
+class SNGAN(GAN):
+    """Spectral normalisation of every critic layer, hinge loss by default.
+
+    Each critic weight ``W`` is divided by its largest singular value (one power
+    iteration per forward pass), so every layer is 1-Lipschitz.
+
+    References:
+        Miyato et al., "Spectral Normalization for Generative Adversarial Networks",
+        ICLR 2018, equation (8) and algorithm 1; hinge loss equations (16)-(17).
+    """
+
+    name: ClassVar[str] = "sngan"
+    description: ClassVar[str] = "SNGAN: spectrally normalised critic, hinge loss"
+
+    @dataclass
+    class Config(GANConfig):
+        """SNGAN hyperparameters (Adam 2e-4, betas (0.5, 0.999), one critic step)."""
+
+        loss: str = hp("hinge", choices=_CLASSIC, live=True, help="the loss pair")
+
+    def build_critic(self, config: Any) -> Critic:
+        """The MLP critic with ``spectral_norm`` on every linear layer."""
+        critic = super().build_critic(config)
+        for module in list(critic.modules()):
+            for name, child in list(module.named_children()):
+                if isinstance(child, nn.Linear):
+                    setattr(module, name, spectral_norm(child))
+        return critic
