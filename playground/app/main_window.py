@@ -90,8 +90,8 @@ class MainWindow(QMainWindow):
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(360)
-        scroll.setMaximumWidth(420)
+        scroll.setMinimumWidth(400)
+        scroll.setMaximumWidth(440)
 
         self.views: dict[str, QWidget] = {
             "density": DensityView(),
