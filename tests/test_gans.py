@@ -243,3 +243,22 @@ def test_nan_batch_raises_and_changes_nothing(name):
         model.critic_step(batch[: model.config.batch_size])
     params = {k for k, _ in model.named_parameters()}
     assert not (changed(before, state(model)) & params)
+
+
+def test_lr_decay_ends_at_two_percent_and_constant_rates_stay():
+    model = build("gan", lr_decay_steps=4, n_critic=1)
+    for _ in range(6):
+        model.train_step(real_batch(model))
+    assert model.optimizers["critic"].param_groups[0]["lr"] == pytest.approx(0.02 * 2e-4)
+    assert model.optimizers["generator"].param_groups[0]["lr"] == pytest.approx(0.02 * 2e-4)
+    constant = build("gan")
+    constant.train_step(real_batch(constant))
+    assert constant.optimizers["critic"].param_groups[0]["lr"] == 2e-4
+
+
+def test_discriminator_probability_only_for_classifier_losses():
+    x = torch.randn(4, 2)
+    p = build("gan", loss="minimax").discriminator_probability(x)
+    assert p.shape == (4,) and ((p > 0) & (p < 1)).all()
+    with pytest.raises(ValueError, match="not probabilities"):
+        build("wgan").discriminator_probability(x)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from .base import GenerativeModel
 from .flows import IAF, MAF, Glow, Planar, RealNVP
-from .gans import SNGAN, WGAN, WGANGP, VanillaGAN
+from .gans import FGAN, SNGAN, WGAN, WGANGP, InfoGAN, VanillaGAN
 
 __all__ = ["MODELS", "UnknownModelError", "get_model_class"]
 
 #: model name -> class; ``python -m playground list`` shows them
 MODELS: dict[str, type[GenerativeModel]] = {
-    cls.name: cls for cls in (RealNVP, MAF, IAF, Planar, Glow, VanillaGAN, WGAN, WGANGP, SNGAN)
+    cls.name: cls
+    for cls in (RealNVP, MAF, IAF, Planar, Glow, VanillaGAN, WGAN, WGANGP, SNGAN, FGAN, InfoGAN)
 }
 
 

@@ -12,6 +12,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 from ...hyperparameters import hp
 from .base import GAN, Critic, GANConfig
 from .losses import LOSSES, gradient_penalty
+from .networks import OPTIMIZERS
 
 __all__ = ["VanillaGAN", "WGAN", "WGANGP", "SNGAN"]
 
@@ -70,13 +71,13 @@ class WGAN(GAN):
         )
         optimizer_generator: str = hp(
             "rmsprop",
-            choices=("adam", "rmsprop", "sgd"),
+            choices=OPTIMIZERS,
             live=True,
             help="generator optimiser (a change restarts it)",
         )
         optimizer_critic: str = hp(
             "rmsprop",
-            choices=("adam", "rmsprop", "sgd"),
+            choices=OPTIMIZERS,
             live=True,
             help="critic optimiser (a change restarts it)",
         )
