@@ -18,8 +18,46 @@ from playground.core.training import Session
 
 __all__ = ["CASES"]
 
-#: name -> (model, dataset, hyperparameters, seed, iterations, check on the metrics)
-CASES: dict[str, tuple] = {}
+GRID25_REMEDY = {
+    "pack": 3,
+    "latent_dim": 8,
+    "lr_generator": 5e-4,
+    "lr_critic": 2e-3,
+    "batch_size": 512,
+    "lr_decay_steps": 25000,
+}
+RING8_COLLAPSE = {"lr_generator": 1e-3, "lr_critic": 1e-4}
+
+#: name -> (model, dataset, hyperparameters, seed, iterations, check, the bar in words)
+CASES: dict[str, tuple] = {
+    "ring8-collapse": (
+        "gan",
+        "ring8",
+        RING8_COLLAPSE,
+        1,
+        3000,
+        lambda m: m["modes_captured"] <= 4,
+        "at most 4 of 8 modes",
+    ),
+    "ring8-pacgan": (
+        "gan",
+        "ring8",
+        {**RING8_COLLAPSE, "pack": 4},
+        1,
+        4000,
+        lambda m: m["modes_captured"] == 8,
+        "8 of 8 modes",
+    ),
+    "grid25-pacgan": (
+        "gan",
+        "grid25",
+        GRID25_REMEDY,
+        0,
+        25000,
+        lambda m: m["modes_captured"] == 25 and m["high_quality"] >= 0.8,
+        "25 of 25 modes, high_quality >= 0.80, within 5 minutes",
+    ),
+}
 
 
 def main() -> int:
