@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import torch  # noqa: E402
@@ -9,3 +11,36 @@ import torch  # noqa: E402
 # the models under test are tiny: one intra-op thread is as fast as two, and on a loaded
 # 2-core machine two threads per process stall each other (tests then take minutes)
 torch.set_num_threads(1)
+
+#: how long a GUI test waits for the worker (ms): generous, for a loaded machine
+WINDOW_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def open_window(qtbot):
+    """Open app windows (paused by default); stop and join every worker at teardown.
+
+    A test module may override the defaults by redefining this fixture on top of it.
+    """
+    from playground.app.main_window import MainWindow
+
+    windows: list[MainWindow] = []
+
+    def open_(model: str = "realnvp", dataset: str = "8gaussians", paused: bool = True):
+        window = MainWindow(model, dataset, paused=paused)
+        qtbot.addWidget(window)
+        window.resize(1000, 700)
+        window.show()
+        window.start()
+        windows.append(window)
+        qtbot.waitUntil(
+            lambda: window.frame is not None and window.info is not None,
+            timeout=WINDOW_TIMEOUT_MS,
+        )
+        return window
+
+    yield open_
+    # a QThread left running aborts the whole pytest process
+    for window in windows:
+        assert window.shutdown()
+        assert window.worker_thread.thread.isFinished()

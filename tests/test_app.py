@@ -15,27 +15,6 @@ from playground.core.models.base import NonFiniteLossError  # noqa: E402
 TIMEOUT = 30_000
 
 
-@pytest.fixture
-def open_window(qtbot):
-    """Open windows (paused by default, on a cheap dataset); stop every worker at teardown."""
-    windows: list[MainWindow] = []
-
-    def open_(model: str = "realnvp", dataset: str = "8gaussians", paused: bool = True):
-        window = MainWindow(model, dataset, paused=paused)
-        qtbot.addWidget(window)
-        window.resize(1000, 700)
-        window.show()
-        window.start()
-        windows.append(window)
-        qtbot.waitUntil(lambda: window.frame is not None, timeout=TIMEOUT)
-        return window
-
-    yield open_
-    for window in windows:
-        assert window.shutdown()
-        assert window.worker_thread.thread.isFinished()
-
-
 def density(window: MainWindow) -> np.ndarray:
     """A copy of the density view's image array."""
     return np.array(window.views["density"].image.image, copy=True)

@@ -144,26 +144,13 @@ def test_modes_view_bars_and_summary(qtbot):
 
 # ------------------------------------------------------------- the window
 @pytest.fixture
-def open_window(qtbot):
-    """Open windows paused; stop every worker at teardown (as in test_app.py)."""
-    windows: list[MainWindow] = []
+def open_window(open_window):
+    """The shared window opener of conftest.py, on ``gan`` / ``ring8`` by default."""
 
     def open_(model: str = "gan", dataset: str = "ring8", paused: bool = True):
-        window = MainWindow(model, dataset, paused=paused)
-        qtbot.addWidget(window)
-        window.resize(1000, 700)
-        window.show()
-        window.start()
-        windows.append(window)
-        qtbot.waitUntil(
-            lambda: window.frame is not None and window.info is not None, timeout=TIMEOUT
-        )
-        return window
+        return open_window(model, dataset, paused)
 
-    yield open_
-    for window in windows:
-        assert window.shutdown()
-        assert window.worker_thread.thread.isFinished()
+    return open_
 
 
 def show_tab(qtbot, window: MainWindow, name: str) -> None:
