@@ -1,5 +1,6 @@
 """Test setup: Qt runs offscreen (no display needed), torch on one thread per test thread."""
 
+import gc
 import os
 
 import pytest
@@ -44,3 +45,7 @@ def open_window(qtbot):
     for window in windows:
         assert window.shutdown()
         assert window.worker_thread.thread.isFinished()
+    # collect the closed windows now, with no thread running: left to a later, random
+    # collection inside some paint event, their Qt objects of finished threads crashed the run
+    windows.clear()
+    gc.collect()
