@@ -64,6 +64,32 @@ def make_plot(widget: pg.GraphicsLayoutWidget | None = None, title: str = "") ->
     return plot
 
 
+def make_heatmap(
+    colormap: pg.ColorMap,
+) -> tuple[pg.GraphicsLayoutWidget, pg.PlotItem, pg.ImageItem, pg.ColorBarItem]:
+    """A canvas holding a plot with one row-major ImageItem and its colour bar beside it.
+
+    Arguments:
+        colormap: the image's and the bar's colour map.
+
+    Returns:
+        ``(canvas, plot, image, bar)``; the bar's tick font matches the plot's axes.
+    """
+    canvas = pg.GraphicsLayoutWidget()
+    plot = make_plot()
+    canvas.addItem(plot)
+    image = pg.ImageItem(axisOrder="row-major")
+    image.setColorMap(colormap)
+    plot.addItem(image)
+    bar = pg.ColorBarItem(
+        colorMap=colormap, interactive=False, width=18, pen="k", colorMapMenu=False
+    )
+    bar.setImageItem(image)
+    bar.getAxis("right").setTickFont(plot.getAxis("left").style["tickFont"])
+    canvas.addItem(bar)
+    return canvas, plot, image, bar
+
+
 def fix_range(plot: pg.PlotItem, box: tuple[float, float, float, float]) -> None:
     """Pin the plot to ``box = (xmin, xmax, ymin, ymax)`` with equal aspect; no auto-range."""
     vb = plot.getViewBox()

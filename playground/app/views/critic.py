@@ -119,24 +119,8 @@ class CriticView(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.caption)
 
-        self.canvas = pg.GraphicsLayoutWidget()
-        self.plot = theme.make_plot()
-        self.canvas.addItem(self.plot)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setColorMap(CRITIC_COLORMAP)
-        self.plot.addItem(self.image)
-        self.bar = pg.ColorBarItem(
-            colorMap=CRITIC_COLORMAP,
-            values=(0.0, 1.0),
-            interactive=False,
-            width=18,
-            pen="k",
-            colorMapMenu=False,
-        )
-        self.bar.setImageItem(self.image)
-        tick_font = self.plot.getAxis("left").style["tickFont"]
-        self.bar.getAxis("right").setTickFont(tick_font)
-        self.canvas.addItem(self.bar)
+        self.canvas, self.plot, self.image, self.bar = theme.make_heatmap(CRITIC_COLORMAP)
+        self.bar.setLevels((0.0, 1.0))
 
         legend = self.plot.addLegend(offset=(10, 10), labelTextSize=f"{theme.FONT_POINTS}pt")
         legend.setBrush(pg.mkBrush(255, 255, 255, 220))

@@ -58,18 +58,9 @@ class DensityView(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.caption)
 
-        self.canvas = pg.GraphicsLayoutWidget()
-        self.plot = theme.make_plot()
-        self.canvas.addItem(self.plot)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setColorMap(pg.colormap.get("viridis"))
-        self.plot.addItem(self.image)
-        self.bar = pg.ColorBarItem(
-            colorMap="viridis", interactive=False, width=18, pen="k", colorMapMenu=False
+        self.canvas, self.plot, self.image, self.bar = theme.make_heatmap(
+            pg.colormap.get("viridis")
         )
-        self.bar.setImageItem(self.image)
-        self.bar.getAxis("right").setTickFont(self.plot.getAxis("left").style["tickFont"])
-        self.canvas.addItem(self.bar)
         contour_pen = pg.mkPen(theme.CONTOUR_COLOR, width=theme.LINE_WIDTH - 1)
         self.isocurves = [
             pg.IsocurveItem(level=0.0, pen=contour_pen, axisOrder="row-major")
