@@ -65,12 +65,16 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(f"  {'':<10} {'':<8} --set {keys}")
     print("\nDatasets:")
     for name, d in cat["datasets"].items():
-        kind = (
-            "energy target"
-            if d["energy_target"]
-            else ("exact density" if d["exact_density"] else "samples only")
-        )
-        print(f"  {name:<13} {kind:<14} {d['description']}")
+        if d["kind"] == "image":
+            kind = "image set"
+        elif d["energy_target"]:
+            kind = "energy target"
+        else:
+            kind = "exact density" if d["exact_density"] else "samples only"
+        options = ",".join(f"{k}=<{t}>" for k, t in d["options"].items())
+        print(f"  {name:<18} {kind:<14} {d['description']}")
+        if options:
+            print(f"  {'':<18} {'':<14} spec: {name}:{options}")
     return 0
 
 
@@ -133,7 +137,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "steps": session.step_count,
         "seed": args.seed,
         "device": str(session.device),
-        "objective": session.objective,
+        **({"objective": session.objective} if hasattr(session.config, "objective") else {}),
         "seconds": round(seconds, 3),
         "steps_per_s": round(session.step_count / seconds, 2) if seconds > 0 else None,
         **{k: round(v, 5) for k, v in session.last_terms.items()},

@@ -33,6 +33,9 @@ INTEGRATION = {
     "rings": ((-4.5, 4.5, -4.5, 4.5), 150),
     "2spirals": ((-4.5, 4.5, -4.5, 4.5), 120),
     "checkerboard": ((-4.0, 4.0, -4.0, 4.0), 80),
+    # mean (2, 3), largest std 3: 7.3 std either side
+    "gaussian2d-axis": ((-20.0, 24.0, -19.0, 25.0), 220),
+    "gaussian2d-rotated": ((-20.0, 24.0, -19.0, 25.0), 220),
 }
 DEFAULT_INTEGRATION = ((-6.0, 6.0, -6.0, 6.0), 160)
 
@@ -262,7 +265,7 @@ def test_energy_is_the_paper_formula_plus_a_wall_beyond_four(name):
 def test_registry_names_and_metadata():
     expected = (
         "swissroll circles rings moons 8gaussians pinwheel 2spirals checkerboard line cos "
-        "ring8 grid25 U1 U2 U3 U4"
+        "ring8 grid25 U1 U2 U3 U4 gaussian2d-axis gaussian2d-rotated"
     ).split()
     assert list(DATASETS) == expected
     for name, cls in DATASETS.items():

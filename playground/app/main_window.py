@@ -26,6 +26,8 @@ from .views import (
     CriticView,
     CurvesView,
     DensityView,
+    ImageGridView,
+    InterpolationView,
     ManifoldView,
     ModesView,
     SamplesView,
@@ -51,6 +53,8 @@ class MainWindow(QMainWindow):
     Attributes:
         confirm: ``confirm(question) -> bool``; asks before a change that resets
             training (tests replace it to answer without a dialog).
+        choose_folder: ``choose_folder() -> (path, size) | None``; asks for an image
+            folder and the pixel size to resize to when the ``folder`` dataset is picked.
         worker: the :class:`~.worker.TrainingWorker`; ``worker_thread`` is its ``WorkerThread``.
         views: view name to widget, in tab order; the tabs show those the session offers.
         step: the step of the newest drawn frame.
@@ -68,6 +72,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("DGM Playground")
         self.confirm: Callable[[str], bool] = self._ask
+        self.choose_folder: Callable[[], tuple[str, int] | None] = self._ask_folder
         self.step = 0
         self.draws: Counter[str] = Counter()
         self.frame: Frame | None = None
@@ -99,6 +104,8 @@ class MainWindow(QMainWindow):
             "trajectory": TrajectoryView(),
             "critic": CriticView(),
             "manifold": ManifoldView(),
+            "grid": ImageGridView(),
+            "interpolation": InterpolationView(),
             # Modes after Curves: flows on mixtures offer it too, and Curves keeps its number
             "curves": CurvesView(),
             "modes": ModesView(),
@@ -157,11 +164,33 @@ class MainWindow(QMainWindow):
         t.seed_changed.connect(lambda seed: self._post("seed", int(seed)))
         p = self.session_panel
         p.model_chosen.connect(self._on_model_chosen)
-        p.dataset_chosen.connect(lambda d: self._post("rebuild", self.info.model, d))
+        p.dataset_chosen.connect(self._on_dataset_chosen)
         p.device_chosen.connect(lambda d: self._post("device", d))
         self.form.edited.connect(self.edit_hyperparameter)
         self.tabs.currentChanged.connect(self._on_tab)
         self.views["critic"].parts_changed.connect(self._post_views)
+
+    def _on_dataset_chosen(self, dataset: str) -> None:
+        """Train on ``dataset``; ``folder`` first asks which folder and what size."""
+        if dataset == "folder":
+            chosen = self.choose_folder()
+            if chosen is None:  # cancelled: show the session's dataset again
+                self._on_session(self.info)
+                return
+            path, size = chosen
+            dataset = f"folder:path={path},size={size}"
+        self._post("rebuild", self.info.model, dataset)
+
+    def _ask_folder(self) -> tuple[str, int] | None:
+        from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+        path = QFileDialog.getExistingDirectory(self, "A folder of PNG or JPEG images")
+        if not path:
+            return None
+        size, ok = QInputDialog.getInt(
+            self, "Image size", "Resize images to (pixels per side):", 16, 4, 64
+        )
+        return (path, size) if ok else None
 
     def start(self) -> None:
         """Start the worker thread (it imports torch and builds the first session)."""

@@ -32,8 +32,8 @@ CONTOUR_COLOR = QColor(255, 40, 90)
 CURVE_COLORS = [QColor(c) for c in ("#e66101", "#2166ac", "#1b7837", "#762a83", "#b2182b")]
 LINE_WIDTH = 3
 
-_AXIS_FONT = QFont()
-_AXIS_FONT.setPointSize(FONT_POINTS)
+AXIS_FONT = QFont()
+AXIS_FONT.setPointSize(FONT_POINTS)
 
 
 def apply(app: QApplication) -> None:
@@ -53,7 +53,7 @@ def make_plot(widget: pg.GraphicsLayoutWidget | None = None, title: str = "") ->
         plot.setTitle(title, size=f"{FONT_POINTS + 2}pt")
     for name in ("left", "bottom"):
         axis = plot.getAxis(name)
-        axis.setTickFont(_AXIS_FONT)
+        axis.setTickFont(AXIS_FONT)
         axis.setPen(pg.mkPen("k", width=1))
         axis.setTextPen(pg.mkPen("k"))
         # tick text is costly to paint: repaint an axis (and its grid) from a cached pixmap

@@ -401,7 +401,11 @@ class TrainingWorker(QObject):
             self._build(model, dataset, None, *self._start[2:])
             return
         keep = None
-        if model == s.model_name:  # new data: keep the form, let the objective follow the data
+        kinds = self._catalog.get("datasets", {})
+        old_kind = kinds.get(s.dataset_name.partition(":")[0], {}).get("kind")
+        new_kind = kinds.get(dataset.partition(":")[0], {}).get("kind")
+        if model == s.model_name and old_kind == new_kind:
+            # new data of the same kind: keep the form, let the objective follow the data
             keep = {k: v for k, v in hpm.to_dict(s.config).items() if k != "objective"}
         self._build(model, dataset, keep, s.seed, str(s.device))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import hyperparameters as hpm
-from .data import DATASETS
+from .data import ALL_DATASETS
 from .device import available_devices
 from .models import MODELS
 
@@ -18,8 +18,10 @@ def catalog() -> dict[str, Any]:
     Returns:
         ``models``: name to family, description, capabilities and hyperparameters (type,
         default, choices, bounds, live, help); ``datasets``: name to description, whether
-        it has an exact density, a sampler, is an energy target, has known modes, and its
-        plotting box; ``trainable``: model name to the dataset names it trains on;
+        it is a ``plane`` density or an ``image`` set, has an exact density, a sampler, is
+        an energy target, has known modes, its plotting box, and the options its spec
+        takes (``folder``: ``path``, ``size``); ``trainable``: model name to the dataset
+        names it trains on;
         ``devices``: the device names usable here.
     """
     models = {}
@@ -43,17 +45,19 @@ def catalog() -> dict[str, Any]:
         }
     datasets = {
         name: {
+            "kind": "image" if cls.is_image else "plane",
             "description": cls.description,
             "exact_density": cls.has_log_prob,
             "sampler": cls.can_sample,
             "energy_target": cls.is_energy,
             "known_modes": cls.modes is not None,
             "box": list(cls.box),
+            "options": {k: t.__name__ for k, t in getattr(cls, "options", {}).items()},
         }
-        for name, cls in DATASETS.items()
+        for name, cls in ALL_DATASETS.items()
     }
     trainable = {
-        m: [d for d, dc in DATASETS.items() if mc.trains_on(dc)] for m, mc in MODELS.items()
+        m: [d for d, dc in ALL_DATASETS.items() if mc.trains_on(dc)] for m, mc in MODELS.items()
     }
     return {
         "models": models,

@@ -63,6 +63,10 @@ class SessionPanel(QGroupBox):
                 self.dataset.addItem(name, name)
                 description = descriptions.get(name, {}).get("description", "")
                 self.dataset.setItemData(self.dataset.count() - 1, description, _TOOLTIP)
+            if self.dataset.findData(dataset) < 0:  # a spec with options, such as a folder
+                name, _, options = dataset.partition(":")
+                self.dataset.addItem(f"{name}: {options}", dataset)
+                self.dataset.setItemData(self.dataset.count() - 1, dataset, _TOOLTIP)
             self.dataset.setCurrentIndex(self.dataset.findData(dataset))
             # "auto" stays as chosen; an explicit choice that failed shows where training is
             current = self.device.currentText()

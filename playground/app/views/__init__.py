@@ -3,6 +3,7 @@
 from .critic import CriticView
 from .curves import CurvesView
 from .density import DensityView
+from .images import ImageGridView, InterpolationView
 from .manifold import ManifoldView
 from .modes import ModesView
 from .samples import SamplesView
@@ -15,6 +16,8 @@ __all__ = [
     "CriticView",
     "ManifoldView",
     "ModesView",
+    "ImageGridView",
+    "InterpolationView",
     "CurvesView",
     "VIEW_TITLES",
 ]
@@ -24,6 +27,8 @@ __all__ = [
 VIEW_TITLES = {
     "density": "Density",
     "samples": "Samples",
+    "grid": "Samples",
+    "interpolation": "Interpolation",
     "trajectory": "Trajectories",
     "critic": "Critic",
     "manifold": "Manifold",

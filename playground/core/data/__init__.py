@@ -1,9 +1,21 @@
-"""2D densities by name: the FFJORD toy sets, GAN benchmark mixtures and energy targets."""
+"""Datasets by name: 2D densities (FFJORD toy sets, GAN mixtures, energy targets, the
+posterior-collapse Gaussians) and small image sets (digits, shapes, a user's folder)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from playground.core.data.base import Density2D, NoDensityError, NoSamplerError, box_grid
 from playground.core.data.energy import U1, U2, U3, U4
+from playground.core.data.gaussian import Gaussian2DAxis, Gaussian2DRotated
+from playground.core.data.images import (
+    Digits,
+    EmptyFolderError,
+    Folder,
+    ImageDataset,
+    Shapes,
+    option_value,
+)
 from playground.core.data.mixtures import EightGaussians, Grid25, Ring8
 from playground.core.data.toy import (
     Checkerboard,
@@ -19,7 +31,12 @@ from playground.core.data.toy import (
 
 __all__ = [
     "DATASETS",
+    "IMAGE_DATASETS",
+    "ALL_DATASETS",
     "Density2D",
+    "ImageDataset",
+    "EmptyFolderError",
+    "parse_dataset_spec",
     "NoDensityError",
     "NoSamplerError",
     "UnknownDatasetError",
@@ -48,28 +65,73 @@ DATASETS: dict[str, type[Density2D]] = {
         U2,
         U3,
         U4,
+        Gaussian2DAxis,
+        Gaussian2DRotated,
     )
 }
 
+#: every image set by its command-line name; ``folder`` needs ``path=...``.
+IMAGE_DATASETS: dict[str, type[ImageDataset]] = {cls.name: cls for cls in (Digits, Shapes, Folder)}
+
+#: 2D densities then image sets.
+ALL_DATASETS: dict[str, type] = {**DATASETS, **IMAGE_DATASETS}
+
 
 class UnknownDatasetError(ValueError):
-    """No 2D density has this name; the message lists the valid names."""
+    """No dataset has this name, or the spec's options are wrong; the message says which."""
 
 
-def make_dataset(name: str) -> Density2D:
-    """The 2D density called ``name``.
+def parse_dataset_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """Split a dataset spec ``NAME[:KEY=VALUE[,KEY=VALUE...]]`` into name and options.
 
-    Arguments:
-        name: a key of :data:`DATASETS` (``moons``, ``8gaussians``, ``U1``, ...).
-
-    Returns:
-        A new instance of that density.
+    Examples: ``moons``, ``digits:binarize=true``, ``shapes:size=20``,
+    ``folder:path=~/faces,size=16``. For ``folder`` a bare value is the path
+    (``folder:~/faces``). Option values are parsed to the type the dataset declares.
 
     Raises:
-        UnknownDatasetError: ``name`` is not a key of :data:`DATASETS`.
+        UnknownDatasetError: unknown name, an option the dataset does not have, or a
+            value that does not parse.
     """
-    try:
-        return DATASETS[name]()
-    except KeyError:
-        valid = ", ".join(DATASETS)
-        raise UnknownDatasetError(f"unknown dataset {name!r}; valid names: {valid}") from None
+    name, _, rest = spec.partition(":")
+    name = name.strip()
+    cls = ALL_DATASETS.get(name)
+    if cls is None:
+        valid = ", ".join(ALL_DATASETS)
+        raise UnknownDatasetError(f"unknown dataset {name!r}; valid names: {valid}")
+    declared: dict[str, type] = getattr(cls, "options", {})
+    options: dict[str, Any] = {}
+    if rest:
+        items = [rest] if ("=" not in rest and "path" in declared) else rest.split(",")
+        for item in items:
+            key, eq, value = item.partition("=")
+            if not eq:
+                key, value = ("path", item) if "path" in declared else (item, "")
+            key = key.strip()
+            if key not in declared:
+                have = ", ".join(declared) or "none"
+                raise UnknownDatasetError(
+                    f"dataset {name!r} has no option {key!r}; its options: {have}"
+                )
+            try:
+                options[key] = option_value(declared[key], value.strip())
+            except ValueError as e:
+                raise UnknownDatasetError(f"dataset option {name}:{key}: {e}") from None
+    return name, options
+
+
+def make_dataset(spec: str) -> Density2D | ImageDataset:
+    """The dataset a spec names (see :func:`parse_dataset_spec`).
+
+    Arguments:
+        spec: ``moons``, ``8gaussians``, ``U1``, ``digits``, ``shapes:size=20``, ...
+
+    Returns:
+        A new :class:`Density2D` or :class:`ImageDataset`.
+
+    Raises:
+        UnknownDatasetError: an unknown name or option.
+        EmptyFolderError: a folder with no readable image.
+        ValueError: an option value out of range (the message says which).
+    """
+    name, options = parse_dataset_spec(spec)
+    return ALL_DATASETS[name](**options)

@@ -45,6 +45,7 @@ class Density2D:
     mode_std: ClassVar[float | None] = None
     description: ClassVar[str] = ""
     dim: ClassVar[int] = 2
+    is_image: ClassVar[bool] = False
 
     #: log Z of ``unnormalized_log_prob`` in nats, where the density has one.
     log_normalizer: float = 0.0

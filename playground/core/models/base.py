@@ -100,6 +100,12 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
         """
         return bool(data.can_sample)
 
+    @classmethod
+    def defaults_for(cls, data: Any) -> dict[str, Any]:
+        """Hyperparameter defaults that depend on the dataset (an instance), applied by the
+        Session to the fields the user did not set; none by default."""
+        return {}
+
     @property
     def batches_per_step(self) -> int:
         """Data batches one :meth:`train_step` consumes (a GAN: one per critic step).

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from .. import hyperparameters as hpm
-from ..data import make_dataset
+from ..data import ALL_DATASETS, ImageDataset, make_dataset
 from ..data.base import Density2D
 from ..device import resolve_device
 from ..models import get_model_class
@@ -22,7 +22,8 @@ from .adversarial_views import (
     mode_coverage,
 )
 from .history import History
-from .metrics import density_metrics
+from .image_views import interpolation_strips, sample_grid
+from .metrics import density_metrics, image_metrics
 from .snapshot import VIEWS, Snapshot, density_image, sample_cloud, trajectory_paths
 
 __all__ = ["Session"]
@@ -44,11 +45,13 @@ class Session:
 
     Arguments:
         model: a model name (``python -m playground list`` shows them).
-        dataset: a dataset name.
+        dataset: a dataset spec: a name, with options after a colon for image sets
+            (``digits``, ``shapes:size=20``, ``folder:path=~/faces,size=16``).
         hyperparameters: field name to value for the model's config; strings are
             parsed. Where the model has an ``objective`` field that is not given, it
             follows the dataset: ``reverse_kl`` for an energy target (no sampler),
-            ``forward_kl`` for a dataset with no density.
+            ``forward_kl`` for a dataset with no density. Fields not given take the
+            model's ``defaults_for(dataset)`` where it has one (image sizes, categories).
         seed: seeds the model's initialisation, the data batches and the training noise;
             :meth:`reset` repeats a run exactly.
         device: ``auto``, ``cpu``, ``cuda[:N]`` or ``mps``.
@@ -69,15 +72,29 @@ class Session:
         device: str = "auto",
     ):
         self.model_class: type[GenerativeModel] = get_model_class(model)
-        self.data: Density2D = make_dataset(dataset)
+        self.data: Density2D | ImageDataset = make_dataset(dataset)
         self.model_name, self.dataset_name = model, dataset
+        if not self.model_class.trains_on(self.data):
+            raise ValueError(self._cannot_train_message())
         self.seed = int(seed)
         self.device = resolve_device(device)
-        self.config = hpm.from_dict(
-            self.model_class.Config, self._with_fitting_objective(dict(hyperparameters or {}))
-        )
+        values = self._with_fitting_objective(dict(hyperparameters or {}))
+        for key, value in self.model_class.defaults_for(self.data).items():
+            values.setdefault(key, value)
+        self.config = hpm.from_dict(self.model_class.Config, values)
         self._target_cache: dict = {}
         self._build()
+
+    def _cannot_train_message(self) -> str:
+        kind = "image set" if self.data.is_image else "2D density"
+        fits = [
+            name
+            for name, cls in ALL_DATASETS.items()
+            if cls.is_image == self.data.is_image and self.model_class.trains_on(cls)
+        ]
+        return f"{self.model_name} cannot train on the {kind} {self.data.name}" + (
+            f"; it trains on: {', '.join(fits)}" if fits else f"; it trains on no {kind}"
+        )
 
     def _with_fitting_objective(self, values: dict[str, Any]) -> dict[str, Any]:
         names = {f.name for f in dataclasses.fields(self.model_class.Config)}
@@ -228,7 +245,12 @@ class Session:
     def available_views(self) -> list[str]:
         """The views this model can show, in the app's order."""
         caps = self.model_class.capabilities
-        views = [v for v, need in VIEWS.items() if need is None or need in caps]
+        kind = "image" if self.data.is_image else "plane"
+        views = [
+            v
+            for v, (need, data) in VIEWS.items()
+            if (need is None or need in caps) and data in (None, kind)
+        ]
         return [v for v in views if v != "modes" or self.data.modes is not None]
 
     def snapshot(self, views: Iterable[str] = ("density",), resolution: int = 128) -> Snapshot:
@@ -282,6 +304,10 @@ class Session:
             )
         if "modes" in views:
             kwargs["modes"] = mode_coverage(self.model, self.data, self.seed + 6, self.device)
+        if "grid" in views:
+            kwargs["grid"] = sample_grid(self.model, self._overlay, self.seed + 4, self.device)
+        if "interpolation" in views:
+            kwargs["interpolation"] = interpolation_strips(self.model, self.seed + 8, self.device)
         if "curves" in views:
             kwargs["curves"] = self.history.as_arrays(max_points=2000)
         return Snapshot(
@@ -299,7 +325,10 @@ class Session:
                 ``nll`` and ``reverse_kl`` as ``heldout_nll`` and ``heldout_reverse_kl``.
         """
         self.model.eval()
-        out = density_metrics(self.model, self.data, self.objective, n, self.seed, self.device)
+        if self.data.is_image:
+            out = image_metrics(self.model, self.data, self.seed, self.device)
+        else:
+            out = density_metrics(self.model, self.data, self.objective, n, self.seed, self.device)
         if self.data.modes is not None and "samples" in self.model_class.capabilities:
             coverage = mode_coverage(self.model, self.data, self.seed + 7, self.device)
             out["modes_captured"] = coverage.modes_captured

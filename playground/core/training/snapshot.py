@@ -9,6 +9,7 @@ import torch
 
 from ..data.base import Density2D, box_grid
 from .adversarial_views import CriticImage, GeneratorGradients, Manifold, ModeCoverage
+from .image_views import ImageGrid, Interpolation
 
 __all__ = [
     "Snapshot",
@@ -21,16 +22,19 @@ __all__ = [
     "VIEWS",
 ]
 
-#: view name -> the model capability it needs (``None``: every model has it).
-VIEWS: dict[str, str | None] = {
-    "density": "density",
-    "samples": "samples",
-    "trajectory": "trajectory",
-    "critic": "critic",
-    "manifold": "critic",
-    "gradients": "critic",
-    "modes": "samples",
-    "curves": None,
+#: view name -> (the model capability it needs, the data it draws: ``plane`` for 2D
+#: densities, ``image`` for image sets); ``None``: any.
+VIEWS: dict[str, tuple[str | None, str | None]] = {
+    "density": ("density", "plane"),
+    "samples": ("samples", "plane"),
+    "trajectory": ("trajectory", "plane"),
+    "critic": ("critic", "plane"),
+    "manifold": ("critic", "plane"),
+    "gradients": ("critic", "plane"),
+    "modes": ("samples", "plane"),
+    "grid": ("samples", "image"),
+    "interpolation": ("critic", "image"),
+    "curves": (None, None),
 }
 
 
@@ -102,6 +106,7 @@ class Snapshot:
         critic, manifold, gradients: adversarial models (see :mod:`.adversarial_views`);
             ``manifold`` is ``None`` for latents of more than two dimensions.
         modes: mode coverage, for datasets with known modes.
+        grid, interpolation: image models (see :mod:`.image_views`).
         curves: name to ``(steps, values)``; present if asked for.
     """
 
@@ -115,6 +120,8 @@ class Snapshot:
     manifold: Manifold | None = None
     gradients: GeneratorGradients | None = None
     modes: ModeCoverage | None = None
+    grid: ImageGrid | None = None
+    interpolation: Interpolation | None = None
     curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
 

@@ -159,7 +159,9 @@ class Flow(GenerativeModel):
 
     @classmethod
     def trains_on(cls, data: Any) -> bool:
-        """Forward KL needs a sampler, reverse KL a density: either will do."""
+        """A 2D density with a sampler (forward KL) or a density (reverse KL); no images."""
+        if getattr(data, "is_image", False):
+            return False
         return bool(data.can_sample or data.has_log_prob or data.is_energy)
 
     def __init__(self, config: Any, data: Any):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any, ClassVar
 
@@ -37,9 +38,13 @@ class GAN(GenerativeModel):
     - :meth:`after_critic_step`: a projection after each critic update (weight clipping);
     - :meth:`extra_generator_terms`: extra named terms added to the generator loss.
 
+    On an image set (``data.is_image``) both networks are MLPs on the flattened image:
+    the generator ends in a sigmoid and returns ``(n, 1, h, w)`` in ``[0, 1]``, and the
+    critic flattens its input. Everything else is the same as on the plane.
+
     Arguments:
         config: a :class:`GANConfig` subclass instance.
-        data: the target ``Density2D`` (only its samples are used).
+        data: the target ``Density2D`` or ``ImageDataset`` (only its samples are used).
 
     Raises:
         ValueError: ``batch_size < pack``.
@@ -63,9 +68,29 @@ class GAN(GenerativeModel):
         """Adversarial training needs exact samples."""
         return bool(data.can_sample)
 
+    @classmethod
+    def defaults_for(cls, data: Any) -> dict[str, Any]:
+        """Image sets get a 16-dimensional latent, wider networks, batches of 64, and rates
+        of 1e-3 where the model keeps the shared 2e-4 (a paper's own rates, WGAN's and
+        WGAN-GP's, stay). With 2e-4 the digits GAN kept collapsing onto one or two classes
+        for 3,000 steps; with 1e-3 it covered all ten by step 2,000 (seed 0)."""
+        if not getattr(data, "is_image", False):
+            return {}
+        out: dict[str, Any] = {"latent_dim": 16, "hidden": 256, "depth": 2, "batch_size": 64}
+        shared = {f.name: f.default for f in dataclasses.fields(GANConfig)}
+        for f in dataclasses.fields(cls.Config):
+            if f.name in ("lr_generator", "lr_critic") and f.default == shared[f.name]:
+                out[f.name] = 1e-3
+        return out
+
     def __init__(self, config: Any, data: Any):
         super().__init__(config, data)
         self._check_batch(config)
+        #: the shape of one sample: ``(2,)`` on the plane, ``(1, h, w)`` for images
+        self.event_shape: tuple[int, ...] = (
+            tuple(data.shape) if getattr(data, "is_image", False) else (self.dim,)
+        )
+        self.dim = math.prod(self.event_shape)
         self.generator_net = self.build_generator(config)
         self.critic_net = self.build_critic(config)
         self.generator = torch.Generator()
@@ -77,12 +102,29 @@ class GAN(GenerativeModel):
 
     # ------------------------------------------------------------- networks
     def build_generator(self, config: Any) -> nn.Module:
-        """The generator ``(n, latent_dim) -> (n, 2)``."""
+        """The generator body ``(n, latent_dim) -> (n, dim)`` (see :meth:`to_data`)."""
         return mlp(config.latent_dim, self.dim, config.hidden, config.depth, nn.ReLU)
 
     def build_critic(self, config: Any) -> Critic:
-        """The critic ``(b, 2 * pack) -> (b,)`` with ``features``."""
+        """The critic ``(b, dim * pack) -> (b,)`` with ``features`` (``dim`` = 2 or h w)."""
         return Critic(self.dim * config.pack, config.hidden, config.depth)
+
+    @property
+    def is_image(self) -> bool:
+        """Whether samples are images ``(n, 1, h, w)``."""
+        return len(self.event_shape) == 3
+
+    def to_data(self, out: Tensor) -> Tensor:
+        """The generator body's output ``(n, dim)`` as samples: unchanged on the plane,
+        ``sigmoid`` and reshaped to ``(n, 1, h, w)`` for images."""
+        if self.is_image:
+            return torch.sigmoid(out).view(out.shape[0], *self.event_shape)
+        return out
+
+    @staticmethod
+    def flat(x: Tensor) -> Tensor:
+        """``(n, ...) -> (n, dim)``: what the critic reads."""
+        return x.reshape(x.shape[0], -1)
 
     @property
     def loss_name(self) -> str:
@@ -154,17 +196,19 @@ class GAN(GenerativeModel):
         return z.to(self._device())
 
     def generate(self, z: Tensor) -> Tensor:
-        """``G(z)``: ``(n, latent_dim) -> (n, 2)``."""
-        return self.generator_net(z)
+        """``G(z)``: ``(n, latent_dim) -> (n, 2)`` or ``(n, 1, h, w)``."""
+        return self.to_data(self.generator_net(z))
 
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
-        """``n`` samples ``(n, 2)`` of the generator."""
+        """``n`` samples ``(n, 2)`` (or ``(n, 1, h, w)``) of the generator."""
         return self.generate(self.sample_latent(n, generator))
 
     # ---------------------------------------------------------------- critic
     def pack_samples(self, x: Tensor) -> Tensor:
-        """``(b, 2) -> (b // m, 2m)``: consecutive groups of ``m = pack`` samples, tail dropped."""
+        """``(b, ...) -> (b // m, m dim)``: consecutive groups of ``m = pack`` flattened
+        samples, tail dropped."""
         m = self.config.pack
+        x = self.flat(x)
         b = (x.shape[0] // m) * m
         return x[:b].reshape(b // m, m * x.shape[1])
 
@@ -174,7 +218,7 @@ class GAN(GenerativeModel):
         With ``pack = m`` the point is repeated ``m`` times: the critic's value on a pack of
         ``m`` copies of ``x``.
         """
-        return self.critic_net(x.repeat(1, self.config.pack))
+        return self.critic_net(self.flat(x).repeat(1, self.config.pack))
 
     @property
     def has_probability(self) -> bool:

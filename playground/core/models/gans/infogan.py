@@ -48,9 +48,10 @@ class InfoGAN(GAN):
     alone; the noise alone uses category 0 and continuous codes 0, so the generator
     manifold view draws the image of the 2D noise grid for that fixed code.
 
-    The paper has no rule for ``categories``; its default 8 matches the eight modes of
-    ``8gaussians`` and ``ring8``: set it to a dataset's number of modes to see each
-    category take one mode.
+    The paper has no rule for ``categories``; unless set, it follows the dataset (see
+    :meth:`defaults_for`): the number of modes of a mixture (8 for ``8gaussians``) or of
+    classes of an image set (10 for ``digits``, as the paper's MNIST code), so each
+    category can take one mode or one class.
 
     References:
         Chen et al., "InfoGAN: Interpretable Representation Learning by Information
@@ -68,7 +69,7 @@ class InfoGAN(GAN):
     class Config(GANConfig):
         """InfoGAN hyperparameters (Adam 2e-4, betas (0.5, 0.999), λ = 1 as in the paper)."""
 
-        # 8: the number of modes of 8gaussians and ring8 (the lecturer sets it per dataset)
+        # 8: the modes of 8gaussians and ring8; the Session sets it from the dataset
         categories: int = hp(8, low=2, high=64, help="values k of the categorical code c")
         continuous_codes: int = hp(1, low=0, high=8, help="continuous codes c' ~ U(-1, 1)")
         # 1: "sufficient for discrete latent codes" (section 6)
@@ -85,6 +86,17 @@ class InfoGAN(GAN):
             live=True,
             help="weight of the continuous codes' part of the bound, relative to λ",
         )
+
+    @classmethod
+    def defaults_for(cls, data: Any) -> dict[str, Any]:
+        """The GAN's image defaults, and ``categories`` = the number of modes of a mixture
+        or of classes of a labelled image set (10 for digits)."""
+        out = super().defaults_for(data)
+        if getattr(data, "modes", None) is not None:
+            out["categories"] = int(len(data.modes))
+        elif getattr(data, "class_names", None):
+            out["categories"] = len(data.class_names)
+        return out
 
     def __init__(self, config: Any, data: Any):
         super().__init__(config, data)
@@ -148,7 +160,7 @@ class InfoGAN(GAN):
             c = torch.zeros(n, dtype=torch.long, device=z.device)
             c_cont = z.new_zeros(n, self.config.continuous_codes)
             z = self.join_latent(z, c, c_cont)
-        return self.generator_net(z)
+        return self.to_data(self.generator_net(z))
 
     def generate_with_codes(self, z: Tensor, c: Tensor, c_cont: Tensor) -> Tensor:
         """``G(z, c, c')``.
@@ -161,7 +173,7 @@ class InfoGAN(GAN):
         Returns:
             ``(n, 2)`` samples.
         """
-        return self.generator_net(self.join_latent(z, c, c_cont))
+        return self.to_data(self.generator_net(self.join_latent(z, c, c_cont)))
 
     def sample_with_codes(
         self, n: int, generator: torch.Generator
@@ -184,7 +196,7 @@ class InfoGAN(GAN):
             ``(logits, means)``: ``(n, k)`` logits of ``c`` and ``(n, continuous_codes)``
             means of ``c'``.
         """
-        out = self.q_head(self.critic_net.features(x.repeat(1, self.config.pack)))
+        out = self.q_head(self.critic_net.features(self.flat(x).repeat(1, self.config.pack)))
         k = self.config.categories
         return out[:, :k], out[:, k:]
 

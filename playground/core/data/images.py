@@ -1,0 +1,339 @@
+"""Small image sets: scikit-learn's bundled digits, procedural shapes, and a user's folder.
+
+Images are float32 tensors ``(n, 1, height, width)`` in ``[0, 1]``; labels are int64
+``(n,)`` where they exist. Nothing is downloaded: digits ship with scikit-learn, shapes are
+drawn from a seed, a folder is read from the user's disk.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = [
+    "ImageDataset",
+    "Digits",
+    "Shapes",
+    "Folder",
+    "EmptyFolderError",
+    "SHAPE_NAMES",
+    "FACTOR_NAMES",
+    "render_shapes",
+]
+
+#: the shape factor's values, in label order
+SHAPE_NAMES = ("square", "ellipse", "triangle")
+#: the ground-truth factors of :class:`Shapes`, in column order of ``factors``
+FACTOR_NAMES = ("shape", "scale", "rotation", "x", "y")
+#: image file endings a folder is read for
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+class EmptyFolderError(ValueError):
+    """A folder holds no readable PNG or JPEG image."""
+
+
+def test_index(n: int) -> Tensor:
+    """The fixed test split of ``n`` images: every fifth, ``i % 5 == 4`` (bool ``(n,)``)."""
+    return torch.arange(n) % 5 == 4
+
+
+class ImageDataset:
+    """A set of small grayscale images with a fixed train/test split.
+
+    The Session draws training batches with :meth:`sample`; metrics and views read
+    ``test_images`` (and ``test_labels`` or ``test_factors`` where they exist).
+
+    Attributes:
+        name: the dataset name on the command line.
+        shape: ``(channels, height, width)`` of one image.
+        dim: ``channels * height * width`` (what an MLP sees).
+        train_images, test_images: ``(n, 1, h, w)`` float32 in ``[0, 1]``.
+        train_labels, test_labels: ``(n,)`` int64, or ``None``.
+        class_names: names of the label values, or ``None``.
+        binarized: pixels are exactly 0 or 1 (for Bernoulli decoders).
+        message: a line for the user about how the set was read (skipped files), or ``""``.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    is_image: ClassVar[bool] = True
+    can_sample: ClassVar[bool] = True
+    has_log_prob: ClassVar[bool] = False
+    is_energy: ClassVar[bool] = False
+    modes: ClassVar[Tensor | None] = None
+    mode_std: ClassVar[float | None] = None
+    #: a plotting box, for code that reads every dataset's box
+    box: ClassVar[tuple[float, float, float, float]] = (0.0, 1.0, 0.0, 1.0)
+    #: options the dataset spec may set (``digits:binarize=true``), with their types
+    options: ClassVar[dict[str, type]] = {}
+
+    train_images: Tensor
+    test_images: Tensor
+    train_labels: Tensor | None = None
+    test_labels: Tensor | None = None
+    class_names: tuple[str, ...] | None = None
+    binarized: bool = False
+    message: str = ""
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        c, h, w = self.test_images.shape[1:]
+        return (int(c), int(h), int(w))
+
+    @property
+    def dim(self) -> int:
+        c, h, w = self.shape
+        return c * h * w
+
+    @property
+    def has_labels(self) -> bool:
+        return self.train_labels is not None
+
+    def _split(self, images: Tensor, labels: Tensor | None) -> None:
+        if self.binarized:
+            images = (images > 0.5).float()
+        test = test_index(images.shape[0]) if images.shape[0] >= 2 else torch.ones(1, dtype=bool)
+        train = ~test if images.shape[0] >= 2 else test
+        self.train_images, self.test_images = images[train], images[test]
+        if labels is not None:
+            self.train_labels, self.test_labels = labels[train], labels[test]
+
+    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+        """``n`` training images drawn uniformly with replacement: ``(n, 1, h, w)``."""
+        return self.sample_with_labels(n, generator)[0]
+
+    def sample_with_labels(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        """Training images ``(n, 1, h, w)`` and their labels ``(n,)`` int64 (``-1`` for a
+        set without labels)."""
+        idx = torch.randint(0, self.train_images.shape[0], (n,), generator=generator)
+        if self.train_labels is None:
+            return self.train_images[idx], torch.full((n,), -1, dtype=torch.long)
+        return self.train_images[idx], self.train_labels[idx]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, shape={self.shape})"
+
+
+class Digits(ImageDataset):
+    """scikit-learn's bundled 8x8 handwritten digits: 1,797 images of the classes 0-9.
+
+    Pixel values 0..16 are divided by 16. The split is fixed: image ``i`` (in
+    scikit-learn's order) is a test image if ``i % 5 == 4``, which gives 1,438 training
+    and 359 test images.
+
+    Arguments:
+        binarize: threshold the pixels at 0.5 (for Bernoulli decoders).
+
+    References:
+        Alpaydin & Kaynak, UCI "Optical Recognition of Handwritten Digits" (the test set
+        of which scikit-learn ships as ``load_digits``).
+    """
+
+    name = "digits"
+    description = "scikit-learn 8x8 handwritten digits, 10 classes (1,438 train / 359 test)"
+    options = {"binarize": bool}
+
+    def __init__(self, binarize: bool = False):
+        from sklearn.datasets import load_digits
+
+        bunch = load_digits()
+        images = torch.from_numpy(np.asarray(bunch.images, dtype=np.float32) / 16.0)
+        self.binarized = bool(binarize)
+        self.class_names = tuple(str(i) for i in range(10))
+        self._split(images[:, None], torch.from_numpy(np.asarray(bunch.target, dtype=np.int64)))
+
+
+def _inside(u: Tensor, v: Tensor, shape: Tensor) -> Tensor:
+    """Whether points ``(u, v)`` in a shape's own frame (unit scale) lie inside it."""
+    square = (u.abs() <= 0.75) & (v.abs() <= 0.75)
+    ellipse = (u / 1.0).square() + (v / 0.6).square() <= 1.0
+    # an equilateral triangle of circumradius 1, apex up: three half-planes
+    triangle = (v >= -0.5) & (math.sqrt(3) * u + v <= 1.0) & (-math.sqrt(3) * u + v <= 1.0)
+    out = torch.where(shape == 0, square, torch.where(shape == 1, ellipse, triangle))
+    return out
+
+
+def render_shapes(factors: Tensor, size: int, supersample: int = 4) -> Tensor:
+    """Draw one white shape per row of ``factors`` on a black ``size x size`` canvas.
+
+    Each pixel is the fraction of its ``supersample**2`` sub-pixel points inside the
+    shape, so edges are anti-aliased.
+
+    Arguments:
+        factors: ``(n, 5)`` float: shape index (0 square, 1 ellipse, 2 triangle), scale in
+            ``[0.5, 1]``, rotation in radians, centre x and y in ``[0, 1]`` (fractions of
+            the canvas, y downwards). A shape of scale 1 spans about 0.6 of the canvas.
+        size: canvas side in pixels.
+        supersample: sub-pixels per side.
+
+    Returns:
+        ``(n, 1, size, size)`` float32 in ``[0, 1]``.
+    """
+    n = factors.shape[0]
+    k = size * supersample
+    coords = (torch.arange(k, dtype=torch.float32) + 0.5) / k  # canvas fractions
+    gy, gx = torch.meshgrid(coords, coords, indexing="ij")
+    f = factors.float()
+    shape, scale, rot, cx, cy = (f[:, i].view(n, 1, 1) for i in range(5))
+    radius = 0.3 * scale
+    dx, dy = (gx - cx) / radius, (gy - cy) / radius
+    cos, sin = torch.cos(rot), torch.sin(rot)
+    # rotate the canvas points into the shape's frame (y up in the frame)
+    u = cos * dx + sin * dy
+    v = sin * dx - cos * dy
+    inside = _inside(u, v, shape).float()
+    return F.avg_pool2d(inside[:, None], supersample)
+
+
+def draw_factors(n: int, generator: torch.Generator) -> Tensor:
+    """``(n, 5)`` factors drawn uniformly: shape, scale ``[0.5, 1]``, rotation ``[0, 2 pi)``,
+    x and y ``[0.3, 0.7]``."""
+    shape = torch.randint(0, len(SHAPE_NAMES), (n,), generator=generator).float()
+    u = torch.rand(n, 4, generator=generator)
+    scale = 0.5 + 0.5 * u[:, 0]
+    rotation = 2 * math.pi * u[:, 1]
+    xy = 0.3 + 0.4 * u[:, 2:]
+    return torch.stack([shape, scale, rotation, xy[:, 0], xy[:, 1]], dim=1)
+
+
+class Shapes(ImageDataset):
+    """A procedural dSprites-style set: a square, ellipse or triangle on a black canvas.
+
+    Every training batch is drawn fresh from the session's generator (an endless set);
+    the test set is 1,000 images drawn from the seed ``test_seed``. The ground-truth
+    factors (:data:`FACTOR_NAMES`: shape, scale, rotation, x, y) are returned beside each
+    image, so disentanglement can be checked against the truth. Labels are the shape.
+
+    Arguments:
+        size: canvas side in pixels, 16 or 20.
+        test_seed: the seed of the fixed test set.
+
+    Raises:
+        ValueError: ``size`` is not 16 or 20.
+
+    References:
+        Matthey et al., "dSprites: Disentanglement testing Sprites dataset", 2017 (the
+        factors); Higgins et al., "beta-VAE", ICLR 2017.
+    """
+
+    name = "shapes"
+    description = "procedural dSprites-style shapes (square, ellipse, triangle) with true factors"
+    options = {"size": int}
+    class_names = SHAPE_NAMES
+    factor_names = FACTOR_NAMES
+    n_test = 1000
+
+    def __init__(self, size: int = 16, test_seed: int = 12345):
+        if size not in (16, 20):
+            raise ValueError(f"shapes size must be 16 or 20, not {size}")
+        self.size = int(size)
+        g = torch.Generator().manual_seed(test_seed)
+        self.test_images, self.test_labels, self.test_factors = self.sample_with_factors(
+            self.n_test, g
+        )
+        # a fixed stand-in training set for code that reads one (views, counts)
+        self.train_images, self.train_labels = self.test_images, self.test_labels
+
+    def sample_with_factors(self, n: int, generator: torch.Generator) -> tuple[Tensor, ...]:
+        """Fresh images ``(n, 1, s, s)``, labels (the shape) ``(n,)`` and factors ``(n, 5)``."""
+        factors = draw_factors(n, generator)
+        return render_shapes(factors, self.size), factors[:, 0].long(), factors
+
+    def sample_with_labels(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        """Fresh images ``(n, 1, s, s)`` and their shape labels ``(n,)``."""
+        images, labels, _ = self.sample_with_factors(n, generator)
+        return images, labels
+
+
+def _read_gray(path: Path) -> np.ndarray:
+    import imageio.v3 as iio
+
+    img = np.asarray(iio.imread(path, plugin="pillow"), dtype=np.float32)
+    if img.ndim == 3:
+        if img.shape[2] == 4:  # composite on black by alpha
+            img = img[..., :3] * (img[..., 3:] / 255.0)
+        img = img[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    if img.ndim != 2:
+        raise ValueError(f"unexpected image array shape {img.shape}")
+    scale = 65535.0 if img.max() > 255 else 255.0
+    return img / scale
+
+
+class Folder(ImageDataset):
+    """A user's folder of PNG and JPEG images, read as grayscale and resized.
+
+    Each image is converted to luminance (ITU-R 601 weights; transparent pixels count as
+    black), centre-cropped to a square and resized to ``size x size`` with anti-aliasing.
+    Files that cannot be read are skipped and counted in :attr:`message`. The split is
+    the digits' rule: file ``i`` in sorted order is a test image if ``i % 5 == 4`` (with
+    one image, it is both the training and the test set).
+
+    Arguments:
+        path: the folder (not searched recursively).
+        size: output side in pixels, 4 to 64.
+        binarize: threshold at 0.5.
+
+    Raises:
+        EmptyFolderError: the folder does not exist or holds no readable image.
+        ValueError: ``size`` out of range.
+    """
+
+    name = "folder"
+    description = "your own folder of PNG/JPEG images, grayscale, resized"
+    options = {"path": str, "size": int, "binarize": bool}
+
+    def __init__(self, path: str = "", size: int = 16, binarize: bool = False):
+        if not 4 <= int(size) <= 64:
+            raise ValueError(f"folder image size must be between 4 and 64 pixels, not {size}")
+        folder = Path(path).expanduser()
+        if not path or not folder.is_dir():
+            raise EmptyFolderError(f"folder {str(folder)!r} does not exist or is not a folder")
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        images, skipped = [], []
+        for p in files:
+            try:
+                images.append(self._load(p, int(size)))
+            except Exception:  # any unreadable or odd file is skipped and counted
+                skipped.append(p.name)
+        if not images:
+            raise EmptyFolderError(
+                f"folder {str(folder)!r} has no readable PNG or JPEG image"
+                + (f" ({len(skipped)} unreadable: {', '.join(skipped[:5])})" if skipped else "")
+            )
+        self.path, self.size, self.binarized = str(folder), int(size), bool(binarize)
+        self.message = f"read {len(images)} images from {folder}" + (
+            f"; skipped {len(skipped)} unreadable: {', '.join(skipped[:5])}"
+            + (" ..." if len(skipped) > 5 else "")
+            if skipped
+            else ""
+        )
+        self.skipped = tuple(skipped)
+        self._split(torch.stack(images), None)
+
+    @staticmethod
+    def _load(path: Path, size: int) -> Tensor:
+        img = torch.from_numpy(_read_gray(path))
+        h, w = img.shape
+        s = min(h, w)
+        top, left = (h - s) // 2, (w - s) // 2
+        img = img[top : top + s, left : left + s]
+        out = F.interpolate(img[None, None], size=(size, size), mode="bilinear", antialias=True)
+        return out[0].clamp(0, 1)
+
+
+def option_value(kind: type, text: Any) -> Any:
+    """Parse one dataset option from text (``true``/``false`` for booleans)."""
+    if kind is bool and isinstance(text, str):
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"expected true or false, not {text!r}")
+    return kind(text)
