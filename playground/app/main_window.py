@@ -26,12 +26,16 @@ from .views import (
     CriticView,
     CurvesView,
     DensityView,
+    ExplorerView,
     ImageGridView,
     InterpolationView,
+    LatentSpaceView,
     ManifoldView,
     ModesView,
+    ReconstructionsView,
     SamplesView,
     TrajectoryView,
+    TraversalView,
 )
 from .worker import Frame, SessionInfo, TrainingWorker, WorkerThread
 
@@ -106,6 +110,10 @@ class MainWindow(QMainWindow):
             "manifold": ManifoldView(),
             "grid": ImageGridView(),
             "interpolation": InterpolationView(),
+            "traversal": TraversalView(),
+            "reconstructions": ReconstructionsView(),
+            "latent_space": LatentSpaceView(),
+            "explorer": ExplorerView(),
             # Modes after Curves: flows on mixtures offer it too, and Curves keeps its number
             "curves": CurvesView(),
             "modes": ModesView(),

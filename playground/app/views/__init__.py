@@ -4,6 +4,7 @@ from .critic import CriticView
 from .curves import CurvesView
 from .density import DensityView
 from .images import ImageGridView, InterpolationView
+from .latent import ExplorerView, LatentSpaceView, ReconstructionsView, TraversalView
 from .manifold import ManifoldView
 from .modes import ModesView
 from .samples import SamplesView
@@ -18,6 +19,10 @@ __all__ = [
     "ModesView",
     "ImageGridView",
     "InterpolationView",
+    "TraversalView",
+    "ReconstructionsView",
+    "LatentSpaceView",
+    "ExplorerView",
     "CurvesView",
     "VIEW_TITLES",
 ]
@@ -29,6 +34,10 @@ VIEW_TITLES = {
     "samples": "Samples",
     "grid": "Samples",
     "interpolation": "Interpolation",
+    "traversal": "Traversals",
+    "reconstructions": "Reconstructions",
+    "latent_space": "Latent space",
+    "explorer": "Explorer",
     "trajectory": "Trajectories",
     "critic": "Critic",
     "manifold": "Manifold",

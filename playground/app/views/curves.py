@@ -29,7 +29,17 @@ WARMUP_FRACTION = 0.1
 #: lowest NLL any model can reach
 REFERENCES = {"entropy": ("nll", "nll  (dots: held-out; dashed: target entropy)")}
 #: held-out metrics drawn as dots in the plot of the training term of the same name
-HELDOUT_PREFIX = "heldout_"
+HELDOUT_PREFIXES = ("heldout_", "test_")
+#: quantities drawn together in one plot (with a legend): plot title -> curve names
+GROUPS = {
+    "test NLL, IWAE K = 1, 10, 100": ("iwae_nll_1", "iwae_nll_10", "iwae_nll"),
+    "test KL = I(x;z) + KL(q(z)||p(z))": (
+        "test_kl",
+        "mutual_info",
+        "marginal_kl",
+    ),
+}
+GROUP_OF = {name: title for title, names in GROUPS.items() for name in names}
 
 
 class CurvesView(QWidget):
@@ -67,12 +77,23 @@ class CurvesView(QWidget):
             if host in snapshot.curves and len(values):
                 self._level(name, host, label, float(values[-1]))
                 continue
-            base = name.removeprefix(HELDOUT_PREFIX)
-            if base != name and base in snapshot.curves:
+            base = name
+            for prefix in HELDOUT_PREFIXES:
+                base = base.removeprefix(prefix)
+            if name not in GROUP_OF and base != name and base in snapshot.curves:
                 self._heldout(name, base, steps, values)
                 continue
             if name not in self.curves:
                 self._add(name)
+            if name in GROUP_OF:
+                self.curves[name].setData(steps, values)
+                self.curves[name].setSymbol("o" if len(steps) <= SPARSE_POINTS else None)
+                group = self.plots[GROUP_OF[name]]
+                members = [n for n in GROUPS[GROUP_OF[name]] if n in snapshot.curves]
+                all_steps = np.concatenate([snapshot.curves[n][0] for n in members])
+                all_values = np.concatenate([snapshot.curves[n][1] for n in members])
+                self._fit(group, all_steps, all_values, [])
+                continue
             sparse = len(steps) <= SPARSE_POINTS
             curve = self.curves[name]
             curve.setSymbol("o" if sparse else None)
@@ -107,20 +128,36 @@ class CurvesView(QWidget):
         self.levels[name].setValue(value)
 
     def _add(self, name: str) -> None:
+        title = GROUP_OF.get(name)
+        if title is not None and title in self.plots:  # another member of a drawn group
+            plot = self.plots[title]
+            color = theme.CURVE_COLORS[GROUPS[title].index(name) % len(theme.CURVE_COLORS)]
+            self.curves[name] = plot.plot(
+                pen=pg.mkPen(color, width=theme.LINE_WIDTH),
+                symbolBrush=pg.mkBrush(color),
+                symbolPen=None,
+                symbolSize=8,
+                name=name,
+            )
+            return
         n = len(self.plots)
-        plot = theme.make_plot(title=name)
+        plot = theme.make_plot(title=title or name)
+        if title is not None:
+            plot.addLegend(offset=(-10, 10), labelTextSize=f"{theme.FONT_POINTS - 2}pt")
         plot.setLabel("bottom", "step")
         plot.showGrid(x=True, y=True, alpha=0.3)
         plot.getViewBox().setMouseEnabled(x=False, y=False)
-        color = theme.CURVE_COLORS[n % len(theme.CURVE_COLORS)]
+        index = GROUPS[title].index(name) if title is not None else n
+        color = theme.CURVE_COLORS[index % len(theme.CURVE_COLORS)]
         curve = plot.plot(
             pen=pg.mkPen(color, width=theme.LINE_WIDTH),
             symbolBrush=pg.mkBrush(color),
             symbolPen=None,
             symbolSize=8,
+            name=name if title is not None else None,
         )
         self.canvas.addItem(plot, row=n // COLUMNS, col=n % COLUMNS)
-        self.plots[name], self.curves[name] = plot, curve
+        self.plots[title or name], self.curves[name] = plot, curve
 
     @staticmethod
     def _fit(plot: pg.PlotItem, steps: np.ndarray, values: np.ndarray, extra: list[float]) -> None:

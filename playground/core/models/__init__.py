@@ -5,13 +5,18 @@ from __future__ import annotations
 from .base import GenerativeModel
 from .flows import IAF, MAF, Glow, Planar, RealNVP
 from .gans import FGAN, SNGAN, WGAN, WGANGP, InfoGAN, VanillaGAN
+from .latent import HVAE, IWAE, VAE, VQVAE, GumbelVAE
 
 __all__ = ["MODELS", "UnknownModelError", "get_model_class"]
 
 #: model name -> class; ``python -m playground list`` shows them
 MODELS: dict[str, type[GenerativeModel]] = {
     cls.name: cls
-    for cls in (RealNVP, MAF, IAF, Planar, Glow, VanillaGAN, WGAN, WGANGP, SNGAN, FGAN, InfoGAN)
+    for cls in (
+        *(RealNVP, MAF, IAF, Planar, Glow),
+        *(VanillaGAN, WGAN, WGANGP, SNGAN, FGAN, InfoGAN),
+        *(VAE, IWAE, HVAE, VQVAE, GumbelVAE),
+    )
 }
 
 

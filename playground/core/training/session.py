@@ -23,6 +23,8 @@ from .adversarial_views import (
 )
 from .history import History
 from .image_views import interpolation_strips, sample_grid
+from .latent_metrics import latent_metrics, test_points
+from .latent_views import latent_space, latent_traversal, reconstructions
 from .metrics import density_metrics, image_metrics
 from .snapshot import VIEWS, Snapshot, density_image, sample_cloud, trajectory_paths
 
@@ -33,8 +35,17 @@ OVERLAY_POINTS = 500
 SAMPLE_POINTS = 1000
 TRAJECTORY_PARTICLES = 300
 GRADIENT_ARROWS = 100
+#: the density view of a latent model: grid side and importance samples of its IWAE estimate
+LATENT_DENSITY_RESOLUTION = 64
+LATENT_DENSITY_K = 16
 #: history names of held-out metrics that share a name with a training loss term
-HELDOUT_NAMES = {"nll": "heldout_nll", "reverse_kl": "heldout_reverse_kl"}
+HELDOUT_NAMES = {
+    "nll": "heldout_nll",
+    "reverse_kl": "heldout_reverse_kl",
+    "elbo": "test_elbo",
+    "kl": "test_kl",
+    "reconstruction": "test_reconstruction",
+}
 
 
 class Session:
@@ -119,6 +130,7 @@ class Session:
             if self.data.can_sample
             else None
         )
+        self._test: tuple | None = None
         self.step_count = 0
         self.history = History()
         self.last_terms: dict[str, float] = {}
@@ -244,7 +256,9 @@ class Session:
     @property
     def available_views(self) -> list[str]:
         """The views this model can show, in the app's order."""
-        caps = self.model_class.capabilities
+        caps = set(self.model_class.capabilities)
+        if "latent" in caps and not getattr(self.model_class, "discrete_latent", False):
+            caps.add("traversal")
         kind = "image" if self.data.is_image else "plane"
         views = [
             v
@@ -265,6 +279,11 @@ class Session:
         self.model.eval()
         kwargs: dict[str, Any] = {}
         if "density" in views:
+            log_prob = None
+            if "latent" in self.model_class.capabilities:
+                # the IWAE estimate costs k decoder passes a point: a coarser, cheaper picture
+                resolution = min(resolution, LATENT_DENSITY_RESOLUTION)
+                log_prob = lambda x: self.model.log_prob(x, k=LATENT_DENSITY_K)  # noqa: E731
             kwargs["density"] = density_image(
                 self.model,
                 self.data,
@@ -272,6 +291,7 @@ class Session:
                 resolution,
                 None if overlay is None else overlay[:OVERLAY_POINTS],
                 self._target_cache,
+                log_prob,
             )
         if "samples" in views:
             kwargs["samples"] = sample_cloud(
@@ -308,6 +328,16 @@ class Session:
             kwargs["grid"] = sample_grid(self.model, self._overlay, self.seed + 4, self.device)
         if "interpolation" in views:
             kwargs["interpolation"] = interpolation_strips(self.model, self.seed + 8, self.device)
+        if views & {"traversal", "explorer", "reconstructions", "latent_space"}:
+            test, labels = self.test_set
+            if views & {"traversal", "explorer"}:
+                data = None if overlay is None or self.data.is_image else overlay[:OVERLAY_POINTS]
+                kwargs["traversal"] = latent_traversal(self.model, test, self.device, data)
+            if "reconstructions" in views:
+                kwargs["reconstructions"] = reconstructions(self.model, test, self.device)
+            if "latent_space" in views:
+                names = getattr(self.data, "class_names", None)
+                kwargs["latent_space"] = latent_space(self.model, test, labels, names, self.device)
         if "curves" in views:
             kwargs["curves"] = self.history.as_arrays(max_points=2000)
         return Snapshot(
@@ -325,7 +355,13 @@ class Session:
                 ``nll`` and ``reverse_kl`` as ``heldout_nll`` and ``heldout_reverse_kl``.
         """
         self.model.eval()
-        if self.data.is_image:
+        if "latent" in self.model_class.capabilities:
+            out = latent_metrics(self.model, self.data, self.seed, self.device, max(n // 4, 100))
+            if not self.data.is_image:
+                out.update(
+                    density_metrics(self.model, self.data, "forward_kl", n, self.seed, self.device)
+                )
+        elif self.data.is_image:
             out = image_metrics(self.model, self.data, self.seed, self.device)
         else:
             out = density_metrics(self.model, self.data, self.objective, n, self.seed, self.device)
@@ -337,10 +373,22 @@ class Session:
         if record and out:
             # held-out values get their own curve names: the loss terms of the same name
             # (``nll``, ``reverse_kl``) are per-batch training values
-            self.history.record(
-                self.step_count, {HELDOUT_NAMES.get(k, k): v for k, v in out.items()}
-            )
+            flat: dict[str, float] = {}
+            for k, v in out.items():
+                if isinstance(v, dict):  # factor_r: one curve per factor
+                    flat.update({f"{k}_{name}": float(x) for name, x in v.items()})
+                else:
+                    flat[HELDOUT_NAMES.get(k, k)] = float(v)
+            self.history.record(self.step_count, flat)
         return out
+
+    @property
+    def test_set(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The held-out points and labels views and metrics use (see
+        :func:`~.latent_metrics.test_points`), computed once."""
+        if self._test is None:
+            self._test = test_points(self.data)
+        return self._test
 
     @property
     def steps_per_second(self) -> float:

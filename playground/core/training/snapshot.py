@@ -10,6 +10,7 @@ import torch
 from ..data.base import Density2D, box_grid
 from .adversarial_views import CriticImage, GeneratorGradients, Manifold, ModeCoverage
 from .image_views import ImageGrid, Interpolation
+from .latent_views import LatentSpace, Reconstructions, Traversal
 
 __all__ = [
     "Snapshot",
@@ -34,6 +35,10 @@ VIEWS: dict[str, tuple[str | None, str | None]] = {
     "modes": ("samples", "plane"),
     "grid": ("samples", "image"),
     "interpolation": ("critic", "image"),
+    "traversal": ("traversal", None),
+    "reconstructions": ("latent", None),
+    "latent_space": ("traversal", None),
+    "explorer": ("traversal", "image"),
     "curves": (None, None),
 }
 
@@ -107,6 +112,8 @@ class Snapshot:
             ``manifold`` is ``None`` for latents of more than two dimensions.
         modes: mode coverage, for datasets with known modes.
         grid, interpolation: image models (see :mod:`.image_views`).
+        traversal, reconstructions, latent_space: latent models (see
+            :mod:`.latent_views`); the ``explorer`` view draws ``traversal`` too.
         curves: name to ``(steps, values)``; present if asked for.
     """
 
@@ -122,6 +129,9 @@ class Snapshot:
     modes: ModeCoverage | None = None
     grid: ImageGrid | None = None
     interpolation: Interpolation | None = None
+    traversal: Traversal | None = None
+    reconstructions: Reconstructions | None = None
+    latent_space: LatentSpace | None = None
     curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
 
@@ -144,6 +154,7 @@ def density_image(
     resolution: int = 128,
     overlay: np.ndarray | None = None,
     target_cache: dict | None = None,
+    log_prob=None,
 ) -> DensityImage:
     """Evaluate ``model.log_prob`` on a ``resolution``-squared grid over ``data.box``.
 
@@ -154,9 +165,11 @@ def density_image(
         resolution: grid points per side.
         overlay: data points to draw over the image.
         target_cache: a dict kept by the caller so the target grid is computed once.
+        log_prob: what to draw instead of ``model.log_prob`` (a latent model's IWAE
+            estimate with fewer samples).
     """
     pts, xs, ys = box_grid(data.box, resolution)
-    log_q = model.log_prob(pts.to(device))
+    log_q = (log_prob or model.log_prob)(pts.to(device))
     target = None
     if data.has_log_prob:
         key = ("target", resolution)

@@ -1,0 +1,168 @@
+"""The protocol of latent variable models (capability ``latent``): what views and metrics read.
+
+Every latent model of the zoo (VAE and its variants, IWAE, the hierarchical VAE, VQ-VAE,
+the Gumbel-softmax VAE) subclasses :class:`LatentModel`. Views and metrics never look
+inside a model: they call only the methods below, so a new latent model shows up in the
+traversal, reconstruction and latent-space views by implementing them.
+
+Shapes: ``x`` is ``(n, 2)`` on the plane or ``(n, 1, h, w)`` for images (floats in
+``[0, 1]``); ``z`` is ``(n, latent_dim)``; log-densities are ``(n,)`` in nats, summed
+over the dimensions of one data point.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+from ..base import GenerativeModel
+
+__all__ = ["LatentModel", "event_shape_of"]
+
+
+def event_shape_of(data: Any) -> tuple[int, ...]:
+    """The shape of one data point: ``(2,)`` for a 2D density, ``(1, h, w)`` for images."""
+    if getattr(data, "is_image", False):
+        return tuple(int(s) for s in data.shape)
+    return (int(getattr(data, "dim", 2)),)
+
+
+class LatentModel(GenerativeModel):
+    """A model with an encoder ``q(z | x)``, a decoder ``p(x | z)`` and a prior ``p(z)``.
+
+    Subclasses implement the abstract methods; the defaults of the others are right for a
+    Gaussian encoder with a prior that has a density.
+
+    Attributes:
+        latent_dim: the dimension of ``z`` as views and metrics see it (for a VQ-VAE,
+            positions times code_dim: the quantised vectors flattened; for the
+            Gumbel-softmax VAE, latents times categories: the one-hots flattened).
+        event_shape: one data point's shape, from :func:`event_shape_of`.
+        discrete_latent: ``z`` takes discrete values (VQ-VAE, Gumbel-softmax): the
+            latent-space heatmaps and the Gaussian per-dimension KL do not apply.
+    """
+
+    family: ClassVar[str] = "latent"
+    #: ``density``: :meth:`log_prob` is the IWAE estimate (the 2D density view draws it)
+    capabilities: ClassVar[frozenset[str]] = frozenset({"density", "samples", "latent"})
+    discrete_latent: ClassVar[bool] = False
+
+    def __init__(self, config: Any, data: Any):
+        super().__init__(config, data)
+        self.event_shape = event_shape_of(data)
+        self.data_dim = math.prod(self.event_shape)
+
+    @property
+    def is_image(self) -> bool:
+        """Whether data points are images ``(1, h, w)``."""
+        return len(self.event_shape) == 3
+
+    @property
+    @abc.abstractmethod
+    def latent_dim(self) -> int:
+        """The dimension of ``z`` (see the class docstring)."""
+
+    # ----------------------------------------------------------------- encoder
+    @abc.abstractmethod
+    def posterior_mean(self, x: Tensor) -> Tensor:
+        """A point code of each ``x``: ``E_q[z | x]`` (VQ-VAE: the quantised code, Gumbel:
+        the category probabilities), ``(n, latent_dim)``; the latent scatter plots it."""
+
+    def posterior_sample(
+        self, x: Tensor, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """``z ~ q(z | x)`` and ``log q(z | x)``: ``((n, latent_dim), (n,))`` nats.
+
+        Raises:
+            NotImplementedError: a discrete latent (VQ-VAE, Gumbel-softmax).
+        """
+        raise NotImplementedError(f"{self.name} has a discrete latent")
+
+    def posterior_log_prob(self, z: Tensor, x: Tensor) -> Tensor:
+        """``log q(z_i | x_i)`` row by row: ``z (n, latent_dim)``, ``x (n, ...)`` -> ``(n,)``.
+
+        The ELBO surgery (``mutual_info``) and the aggregate-posterior heatmap evaluate it on
+        every pair of codes and data points, by repeating rows.
+
+        Raises:
+            NotImplementedError: a discrete latent (VQ-VAE, Gumbel-softmax).
+        """
+        raise NotImplementedError(f"{self.name} has a discrete latent")
+
+    def posterior_log_prob_matrix(self, z: Tensor, x: Tensor) -> Tensor:
+        """``log q(z_i | x_j)`` for every pair: ``z (m, latent_dim)``, ``x (n, ...)`` ->
+        ``(m, n)`` nats. The default repeats rows through :meth:`posterior_log_prob`;
+        models override it to encode each ``x_j`` once.
+
+        Raises:
+            NotImplementedError: a discrete latent (VQ-VAE, Gumbel-softmax).
+        """
+        m, n = z.shape[0], x.shape[0]
+        zz = z[:, None, :].expand(m, n, z.shape[1]).reshape(m * n, -1)
+        xx = x[None].expand(m, *x.shape).reshape(m * n, *x.shape[1:])
+        return self.posterior_log_prob(zz, xx).reshape(m, n)
+
+    def posterior_kl_per_dim(self, x: Tensor) -> Tensor:
+        """``KL(q(z_i | x) || N(0, 1))`` per dimension, in nats, ``(n, latent_dim)``.
+
+        Used to order latent dimensions (the traversal's rows) and for free bits. The
+        default raises; Gaussian encoders implement it in closed form.
+
+        Raises:
+            NotImplementedError: the posterior is not a diagonal Gaussian.
+        """
+        raise NotImplementedError(f"{self.name} has no Gaussian posterior")
+
+    # ----------------------------------------------------------------- decoder
+    @abc.abstractmethod
+    def decode(self, z: Tensor) -> Tensor:
+        """The decoder's mean ``E[x | z]``, shaped like data: ``(n, *event_shape)`` (for a
+        Bernoulli decoder the pixel probabilities)."""
+
+    def reconstruct(self, x: Tensor) -> Tensor:
+        """``decode(posterior_mean(x))``: ``(n, *event_shape)``."""
+        return self.decode(self.posterior_mean(x))
+
+    # ------------------------------------------------------------------- prior
+    @abc.abstractmethod
+    def sample_prior(self, n: int, generator: torch.Generator) -> Tensor:
+        """``z ~ p(z)``: ``(n, latent_dim)``, drawn from ``generator`` only."""
+
+    def prior_log_prob(self, z: Tensor) -> Tensor:
+        """``log p(z)`` in nats, ``(n,)``; the latent view draws it as a heatmap.
+
+        Raises:
+            NotImplementedError: the prior has no density (a discrete latent).
+        """
+        raise NotImplementedError(f"{self.name} has a discrete prior")
+
+    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+        """Samples of the model: the decoder's mean at ``z ~ p(z)`` for images (what
+        papers show), a draw of ``p(x | z)`` on the plane: ``(n, *event_shape)``."""
+        return self.decode(self.sample_prior(n, generator))
+
+    # ---------------------------------------------------------------- bounds
+    @abc.abstractmethod
+    def elbo_terms(self, x: Tensor, generator: torch.Generator | None = None) -> dict[str, Tensor]:
+        """One-sample ELBO terms of each ``x``, each ``(n,)`` in nats:
+
+        ``reconstruction`` = ``E_q[log p(x | z)]``, ``kl`` = ``KL(q(z | x) || p(z))`` (or
+        its one-sample estimate where it has no closed form) and ``elbo`` =
+        ``reconstruction - kl``. Models may add their own (``kl_1``, ``kl_2`` for the
+        hierarchical VAE; ``codebook`` and ``commitment`` for VQ-VAE).
+        """
+
+    @abc.abstractmethod
+    def iwae_bound(self, x: Tensor, k: int, generator: torch.Generator | None = None) -> Tensor:
+        """The importance-weighted bound ``log (1/k) sum_j p(x, z_j) / q(z_j | x)``,
+        ``z_j ~ q(z | x)``: ``(n,)`` nats. It equals the one-sample ELBO for ``k = 1``,
+        does not fall as ``k`` grows, and tends to ``log p(x)`` (Burda et al. 2016, eq. 8).
+        """
+
+    def log_prob(self, x: Tensor, k: int = 100) -> Tensor:
+        """``log p(x)`` estimated by :meth:`iwae_bound` with ``k`` samples, ``(n,)`` nats."""
+        return self.iwae_bound(x, k)

@@ -1,0 +1,265 @@
+"""Snapshot pictures of latent variable models: traversals, reconstructions, the latent space."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..data.base import box_grid
+
+__all__ = [
+    "Traversal",
+    "Reconstructions",
+    "LatentSpace",
+    "latent_traversal",
+    "reconstructions",
+    "latent_space",
+    "kl_order",
+    "TRAVERSAL_STEPS",
+    "TRAVERSAL_RANGE",
+]
+
+#: decoded values per latent dimension, from -3 to +3 prior standard deviations
+TRAVERSAL_STEPS = 41
+TRAVERSAL_RANGE = 3.0
+#: anchors (test points) whose codes the traversal sweeps around; the view picks one
+ANCHORS = 4
+#: dimensions shown at most (those with the most KL)
+MAX_DIMS = 10
+RECONSTRUCTIONS = 16
+LATENT_POINTS = 500
+LATENT_RESOLUTION = 64
+#: data points whose posteriors make the aggregate posterior q(z) = mean_n q(z | x_n)
+AGGREGATE_POINTS = 200
+
+
+def _cpu(x: Tensor) -> np.ndarray:
+    return np.ascontiguousarray(x.detach().float().cpu().numpy())
+
+
+def _as_data(x: Tensor, is_image: bool) -> np.ndarray:
+    """Images ``(n, 1, h, w)`` -> ``(n, h, w)`` clipped to [0, 1]; points stay ``(n, 2)``."""
+    if is_image:
+        return _cpu(x[:, 0].clamp(0, 1))
+    return _cpu(x)
+
+
+@torch.no_grad()
+def kl_order(model, x: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Latent dimensions by decreasing average ``KL(q(z_i | x) || N(0, 1))`` over ``x``.
+
+    Returns:
+        ``(dims, kl)``: ``(d,)`` int indices and their average KL in nats; in index order
+        with zeros when the posterior is not Gaussian.
+    """
+    try:
+        kl = model.posterior_kl_per_dim(x).mean(0)
+    except NotImplementedError:
+        kl = torch.zeros(model.latent_dim)
+    order = torch.argsort(kl, descending=True, stable=True)
+    return _cpu(order).astype(np.int64), _cpu(kl[order])
+
+
+@dataclass(frozen=True)
+class Traversal:
+    """Decoded sweeps of one latent dimension at a time around anchor codes.
+
+    Attributes:
+        decoded: ``(anchors, dims, steps, h, w)`` images or ``(anchors, dims, steps, 2)``
+            points: anchor ``a``'s code with dimension ``dims[k]`` moved by ``values[s]``.
+        values: ``(steps,)`` offsets in prior standard deviations, -3 to +3.
+        dims: ``(k,)`` latent indices, most average KL first.
+        kl: ``(k,)`` their average KL in nats (the ordering key).
+        anchors: ``(anchors, h, w)`` images or ``(anchors, 2)`` points.
+        codes: ``(anchors, latent_dim)`` the anchors' posterior means.
+        data: ``(m, 2)`` data points to draw under 2D sweeps, or ``None`` for images.
+    """
+
+    decoded: np.ndarray
+    values: np.ndarray
+    dims: np.ndarray
+    kl: np.ndarray
+    anchors: np.ndarray
+    codes: np.ndarray
+    data: np.ndarray | None
+
+
+@torch.no_grad()
+def latent_traversal(model, test: Tensor, device: torch.device, data=None) -> Traversal:
+    """Sweep each of the (at most :data:`MAX_DIMS`) most-used latent dimensions.
+
+    Arguments:
+        model: a continuous :class:`~playground.core.models.latent.base.LatentModel`.
+        test: ``(m, ...)`` fixed test points; the first :data:`ANCHORS` are the anchors
+            and all of them order the dimensions by KL.
+        device: the model's device.
+        data: ``(k, 2)`` data to overlay (2D only).
+
+    References:
+        Higgins et al., "beta-VAE", ICLR 2017, figures 1-2 (latent traversals).
+    """
+    test = test.to(device)
+    dims, kl = kl_order(model, test)
+    dims, kl = dims[:MAX_DIMS], kl[:MAX_DIMS]
+    anchors = test[:ANCHORS]
+    codes = model.posterior_mean(anchors)  # (a, d)
+    values = torch.linspace(-TRAVERSAL_RANGE, TRAVERSAL_RANGE, TRAVERSAL_STEPS, device=device)
+    a, k, s = codes.shape[0], len(dims), TRAVERSAL_STEPS
+    z = codes[:, None, None, :].expand(a, k, s, codes.shape[1]).clone()
+    idx = torch.as_tensor(dims, device=device)
+    for j in range(k):
+        z[:, j, :, idx[j]] = codes[:, idx[j], None] + values[None, :]
+    decoded = model.decode(z.reshape(-1, codes.shape[1]))
+    decoded = _as_data(decoded, model.is_image)
+    return Traversal(
+        decoded=decoded.reshape(a, k, s, *decoded.shape[1:]),
+        values=_cpu(values),
+        dims=dims,
+        kl=kl,
+        anchors=_as_data(anchors, model.is_image),
+        codes=_cpu(codes),
+        data=data,
+    )
+
+
+@dataclass(frozen=True)
+class Reconstructions:
+    """A fixed batch of inputs beside ``decode(posterior_mean(x))``.
+
+    Attributes:
+        inputs, outputs: ``(m, h, w)`` images or ``(m, 2)`` points.
+    """
+
+    inputs: np.ndarray
+    outputs: np.ndarray
+
+
+@torch.no_grad()
+def reconstructions(model, test: Tensor, device: torch.device) -> Reconstructions:
+    """Reconstruct the first :data:`RECONSTRUCTIONS` images (200 points on the plane)."""
+    m = RECONSTRUCTIONS if model.is_image else 200
+    x = test[:m].to(device)
+    return Reconstructions(
+        inputs=_as_data(x, model.is_image),
+        outputs=_as_data(model.reconstruct(x), model.is_image),
+    )
+
+
+@dataclass(frozen=True)
+class LatentSpace:
+    """Encoded test points over the prior's and the aggregate posterior's densities.
+
+    Attributes:
+        points: ``(n, 2)`` the posterior means in the two shown dimensions.
+        labels: ``(n,)`` int class labels, or ``None``.
+        class_names: names of the label values, or ``None``.
+        dims: ``(2,)`` the shown latent indices (the two with most KL), or ``(1,)`` for a
+            one-dimensional latent (then ``points[:, 1]`` is 0).
+        prior, aggregate: ``(res, res)`` log-densities in nats on the grid (row ``i`` at
+            ``ys[i]``), ``log p(z)`` and ``log q(z) = log mean_n q(z | x_n)``: exact for a
+            latent of at most two dimensions, else the 2D marginals of the shown
+            dimensions estimated by histograms of 20,000 samples; ``None`` for a
+            discrete latent.
+        xs, ys: ``(res,)`` grid axes.
+    """
+
+    points: np.ndarray
+    labels: np.ndarray | None
+    class_names: tuple[str, ...] | None
+    dims: np.ndarray
+    prior: np.ndarray | None
+    aggregate: np.ndarray | None
+    xs: np.ndarray
+    ys: np.ndarray
+
+
+def _marginal_grid(model, dims: np.ndarray, res: int, box, device, fn) -> np.ndarray:
+    """``fn(z)`` on a grid of the shown dimensions, the others at 0 (prior mean)."""
+    pts, _, _ = box_grid(box, res)
+    z = torch.zeros(pts.shape[0], model.latent_dim, device=device)
+    z[:, int(dims[0])] = pts[:, 0].to(device)
+    if len(dims) > 1:
+        z[:, int(dims[1])] = pts[:, 1].to(device)
+    out = fn(z).reshape(res, res)
+    return _cpu(torch.nan_to_num(out, nan=-1e3, neginf=-1e3))
+
+
+#: samples behind the histogram estimates of the 2D marginals (latents of more than 2 dims)
+HISTOGRAM_SAMPLES = 20_000
+HISTOGRAM_SEED = 77
+
+
+def _log_histogram(z: Tensor, dims: np.ndarray, box) -> np.ndarray:
+    """Log of the normalised 2D histogram (nats) of ``z[:, dims]`` on the latent grid;
+    empty cells sit 3 nats below the smallest filled one."""
+    xmin, xmax, ymin, ymax = box
+    res = LATENT_RESOLUTION
+    pts = z[:, torch.as_tensor(dims, device=z.device)].float().cpu().numpy()
+    if pts.shape[1] == 1:
+        pts = np.concatenate([pts, np.zeros_like(pts)], 1)
+    dx, dy = (xmax - xmin) / (res - 1), (ymax - ymin) / (res - 1)
+    edges_x = np.linspace(xmin - dx / 2, xmax + dx / 2, res + 1)
+    edges_y = np.linspace(ymin - dy / 2, ymax + dy / 2, res + 1)
+    counts, _, _ = np.histogram2d(pts[:, 1], pts[:, 0], bins=(edges_y, edges_x))
+    density = counts / (len(pts) * dx * dy)
+    filled = density > 0
+    out = np.full_like(density, np.log(density[filled].min()) - 3.0 if filled.any() else 0.0)
+    out[filled] = np.log(density[filled])
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+@torch.no_grad()
+def latent_space(
+    model, test: Tensor, labels: Tensor | None, class_names, device: torch.device
+) -> LatentSpace:
+    """The latent scatter of :data:`LATENT_POINTS` test points and the two heatmaps.
+
+    For a latent of one or two dimensions the heatmaps are the exact densities; for more,
+    histograms of samples of the 2D marginals of the shown dimensions. The aggregate
+    posterior is the
+    mixture of the posteriors of :data:`AGGREGATE_POINTS` test points (Hoffman & Johnson,
+    "ELBO surgery", 2016; Tomczak & Welling 2018, figure 1 draws the same pair).
+    """
+    x = test[:LATENT_POINTS].to(device)
+    mean = model.posterior_mean(x)
+    dims, _ = kl_order(model, x)
+    dims = dims[: min(2, model.latent_dim)]
+    pts = mean[:, torch.as_tensor(dims, device=device)]
+    if pts.shape[1] == 1:
+        pts = torch.cat([pts, torch.zeros_like(pts)], 1)
+    half = max(3.0, float(pts.abs().max()) * 1.1) if len(pts) else 3.0
+    half = min(half, 10.0)
+    box = (-half, half, -half, half)
+    prior = aggregate = None
+    _, xs, ys = box_grid(box, LATENT_RESOLUTION)
+    if getattr(model, "discrete_latent", False):
+        pass
+    elif model.latent_dim > 2:  # 2D marginals, estimated from samples
+        g = torch.Generator(device=device).manual_seed(HISTOGRAM_SEED)
+        prior = _log_histogram(model.sample_prior(HISTOGRAM_SAMPLES, g), dims, box)
+        reps = max(1, HISTOGRAM_SAMPLES // x.shape[0])
+        z, _ = model.posterior_sample(x.repeat_interleave(reps, 0), g)
+        aggregate = _log_histogram(z, dims, box)
+    else:
+        prior = _marginal_grid(model, dims, LATENT_RESOLUTION, box, device, model.prior_log_prob)
+        xa = x[:AGGREGATE_POINTS]
+
+        def aggregate_log_prob(z: Tensor) -> Tensor:
+            log_q = model.posterior_log_prob_matrix(z, xa)
+            return torch.logsumexp(log_q, 1) - math.log(xa.shape[0])
+
+        aggregate = _marginal_grid(model, dims, LATENT_RESOLUTION, box, device, aggregate_log_prob)
+    return LatentSpace(
+        points=_cpu(pts),
+        labels=None if labels is None else labels[:LATENT_POINTS].cpu().numpy(),
+        class_names=tuple(class_names) if class_names else None,
+        dims=dims,
+        prior=prior,
+        aggregate=aggregate,
+        xs=_cpu(xs),
+        ys=_cpu(ys),
+    )
