@@ -12,7 +12,45 @@ from torch import Tensor, nn
 
 from ..hyperparameters import hp
 
-__all__ = ["GenerativeModel", "NonFiniteLossError", "TrainingConfig", "CAPABILITIES"]
+__all__ = [
+    "GenerativeModel",
+    "NonFiniteLossError",
+    "TrainingConfig",
+    "CAPABILITIES",
+    "FINAL_LR_FRACTION",
+    "cosine_lr_factor",
+    "lr_decay_hp",
+]
+
+#: a cosine decay ends at this fraction of the learning rate
+FINAL_LR_FRACTION = 0.02
+
+
+def cosine_lr_factor(step: int, decay_steps: int) -> float:
+    """The factor on a learning rate after ``step`` of a cosine decay over ``decay_steps``
+    steps: 1 at step 0, :data:`FINAL_LR_FRACTION` from ``decay_steps`` on; 1 when
+    ``decay_steps <= 0`` (a constant rate).
+
+    References:
+        Loshchilov and Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts",
+        ICLR 2017, eq. (5) (without restarts).
+    """
+    if decay_steps <= 0:
+        return 1.0
+    frac = min(int(step), decay_steps) / decay_steps
+    return FINAL_LR_FRACTION + (1.0 - FINAL_LR_FRACTION) * 0.5 * (1.0 + math.cos(math.pi * frac))
+
+
+def lr_decay_hp(default: int, help: str = "") -> Any:
+    """The ``lr_decay_steps`` hyperparameter field (live; 0 keeps the rate constant)."""
+    return hp(
+        default,
+        low=0,
+        high=1_000_000,
+        live=True,
+        help=help or "cosine decay of lr to 2% of it over this many steps (0: constant lr)",
+    )
+
 
 #: capability -> the method(s) that provide it (DESIGN.md, "One protocol for every model").
 CAPABILITIES = {

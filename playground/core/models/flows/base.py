@@ -11,15 +11,12 @@ import torch
 from torch import Tensor, nn
 
 from ...hyperparameters import hp
-from ..base import GenerativeModel, TrainingConfig
+from ..base import GenerativeModel, TrainingConfig, cosine_lr_factor, lr_decay_hp
 
 __all__ = ["FlowLayer", "Flow", "FlowConfig", "OBJECTIVES", "soft_clamp", "check_objective"]
 
 #: the two ways a flow can fit a target (Papamakarios et al. 2021, section 2.3)
 OBJECTIVES = ("forward_kl", "reverse_kl")
-
-#: the learning rate ends its cosine decay at this fraction of ``lr``
-FINAL_LR_FRACTION = 0.02
 
 #: reverse KL starts from the target raised to this power (Rezende and Mohamed 2015)
 INITIAL_INVERSE_TEMPERATURE = 0.01
@@ -83,13 +80,7 @@ class FlowConfig(TrainingConfig):
         help="forward_kl: maximum likelihood on data; reverse_kl: fit an energy by sampling",
     )
     # 3000: the course's demos run a few thousand steps; 0 keeps the rate constant
-    lr_decay_steps: int = hp(
-        3000,
-        low=0,
-        high=1_000_000,
-        live=True,
-        help="cosine decay of lr to 2% of it over this many steps (0: constant lr)",
-    )
+    lr_decay_steps: int = lr_decay_hp(3000)
     # reverse KL is mode-seeking: a flat target at first lets q spread over every mode;
     # 500 steps kept both lobes of U1 on every seed tried, and 1000 only slows the fit
     anneal_steps: int = hp(
@@ -255,12 +246,7 @@ class Flow(GenerativeModel):
 
     def scheduled_lr(self) -> float:
         """``config.lr`` after the cosine decay at the current step (floor: 2% of ``lr``)."""
-        total = self.config.lr_decay_steps
-        if total <= 0:
-            return self.config.lr
-        frac = min(int(self.steps_taken), total) / total
-        cosine = 0.5 * (1.0 + math.cos(math.pi * frac))
-        return self.config.lr * (FINAL_LR_FRACTION + (1.0 - FINAL_LR_FRACTION) * cosine)
+        return self.config.lr * cosine_lr_factor(int(self.steps_taken), self.config.lr_decay_steps)
 
     def inverse_temperature(self) -> float:
         """``beta = min(1, 0.01 + t / anneal_steps)`` at step ``t`` (1 when not annealing).

@@ -9,15 +9,12 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from ..base import GenerativeModel
+from ..base import FINAL_LR_FRACTION, GenerativeModel, cosine_lr_factor
 from .config import GANConfig
 from .losses import CLASSIFIER_LOSSES, CRITIC_LOSSES, GENERATOR_LOSSES, feature_matching_loss
 from .networks import OPTIMIZERS, Critic, make_optimizer, mlp
 
 __all__ = ["GANConfig", "GAN", "Critic", "mlp", "OPTIMIZERS", "make_optimizer", "FINAL_LR_FRACTION"]
-
-#: the learning rates end their cosine decay at this fraction of their value
-FINAL_LR_FRACTION = 0.02
 
 
 class GAN(GenerativeModel):
@@ -142,11 +139,7 @@ class GAN(GenerativeModel):
 
     def lr_factor(self) -> float:
         """The schedule's factor on both rates at the current iteration (1 without decay)."""
-        total = self.config.lr_decay_steps
-        if total <= 0:
-            return 1.0
-        t = min(int(self.steps_taken), total) / total
-        return FINAL_LR_FRACTION + (1 - FINAL_LR_FRACTION) * 0.5 * (1 + math.cos(math.pi * t))
+        return cosine_lr_factor(int(self.steps_taken), self.config.lr_decay_steps)
 
     def _make(self, key: str, config: Any):
         kind = getattr(config, f"optimizer_{key}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...hyperparameters import hp
+from ..base import lr_decay_hp
 from .networks import OPTIMIZERS
 
 __all__ = ["GANConfig"]
@@ -50,10 +51,6 @@ class GANConfig:
         0.0, low=0.0, high=100.0, live=True, help="weight of ||θ - mean of past θ||² on both nets"
     )
     # 0 keeps the paper's constant rates; a decay lets the samples settle onto sharp modes
-    lr_decay_steps: int = hp(
-        0,
-        low=0,
-        high=1_000_000,
-        live=True,
-        help="cosine decay of both rates to 2% over this many iterations (0: constant)",
+    lr_decay_steps: int = lr_decay_hp(
+        0, "cosine decay of both rates to 2% over this many iterations (0: constant)"
     )

@@ -12,7 +12,7 @@ from torch import Tensor
 
 from ...hyperparameters import hp
 from ..base import TrainingConfig
-from .base import LatentModel
+from .discrete import DiscreteLatentModel
 from .networks import Decoder, Encoder, uses_conv
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "temperature_schedule",
 ]
 
-_LOG_2PI = math.log(2.0 * math.pi)
 #: rows of ``x`` times samples per decoder call of :meth:`GumbelVAE.iwae_bound`
 _IWAE_CHUNK = 65_536
 
@@ -108,7 +107,7 @@ class GumbelVAEConfig(TrainingConfig):
     )
 
 
-class GumbelVAE(LatentModel):
+class GumbelVAE(DiscreteLatentModel):
     """A VAE with ``N = latents`` categorical variables of ``K = categories`` classes each.
 
     The encoder gives logits ``(n, N, K)`` of ``q(z | x) = prod_i Cat(z_i; softmax(l_i))``;
@@ -139,7 +138,6 @@ class GumbelVAE(LatentModel):
     description: ClassVar[str] = (
         "Gumbel-softmax VAE: categorical latents, relaxed one-hot samples, annealed temperature"
     )
-    discrete_latent: ClassVar[bool] = True
     Config: ClassVar[type] = GumbelVAEConfig
 
     @classmethod
@@ -201,27 +199,6 @@ class GumbelVAE(LatentModel):
         return (q * logits).sum((1, 2)) + self.config.latents * math.log(self.config.categories)
 
     # ----------------------------------------------------------------- decoder
-    def decode(self, z: Tensor) -> Tensor:
-        """The decoder mean at ``z`` ``(n, latents * categories)``: pixel probabilities
-        ``(n, 1, h, w)`` or points ``(n, 2)``."""
-        out = self.decoder(z)
-        return torch.sigmoid(out) if self.is_image else out[:, 0]
-
-    def log_likelihood(self, x: Tensor, z: Tensor) -> Tensor:
-        """``log p(x | z)`` in nats, summed over pixels or coordinates: ``(n,)``.
-
-        Bernoulli with logits for images (``x`` in ``[0, 1]``), ``N(mu(z), sigma^2 I)``
-        on the plane.
-        """
-        out = self.decoder(z)
-        if self.is_image:
-            bce = F.binary_cross_entropy_with_logits(out, x, reduction="none")
-            return -bce.flatten(1).sum(1)
-        sigma = self.config.sigma
-        d = x.shape[1]
-        sq = (x - out[:, 0]).square().sum(1)
-        return -0.5 * sq / sigma**2 - d * (math.log(sigma) + 0.5 * _LOG_2PI)
-
     # ------------------------------------------------------------------- prior
     def sample_prior(self, n: int, generator: torch.Generator) -> Tensor:
         """Uniform one-hots ``(n, latents * categories)`` from ``generator``."""

@@ -10,9 +10,9 @@ import torch
 from torch import Tensor, nn
 
 from ...hyperparameters import hp
-from ..base import TrainingConfig
+from ..base import TrainingConfig, cosine_lr_factor, lr_decay_hp
 from ..flows.autoregressive import IAFLayer
-from ..flows.base import FINAL_LR_FRACTION, FlowLayer, soft_clamp
+from ..flows.base import FlowLayer, soft_clamp
 from ..flows.planar import PlanarLayer
 from .base import LatentModel
 from .distributions import (
@@ -73,20 +73,13 @@ def evaluation_generator(generator: torch.Generator | None, like: Tensor) -> tor
 
 
 def scheduled_lr(lr: float, decay_steps: int, step: int) -> float:
-    """``lr`` after a cosine decay to 2% of it over ``decay_steps`` (constant when 0).
+    """``lr`` after a cosine decay to 2% of it over ``decay_steps`` (constant when 0), by
+    :func:`~playground.core.models.base.cosine_lr_factor`.
 
     The decay lets Adam's noise-driven walk in flat directions die out: late in training
     a collapsed unit's posterior mean stops wandering with ``x``.
-
-    References:
-        Loshchilov and Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts",
-        ICLR 2017, eq. (5) (without restarts).
     """
-    if decay_steps <= 0:
-        return float(lr)
-    frac = min(step, decay_steps) / decay_steps
-    cosine = 0.5 * (1.0 + math.cos(math.pi * frac))
-    return float(lr) * (FINAL_LR_FRACTION + (1.0 - FINAL_LR_FRACTION) * cosine)
+    return float(lr) * cosine_lr_factor(step, decay_steps)
 
 
 def apply_lr_schedule(model: Any) -> None:
@@ -317,13 +310,7 @@ class LatentConfig(TrainingConfig):
         choices=DECODERS,
         help="p(x|z): gaussian (learned variance), gaussian-fixed (decoder_std), bernoulli",
     )
-    lr_decay_steps: int = hp(
-        3000,
-        low=0,
-        high=1_000_000,
-        live=True,
-        help="cosine decay of lr to 2% of it over this many steps (0: constant lr)",
-    )
+    lr_decay_steps: int = lr_decay_hp(3000)
     # 0.1: on the plane, noise a tenth of the data's scale keeps samples close to the data
     decoder_std: float = hp(
         0.1, low=1e-3, high=10.0, log=True, live=True, help="std of the gaussian-fixed decoder"

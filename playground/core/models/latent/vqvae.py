@@ -7,17 +7,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...hyperparameters import hp
 from ..base import TrainingConfig
-from .base import LatentModel
+from .discrete import DiscreteLatentModel
 from .networks import Decoder, Encoder, uses_conv
 
 __all__ = ["VQVAE", "VQVAEConfig", "vector_quantize", "perplexity"]
-
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 def vector_quantize(z_e: Tensor, codebook: Tensor) -> tuple[Tensor, Tensor]:
@@ -82,7 +79,7 @@ class VQVAEConfig(TrainingConfig):
     )
 
 
-class VQVAE(LatentModel):
+class VQVAE(DiscreteLatentModel):
     """The vector-quantised VAE (VQ-VAE) with a uniform prior over codes.
 
     The encoder maps ``x`` to ``positions`` vectors ``z_e`` of size ``code_dim`` (its
@@ -126,7 +123,6 @@ class VQVAE(LatentModel):
     description: ClassVar[str] = (
         "VQ-VAE: nearest-code quantisation, straight-through gradients, uniform code prior"
     )
-    discrete_latent: ClassVar[bool] = True
     Config: ClassVar[type] = VQVAEConfig
 
     @classmethod
@@ -188,27 +184,6 @@ class VQVAE(LatentModel):
         return self.codebook[k.long()].flatten(1)
 
     # ----------------------------------------------------------------- decoder
-    def decode(self, z: Tensor) -> Tensor:
-        """The decoder mean at ``z`` ``(n, latent_dim)``: pixel probabilities ``(n, 1, h, w)``
-        or points ``(n, 2)``."""
-        out = self.decoder(z)
-        return torch.sigmoid(out) if self.is_image else out[:, 0]
-
-    def log_likelihood(self, x: Tensor, z: Tensor) -> Tensor:
-        """``log p(x | z)`` in nats, summed over pixels or coordinates: ``(n,)``.
-
-        Bernoulli with logits for images (``x`` in ``[0, 1]``), ``N(mu(z), sigma^2 I)``
-        on the plane.
-        """
-        out = self.decoder(z)
-        if self.is_image:
-            bce = F.binary_cross_entropy_with_logits(out, x, reduction="none")
-            return -bce.flatten(1).sum(1)
-        sigma = self.config.sigma
-        d = x.shape[1]
-        sq = (x - out[:, 0]).square().sum(1)
-        return -0.5 * sq / sigma**2 - d * (math.log(sigma) + 0.5 * _LOG_2PI)
-
     # ------------------------------------------------------------------- prior
     def sample_prior(self, n: int, generator: torch.Generator) -> Tensor:
         """Uniform code indices per position, as their codes: ``(n, positions * code_dim)``."""
