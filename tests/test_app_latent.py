@@ -221,3 +221,46 @@ def test_main_window_offers_the_latent_views(qtbot):
     assert {"traversal", "reconstructions", "latent_space", "explorer"} <= set(names)
     assert names.index("interpolation") < names.index("traversal") < names.index("curves")
     window.close()
+
+
+def test_vae_window_traversal_and_reconstructions_update_and_slider_moves(qtbot, open_window):
+    window = open_window("vae", "digits")
+    assert window.tab_names[:5] == [
+        "grid",
+        "traversal",
+        "reconstructions",
+        "latent_space",
+        "explorer",
+    ]
+    timeout = 30_000
+
+    def show(name):
+        window.tabs.setCurrentIndex(window.tab_names.index(name))
+        qtbot.waitUntil(lambda: window.frame.snapshot.step == window.step, timeout=timeout)
+
+    show("traversal")
+    grid = window.views["traversal"]
+    qtbot.waitUntil(lambda: window.draws["traversal"] > 0, timeout=timeout)
+    before = np.array(grid.grid_panel.image.image, copy=True)
+    show("reconstructions")
+    recon = window.views["reconstructions"]
+    qtbot.waitUntil(lambda: window.draws["reconstructions"] > 0, timeout=timeout)
+    recon_before = np.array(recon.outputs_panel.image.image, copy=True)
+    window.transport.play.click()
+    qtbot.waitUntil(lambda: window.step >= 60, timeout=timeout)
+    window.transport.play.click()
+    qtbot.waitUntil(lambda: not window.frame.playing, timeout=timeout)
+    qtbot.waitUntil(
+        lambda: not np.array_equal(recon_before, recon.outputs_panel.image.image), timeout=timeout
+    )
+    show("traversal")
+    qtbot.waitUntil(
+        lambda: not np.array_equal(before, grid.grid_panel.image.image), timeout=timeout
+    )
+
+    show("explorer")
+    explorer = window.views["explorer"]
+    qtbot.waitUntil(lambda: window.draws["explorer"] > 0, timeout=timeout)
+    middle = np.array(explorer.image_panel.image.image, copy=True)
+    explorer.slider.setValue(explorer.slider.maximum())
+    assert not np.array_equal(middle, explorer.image_panel.image.image)

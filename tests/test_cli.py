@@ -81,3 +81,24 @@ def test_bad_names_exit_2_with_the_valid_ones(argv, listed, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and listed in err
+
+
+@pytest.mark.parametrize(
+    "model, dataset, keys",
+    [
+        ("vae", "shapes", ("elbo", "iwae_nll", "kl", "mutual_info", "active_units", "factor_r")),
+        ("vq-vae", "digits", ("elbo", "iwae_nll", "kl", "active_units", "perplexity")),
+        ("gan", "digits", ("classes_captured", "class_kl", "classifier_accuracy")),
+    ],
+)
+def test_train_prints_the_family_metrics(model, dataset, keys, capsys):
+    from playground.cli import main
+
+    argv = ["train", model, dataset, "--steps", "3", "--set", "batch_size=16"]
+    assert main([*argv, "--eval-samples", "400"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    for key in keys:
+        assert key in out, key
+    assert "objective" not in out
+    if "factor_r" in out:
+        assert set(out["factor_r"]) == {"shape", "scale", "rotation", "x", "y"}
