@@ -23,6 +23,10 @@ CHUNK_SECONDS = 0.02
 #: in between the snapshot thread uses at most SNAPSHOT_SHARE of a core (a RealNVP density
 #: at 128x128 costs ~40 ms: ~6 per second; samples and trajectories: 10)
 SNAPSHOT_RATE, MIN_RATE, SNAPSHOT_SHARE = 10.0, 5.0, 0.25
+#: lower caps for views that are costly to paint and change slowly: the latent space draws
+#: two heatmaps and 500 coloured points (at 10 per second training ran at 0.66 of its bare
+#: speed; benchmarks/app_overhead.py --model vae --dataset digits --view latent_space)
+VIEW_RATES = {"latent_space": 3.0}
 #: held-out metrics every EVAL_SECONDS of training, on EVAL_SAMPLES samples (~1% of the time)
 EVAL_SECONDS, EVAL_SAMPLES = 3.0, 2000
 #: torch threads of the training and snapshot threads (set per OS thread): one each, so
@@ -242,7 +246,10 @@ class TrainingWorker(QObject):
             return  # busy: this snapshot is dropped (or, if forced, retried next time)
         self._force = False
         period = min(1.0 / MIN_RATE, self._snapshotter.cost / SNAPSHOT_SHARE)
-        self._next_snapshot = now + max(1.0 / self.snapshot_rate, period)
+        rate_cap = min(
+            [self.snapshot_rate, *(VIEW_RATES.get(v, SNAPSHOT_RATE) for v in self.views)]
+        )
+        self._next_snapshot = now + max(1.0 / rate_cap, period)
         rate = 0.0
         if self.playing and len(self._rate) > 1:
             (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
