@@ -14,7 +14,8 @@ from playground.app.views import (  # noqa: E402
     TraversalView,
 )
 from playground.app.views.images import mosaic  # noqa: E402
-from playground.app.views.latent import LABEL_COLORS, traversal_columns  # noqa: E402
+from playground.app.views.latent import traversal_columns
+from playground.app.views.latent_space import LABEL_COLORS  # noqa: E402
 from playground.core.training.latent_views import (  # noqa: E402
     LatentSpace,
     Reconstructions,

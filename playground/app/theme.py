@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QApplication, QGraphicsItem
 
 __all__ = [
@@ -105,3 +105,15 @@ def same_array(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     if a is None or b is None:
         return a is b
     return a is b or (a.shape == b.shape and np.array_equal(a, b))
+
+
+def add_legend(plot: pg.PlotItem) -> pg.LegendItem:
+    """A legend in the plot's top-left corner, at the app's font size, on white."""
+    legend = plot.addLegend(offset=(10, 10), labelTextSize=f"{FONT_POINTS}pt")
+    legend.setBrush(pg.mkBrush(255, 255, 255, 220))
+    return legend
+
+
+def brush(color: QColor, alpha: int) -> QBrush:
+    """A brush of ``color`` with opacity ``alpha`` (0-255)."""
+    return pg.mkBrush(color.red(), color.green(), color.blue(), alpha)

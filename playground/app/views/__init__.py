@@ -4,7 +4,8 @@ from .critic import CriticView
 from .curves import CurvesView
 from .density import DensityView
 from .images import ImageGridView, InterpolationView
-from .latent import ExplorerView, LatentSpaceView, ReconstructionsView, TraversalView
+from .latent import ExplorerView, TraversalView
+from .latent_space import LatentSpaceView, ReconstructionsView
 from .manifold import ManifoldView
 from .modes import ModesView
 from .samples import SamplesView

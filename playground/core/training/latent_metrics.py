@@ -57,7 +57,7 @@ def mutual_information(model, x: Tensor, generator: torch.Generator) -> tuple[fl
         ``(average_kl, mutual_info, marginal_kl)`` in nats.
 
     Raises:
-        NotImplementedError: the model has no posterior density (a discrete latent).
+        NoLatentDensityError: the model has no posterior density (a discrete latent).
     """
     z, log_q = model.posterior_sample(x, generator)
     n = x.shape[0]

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from ..data.base import box_grid
+from ..models.latent.base import NoLatentDensityError
 
 __all__ = [
     "Traversal",
@@ -58,7 +59,7 @@ def kl_order(model, x: Tensor) -> tuple[np.ndarray, np.ndarray]:
     """
     try:
         kl = model.posterior_kl_per_dim(x).mean(0)
-    except NotImplementedError:
+    except NoLatentDensityError:
         kl = torch.zeros(model.latent_dim)
     order = torch.argsort(kl, descending=True, stable=True)
     return _cpu(order).astype(np.int64), _cpu(kl[order])

@@ -21,7 +21,13 @@ from torch import Tensor
 
 from ..base import GenerativeModel
 
-__all__ = ["LatentModel", "event_shape_of"]
+__all__ = ["LatentModel", "NoLatentDensityError", "event_shape_of"]
+
+
+class NoLatentDensityError(TypeError):
+    """The model's latent has no density of that kind: a discrete latent (VQ-VAE,
+    Gumbel-softmax) has no posterior or prior density on a continuous space, and a
+    non-Gaussian posterior has no per-dimension Gaussian KL."""
 
 
 def event_shape_of(data: Any) -> tuple[int, ...]:
@@ -78,9 +84,9 @@ class LatentModel(GenerativeModel):
         """``z ~ q(z | x)`` and ``log q(z | x)``: ``((n, latent_dim), (n,))`` nats.
 
         Raises:
-            NotImplementedError: a discrete latent (VQ-VAE, Gumbel-softmax).
+            NoLatentDensityError: a discrete latent (VQ-VAE, Gumbel-softmax).
         """
-        raise NotImplementedError(f"{self.name} has a discrete latent")
+        raise NoLatentDensityError(f"{self.name} has a discrete latent")
 
     def posterior_log_prob(self, z: Tensor, x: Tensor) -> Tensor:
         """``log q(z_i | x_i)`` row by row: ``z (n, latent_dim)``, ``x (n, ...)`` -> ``(n,)``.
@@ -89,9 +95,9 @@ class LatentModel(GenerativeModel):
         every pair of codes and data points, by repeating rows.
 
         Raises:
-            NotImplementedError: a discrete latent (VQ-VAE, Gumbel-softmax).
+            NoLatentDensityError: a discrete latent (VQ-VAE, Gumbel-softmax).
         """
-        raise NotImplementedError(f"{self.name} has a discrete latent")
+        raise NoLatentDensityError(f"{self.name} has a discrete latent")
 
     def posterior_log_prob_matrix(self, z: Tensor, x: Tensor) -> Tensor:
         """``log q(z_i | x_j)`` for every pair: ``z (m, latent_dim)``, ``x (n, ...)`` ->
@@ -99,7 +105,7 @@ class LatentModel(GenerativeModel):
         models override it to encode each ``x_j`` once.
 
         Raises:
-            NotImplementedError: a discrete latent (VQ-VAE, Gumbel-softmax).
+            NoLatentDensityError: a discrete latent (VQ-VAE, Gumbel-softmax).
         """
         m, n = z.shape[0], x.shape[0]
         zz = z[:, None, :].expand(m, n, z.shape[1]).reshape(m * n, -1)
@@ -113,9 +119,9 @@ class LatentModel(GenerativeModel):
         default raises; Gaussian encoders implement it in closed form.
 
         Raises:
-            NotImplementedError: the posterior is not a diagonal Gaussian.
+            NoLatentDensityError: the posterior is not a diagonal Gaussian.
         """
-        raise NotImplementedError(f"{self.name} has no Gaussian posterior")
+        raise NoLatentDensityError(f"{self.name} has no Gaussian posterior")
 
     # ----------------------------------------------------------------- decoder
     @abc.abstractmethod
@@ -136,9 +142,9 @@ class LatentModel(GenerativeModel):
         """``log p(z)`` in nats, ``(n,)``; the latent view draws it as a heatmap.
 
         Raises:
-            NotImplementedError: the prior has no density (a discrete latent).
+            NoLatentDensityError: the prior has no density (a discrete latent).
         """
-        raise NotImplementedError(f"{self.name} has a discrete prior")
+        raise NoLatentDensityError(f"{self.name} has a discrete prior")
 
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
         """Samples of the model: the decoder's mean at ``z ~ p(z)`` for images (what
