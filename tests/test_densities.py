@@ -30,6 +30,7 @@ CURVES = ["swissroll", "circles", "rings", "moons", "2spirals", "8gaussians", "c
 INTEGRATION = {
     "ring8": ((-1.5, 1.5, -1.5, 1.5), 300),
     "grid25": ((-5.5, 5.5, -5.5, 5.5), 220),
+    "gmm82": ((-12.0, 12.0, -12.0, 12.0), 200),
     "rings": ((-4.5, 4.5, -4.5, 4.5), 150),
     "2spirals": ((-4.5, 4.5, -4.5, 4.5), 120),
     "checkerboard": ((-4.0, 4.0, -4.0, 4.0), 80),
@@ -265,7 +266,7 @@ def test_energy_is_the_paper_formula_plus_a_wall_beyond_four(name):
 def test_registry_names_and_metadata():
     expected = (
         "swissroll circles rings moons 8gaussians pinwheel 2spirals checkerboard line cos "
-        "ring8 grid25 U1 U2 U3 U4 gaussian2d-axis gaussian2d-rotated"
+        "ring8 grid25 gmm82 U1 U2 U3 U4 gaussian2d-axis gaussian2d-rotated"
     ).split()
     assert list(DATASETS) == expected
     for name, cls in DATASETS.items():

@@ -17,6 +17,7 @@ from playground.core.data.images import (
     option_value,
 )
 from playground.core.data.mixtures import EightGaussians, Grid25, Ring8
+from playground.core.data.weighted import GMM82
 from playground.core.data.toy import (
     Checkerboard,
     Circles,
@@ -61,6 +62,7 @@ DATASETS: dict[str, type[Density2D]] = {
         Cos,
         Ring8,
         Grid25,
+        GMM82,
         U1,
         U2,
         U3,
