@@ -29,6 +29,8 @@ SNAPSHOT_RATE, MIN_RATE, SNAPSHOT_SHARE = 10.0, 5.0, 0.25
 VIEW_RATES = {"latent_space": 3.0}
 #: held-out metrics every EVAL_SECONDS of training, on EVAL_SAMPLES samples (~1% of the time)
 EVAL_SECONDS, EVAL_SAMPLES = 3.0, 2000
+#: the most of the training time that held-out evaluation may take
+EVAL_SHARE = 0.05
 #: torch threads of the training and snapshot threads (set per OS thread): one each, so
 #: training, snapshots and the GUI share two cores without oversubscription
 TORCH_THREADS = 1
@@ -234,8 +236,11 @@ class TrainingWorker(QObject):
         while now - self._rate[0][0] > 2.0:
             self._rate.popleft()
         if now >= self._next_eval:
-            self._next_eval = now + EVAL_SECONDS
             session.evaluate(n=EVAL_SAMPLES)
+            # a slow evaluation (a DDPM samples through all its timesteps) comes less often,
+            # so evaluating never takes more than EVAL_SHARE of the training time
+            cost = time.perf_counter() - now
+            self._next_eval = time.perf_counter() + max(EVAL_SECONDS, cost / EVAL_SHARE)
 
     def _maybe_snapshot(self) -> None:
         now = time.perf_counter()

@@ -17,7 +17,6 @@ from playground.core.data.images import (
     option_value,
 )
 from playground.core.data.mixtures import EightGaussians, Grid25, Ring8
-from playground.core.data.weighted import GMM82
 from playground.core.data.toy import (
     Checkerboard,
     Circles,
@@ -29,6 +28,7 @@ from playground.core.data.toy import (
     Swissroll,
     TwoSpirals,
 )
+from playground.core.data.weighted import GMM82
 
 __all__ = [
     "DATASETS",

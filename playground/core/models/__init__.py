@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import GenerativeModel
+from .diffusion import DDPM
 from .flows import IAF, MAF, Glow, Planar, RealNVP
 from .gans import FGAN, SNGAN, WGAN, WGANGP, InfoGAN, VanillaGAN
 from .latent import HVAE, IWAE, VAE, VQVAE, GumbelVAE
@@ -16,6 +17,7 @@ MODELS: dict[str, type[GenerativeModel]] = {
         *(RealNVP, MAF, IAF, Planar, Glow),
         *(VanillaGAN, WGAN, WGANGP, SNGAN, FGAN, InfoGAN),
         *(VAE, IWAE, HVAE, VQVAE, GumbelVAE),
+        DDPM,
     )
 }
 

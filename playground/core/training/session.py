@@ -26,6 +26,7 @@ from .image_views import interpolation_strips, sample_grid
 from .latent_metrics import latent_metrics, test_points
 from .latent_views import latent_space, latent_traversal, reconstructions
 from .metrics import density_metrics, image_metrics
+from .sample_metrics import SAMPLE_METRIC_N, sample_metrics
 from .snapshot import VIEWS, Snapshot, density_image, sample_cloud, trajectory_paths
 
 __all__ = ["Session"]
@@ -38,6 +39,8 @@ GRADIENT_ARROWS = 100
 #: the density view of a latent model: grid side and importance samples of its IWAE estimate
 LATENT_DENSITY_RESOLUTION = 64
 LATENT_DENSITY_K = 16
+#: families whose held-out metrics are sample-based: MMD to the data (and mode weights)
+SAMPLE_METRIC_FAMILIES = ("diffusion", "score", "energy")
 #: history names of held-out metrics that share a name with a training loss term
 HELDOUT_NAMES = {
     "nll": "heldout_nll",
@@ -365,6 +368,13 @@ class Session:
             out = image_metrics(self.model, self.data, self.seed, self.device)
         else:
             out = density_metrics(self.model, self.data, self.objective, n, self.seed, self.device)
+        if self.model_class.family in SAMPLE_METRIC_FAMILIES and not self.data.is_image:
+            # MMD on fewer samples when evaluating often (the app): n // 5, at most 2,000
+            m = min(SAMPLE_METRIC_N, max(n // 5, 200))
+            g = torch.Generator(device=self.device).manual_seed(self.seed + 9)
+            with torch.no_grad():
+                samples = self.model.sample(m, g).float().cpu()
+            out.update(sample_metrics(samples, self.data, self.seed))
         if self.data.modes is not None and "samples" in self.model_class.capabilities:
             coverage = mode_coverage(self.model, self.data, self.seed + 7, self.device)
             out["modes_captured"] = coverage.modes_captured
@@ -377,6 +387,8 @@ class Session:
             for k, v in out.items():
                 if isinstance(v, dict):  # factor_r: one curve per factor
                     flat.update({f"{k}_{name}": float(x) for name, x in v.items()})
+                elif isinstance(v, (list, tuple)):  # mode_weights: one curve per mode
+                    flat.update({f"{k}_{i}": float(x) for i, x in enumerate(v)})
                 else:
                     flat[HELDOUT_NAMES.get(k, k)] = float(v)
             self.history.record(self.step_count, flat)

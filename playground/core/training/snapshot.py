@@ -219,7 +219,8 @@ def trajectory_paths(
     """Push a base-space grid and particles through every layer of a flow.
 
     Arguments:
-        model: a flow with ``trajectory(points, direction)`` and ``layer_names()``.
+        model: a flow with ``trajectory(points, direction)`` and ``layer_names()``; a model
+            whose ``trajectory_grid`` is False (a stochastic process, DDPM) gets no grid.
         x_particles: ``(m, 2)`` data-space points to push from x to z.
         n_particles: base samples to push from z to x.
         seed: seed of the base samples (fixed, so the paths evolve smoothly).
@@ -227,14 +228,17 @@ def trajectory_paths(
         lines: grid lines per direction (the grid has ``2 * lines`` lines).
         points_per_line: points along each line.
     """
-    grid = _base_grid(lines, points_per_line)
-    flat = grid.reshape(-1, 2).to(device)
-    grid_path = model.trajectory(flat, "inverse")
-    steps = grid_path.shape[0]
     g = torch.Generator(device=device).manual_seed(seed)
     z = torch.randn(n_particles, 2, generator=g, device=device)
     inverse = model.trajectory(z, "inverse")
     forward = model.trajectory(x_particles.to(device), "forward")
+    steps = inverse.shape[0]
+    if getattr(model, "trajectory_grid", True):
+        grid = _base_grid(lines, points_per_line)
+        grid_path = model.trajectory(grid.reshape(-1, 2).to(device), "inverse")
+    else:  # a stochastic process maps no grid: draw the particles alone
+        grid = torch.zeros(0, points_per_line, 2)
+        grid_path = torch.zeros(steps, 0, 2)
     return Trajectory(
         grid=grid_path.float().cpu().reshape(steps, *grid.shape).numpy(),
         inverse=inverse.float().cpu().numpy(),
