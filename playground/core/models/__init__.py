@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import GenerativeModel
 from .diffusion import DDPM
+from .energy import EBM
 from .flows import IAF, MAF, Glow, Planar, RealNVP
 from .gans import FGAN, SNGAN, WGAN, WGANGP, InfoGAN, VanillaGAN
 from .latent import HVAE, IWAE, VAE, VQVAE, GumbelVAE
@@ -18,6 +19,7 @@ MODELS: dict[str, type[GenerativeModel]] = {
         *(VanillaGAN, WGAN, WGANGP, SNGAN, FGAN, InfoGAN),
         *(VAE, IWAE, HVAE, VQVAE, GumbelVAE),
         DDPM,
+        EBM,
     )
 }
 

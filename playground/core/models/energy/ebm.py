@@ -1,0 +1,244 @@
+"""EBM: an MLP energy trained by contrastive divergence with a replay buffer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from ...hyperparameters import hp
+from ...sampling.langevin import langevin, score_from_log_prob
+from ..base import (
+    GenerativeModel,
+    NonFiniteLossError,
+    TrainingConfig,
+    cosine_lr_factor,
+    lr_decay_hp,
+)
+
+__all__ = ["EBM", "EnergyNet", "SAMPLE_STEPS_FACTOR", "MIN_SAMPLE_STEPS"]
+
+#: :meth:`EBM.sample` runs this many times ``langevin_steps`` (short-run chains from noise
+#: need longer than the persistent training chains, which start near the model already)
+SAMPLE_STEPS_FACTOR = 5
+#: and at least this many steps
+MIN_SAMPLE_STEPS = 200
+
+
+class EnergyNet(nn.Module):
+    """``E_theta(x)``: an MLP with SiLU activations (smooth, so ``grad_x E`` is too).
+
+    Arguments:
+        dim: data elements (2 on the plane).
+        hidden, depth: width and number of hidden layers (``depth >= 1``).
+
+    Shapes (forward):
+        ``x (n, dim)`` -> ``(n,)``, the energy (unnormalised negative log-density, nats).
+    """
+
+    def __init__(self, dim: int, hidden: int, depth: int):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Linear(dim, hidden), nn.SiLU()]
+        for _ in range(depth - 1):
+            layers += [nn.Linear(hidden, hidden), nn.SiLU()]
+        layers.append(nn.Linear(hidden, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x).squeeze(-1)
+
+
+class EBM(GenerativeModel):
+    """Energy-based model ``p(x) ∝ exp(-E_theta(x))`` on the plane, trained by contrastive
+    divergence with persistent Langevin chains kept in a replay buffer.
+
+    The loss of a data batch ``x+ (b, 2)`` and negatives ``x- (b, 2)`` is
+    ``mean E(x+) - mean E(x-) + alpha mean(E(x+)^2 + E(x-)^2)`` (Du & Mordatch eq. 2 and
+    section 3.3; ``alpha = energy_reg``). Its gradient estimates that of the negative
+    log-likelihood when ``x-`` are samples of the model.
+
+    Negatives (Du & Mordatch section 3.1): each step ``b`` chains start, each with
+    probability ``1 - reinit_prob``, from a uniformly drawn point of the replay buffer, or
+    otherwise from uniform noise on ``data.box``; they run ``langevin_steps`` steps of
+    unadjusted Langevin, ``x <- x - (eta / 2) grad E(x) + sqrt(eta) eps`` with
+    ``eta = step_size`` (the exact Langevin scaling, not Du & Mordatch's decoupled step and
+    small noise: no gradient clipping, no noise rescaling), are clamped to the box (as Du &
+    Mordatch clamp images to their range), and are written back to the buffer, a FIFO ring
+    of ``buffer_size`` points. The buffer, its fill count and its write position are
+    registered buffers, so presets keep them. The learning rate decays by a cosine over
+    ``lr_decay_steps``.
+
+    Arguments:
+        config: an :class:`EBM.Config`.
+        data: a 2D density with a sampler (its ``box`` bounds the chains).
+
+    References:
+        Du and Mordatch, "Implicit Generation and Modeling with Energy-Based Models",
+        NeurIPS 2019, eq. (2), sections 3.1 (replay buffer) and 3.3 (regularisation);
+        Tieleman, "Training Restricted Boltzmann Machines using Approximations to the
+        Likelihood Gradient", ICML 2008 (persistent chains).
+    """
+
+    name: ClassVar[str] = "ebm"
+    family: ClassVar[str] = "energy"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"energy", "score", "samples"})
+    description: ClassVar[str] = (
+        "EBM: MLP energy, contrastive divergence, Langevin negatives from a replay buffer"
+    )
+
+    @dataclass
+    class Config(TrainingConfig):
+        """EBM hyperparameters: energy network, Langevin negatives, replay buffer."""
+
+        lr: float = hp(1e-3, low=1e-6, high=1.0, log=True, live=True, help="Adam learning rate")
+        batch_size: int = hp(
+            256, low=1, high=8192, log=True, live=True, help="data points and negatives per step"
+        )
+        hidden: int = hp(128, low=8, high=2048, log=True, help="width of the energy MLP")
+        depth: int = hp(3, low=1, high=8, help="hidden layers of the energy MLP")
+        # eta in squared data units: per step the noise moves a chain by sqrt(eta) = 0.1,
+        # a third of a mode's std on 8gaussians
+        step_size: float = hp(
+            0.01, low=1e-6, high=1.0, log=True, live=True, help="Langevin step eta"
+        )
+        langevin_steps: int = hp(
+            40, low=1, high=1000, log=True, live=True, help="Langevin steps per negative batch"
+        )
+        reinit_prob: float = hp(
+            0.05, low=0.0, high=1.0, live=True, help="chance a chain restarts from noise"
+        )
+        buffer_size: int = hp(10_000, low=1, high=1_000_000, log=True, help="replay buffer")
+        # Du & Mordatch use 1; 0.1 keeps energies near 0 without flattening the landscape
+        energy_reg: float = hp(
+            0.1, low=0.0, high=100.0, live=True, help="alpha on E(x+)^2 + E(x-)^2 (0: off)"
+        )
+        lr_decay_steps: int = lr_decay_hp(4000)
+
+    @classmethod
+    def trains_on(cls, data: Any) -> bool:
+        """2D densities with exact samples (contrastive divergence needs data batches)."""
+        return bool(data.can_sample) and not getattr(data, "is_image", False)
+
+    def __init__(self, config: Any, data: Any):
+        super().__init__(config, data)
+        self.box = tuple(float(v) for v in data.box)
+        self.net = EnergyNet(2, config.hidden, config.depth)
+        self.generator = torch.Generator()
+        self.register_buffer("steps_taken", torch.zeros((), dtype=torch.long))
+        self.register_buffer("replay_buffer", torch.zeros(config.buffer_size, 2))
+        self.register_buffer("buffer_fill", torch.zeros((), dtype=torch.long))
+        self.register_buffer("buffer_next", torch.zeros((), dtype=torch.long))
+        #: ``(b, 2)`` the negatives of the last step (empty before the first)
+        self.negatives = torch.zeros(0, 2)
+
+    # ---------------------------------------------------------------- energy
+    def energy(self, x: Tensor) -> Tensor:
+        """``E_theta(x)``: ``(n, 2) -> (n,)``, nats up to an additive constant."""
+        return self.net(x)
+
+    def score(self, x: Tensor) -> Tensor:
+        """``grad_x log p(x) = -grad_x E(x)``: ``(n, 2) -> (n, 2)``, detached; works under
+        ``torch.no_grad`` (gradients are enabled inside)."""
+        return score_from_log_prob(lambda y: -self.energy(y))(x)
+
+    # ---------------------------------------------------------------- chains
+    def uniform(self, n: int, generator: torch.Generator) -> Tensor:
+        """``(n, 2)`` uniform on ``data.box``, from ``generator`` only, on the model's device."""
+        xmin, xmax, ymin, ymax = self.box
+        u = torch.rand(n, 2, generator=generator, device=generator.device)
+        lo = torch.tensor([xmin, ymin], device=u.device)
+        hi = torch.tensor([xmax, ymax], device=u.device)
+        return (lo + (hi - lo) * u).to(self.replay_buffer.device)
+
+    def run_chains(self, x0: Tensor, n_steps: int, generator: torch.Generator) -> Tensor:
+        """Unadjusted Langevin on ``-grad E`` from ``x0 (n, 2)`` for ``n_steps`` steps of
+        ``config.step_size``, then clamped to ``data.box``: ``(n, 2)``, detached."""
+        x = langevin(self.score, x0, self.config.step_size, n_steps, generator).x
+        xmin, xmax, ymin, ymax = self.box
+        lo = torch.tensor([xmin, ymin], device=x.device)
+        hi = torch.tensor([xmax, ymax], device=x.device)
+        return torch.maximum(torch.minimum(x, hi), lo)
+
+    def chain_starts(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        """Starts of ``n`` negative chains: a uniform pick of the buffer's filled points with
+        probability ``1 - reinit_prob`` each, else uniform noise on the box (always noise
+        while the buffer is empty).
+
+        Returns:
+            ``(x0 (n, 2), from_buffer (n,) bool)``.
+        """
+        fill = int(self.buffer_fill)
+        noise = self.uniform(n, generator)
+        u = torch.rand(n, generator=generator, device=generator.device)
+        idx = torch.randint(0, max(fill, 1), (n,), generator=generator, device=generator.device)
+        dev = self.replay_buffer.device
+        from_buffer = (u >= self.config.reinit_prob).to(dev) & (fill > 0)
+        x0 = torch.where(from_buffer[:, None], self.replay_buffer[idx.to(dev)], noise)
+        return x0, from_buffer
+
+    def _write_buffer(self, x: Tensor) -> None:
+        """Append ``x (b, 2)`` to the FIFO ring (the oldest points are overwritten)."""
+        size = self.replay_buffer.shape[0]
+        x = x[-size:]
+        pos = (int(self.buffer_next) + torch.arange(x.shape[0], device=x.device)) % size
+        self.replay_buffer[pos] = x
+        self.buffer_next.fill_((int(self.buffer_next) + x.shape[0]) % size)
+        self.buffer_fill.fill_(min(int(self.buffer_fill) + x.shape[0], size))
+
+    def replay_buffer_points(self) -> Tensor:
+        """The buffer's filled points ``(fill, 2)``, detached (a copy)."""
+        return self.replay_buffer[: int(self.buffer_fill)].detach().clone()
+
+    # -------------------------------------------------------------- training
+    def train_step(self, batch: Tensor | None) -> dict[str, float]:
+        """One Adam step of contrastive divergence on a data batch ``(b, 2)`` and ``b``
+        Langevin negatives (see the class docstring).
+
+        Returns:
+            ``loss``; ``energy_data`` and ``energy_negative`` (mean energies, nats);
+            ``cd_gap`` = ``energy_negative - energy_data``; ``energy_reg`` (the weighted
+            regulariser) when ``config.energy_reg > 0``.
+
+        Raises:
+            ValueError: no batch.
+            NonFiniteLossError: a term or a gradient was not finite; no parameter, no
+                optimiser state, no buffer, no step counter and no generator state changed.
+        """
+        if batch is None:
+            raise ValueError(f"{self.name} trains on data batches; got None")
+        cfg = self.config
+        lr = cfg.lr * cosine_lr_factor(int(self.steps_taken), cfg.lr_decay_steps)
+        for opt in self.optimizers.values():
+            for group in opt.param_groups:
+                group["lr"] = lr
+        state = self.generator.get_state()
+        x0, _ = self.chain_starts(batch.shape[0], self.generator)
+        negatives = self.run_chains(x0, cfg.langevin_steps, self.generator)
+        e = self.energy(torch.cat([batch, negatives]))
+        e_data, e_neg = e[: batch.shape[0]], e[batch.shape[0] :]
+        terms = {"energy_data": e_data.mean(), "energy_negative": e_neg.mean()}
+        loss = terms["energy_data"] - terms["energy_negative"]
+        if cfg.energy_reg > 0:
+            terms["energy_reg"] = cfg.energy_reg * (e_data.square() + e_neg.square()).mean()
+            loss = loss + terms["energy_reg"]
+        terms["cd_gap"] = (terms["energy_negative"] - terms["energy_data"]).detach()
+        try:
+            values = self.optimize(loss, terms)
+        except NonFiniteLossError:
+            self.generator.set_state(state)
+            raise
+        with torch.no_grad():
+            self._write_buffer(negatives)
+        self.negatives = negatives.detach()
+        self.steps_taken += 1
+        return values
+
+    # -------------------------------------------------------------- sampling
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+        """Langevin chains from uniform noise on the box, ``max(MIN_SAMPLE_STEPS,
+        SAMPLE_STEPS_FACTOR * langevin_steps)`` steps of ``step_size``: ``(n, 2)``."""
+        steps = max(MIN_SAMPLE_STEPS, SAMPLE_STEPS_FACTOR * self.config.langevin_steps)
+        return self.run_chains(self.uniform(n, generator), steps, generator)
