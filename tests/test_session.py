@@ -135,3 +135,17 @@ def test_models_without_two_networks_have_no_partial_steps():
     with pytest.raises(ValueError, match="no 'critic' step"):
         s.step("critic")
     assert s.step_count == 0
+
+
+def test_energy_models_draw_minus_energy_in_the_density_view():
+    s = Session("ebm", "8gaussians", {"hidden": 16, "batch_size": 32, "langevin_steps": 5})
+    assert s.available_views[:2] == ["density", "samples"]
+    s.run(2)
+    d = s.snapshot(["density"], resolution=8).density
+    assert not d.normalized
+    pts = torch.stack(torch.meshgrid(torch.as_tensor(d.ys), torch.as_tensor(d.xs), indexing="ij"))
+    grid = pts.flip(0).reshape(2, -1).T
+    with torch.no_grad():
+        expected = -s.model.energy(grid).reshape(8, 8).numpy()
+    np.testing.assert_allclose(d.log_prob, expected, atol=1e-5)
+    assert Session("realnvp", "moons", SMALL).snapshot(["density"], 8).density.normalized

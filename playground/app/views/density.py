@@ -143,12 +143,18 @@ class DensityView(QWidget):
             # levels move in steps of 0.5 nats: the colour bar repaints only when they do
             high = math.ceil(top * 2) / 2
             img, levels = d.log_prob, (high - LOG_RANGE, high)
-            self.caption.setText(f"max log p = {top:.2f} nats")
+            if d.normalized:
+                self.caption.setText(f"max log p = {top:.2f} nats")
+            else:
+                self.caption.setText(f"-E(x) = log p + log Z (Z unknown); max {top:.2f}")
         else:
             # display only: p relative to its peak keeps float32 finite at any scale
             img, levels = np.exp(d.log_prob - top).astype(np.float32), (0.0, 1.0)
             peak = f"{math.exp(top):.3g}" if abs(top) < 300 else f"exp({top:.0f})"
-            self.caption.setText(f"p / max p   (max p = {peak})")
+            if d.normalized:
+                self.caption.setText(f"p / max p   (max p = {peak})")
+            else:
+                self.caption.setText("exp(-E) / max exp(-E)")
         self.image.setImage(img, levels=levels, autoLevels=False)
         if tuple(self.bar.levels()) != levels:
             self.bar.setLevels(levels)

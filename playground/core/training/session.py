@@ -262,6 +262,8 @@ class Session:
         caps = set(self.model_class.capabilities)
         if "latent" in caps and not getattr(self.model_class, "discrete_latent", False):
             caps.add("traversal")
+        if "energy" in caps:  # the density view draws -E(x), log p up to log Z
+            caps.add("density")
         kind = "image" if self.data.is_image else "plane"
         views = [
             v

@@ -58,6 +58,8 @@ class DensityImage:
         xs, ys: ``(res,)`` float32 axis coordinates.
         target_log_prob: the same grid of the exact target density, or ``None``.
         data: ``(m, 2)`` float32 data points to overlay, or ``None`` (energy targets).
+        normalized: ``log_prob`` is a normalised log-density; False for an energy model,
+            whose picture is ``-E(x) = log p(x) + log Z`` (Z unknown).
     """
 
     log_prob: np.ndarray
@@ -65,6 +67,7 @@ class DensityImage:
     ys: np.ndarray
     target_log_prob: np.ndarray | None
     data: np.ndarray | None
+    normalized: bool = True
 
 
 @dataclass(frozen=True)
@@ -166,10 +169,14 @@ def density_image(
         overlay: data points to draw over the image.
         target_cache: a dict kept by the caller so the target grid is computed once.
         log_prob: what to draw instead of ``model.log_prob`` (a latent model's IWAE
-            estimate with fewer samples).
+            estimate with fewer samples); a model with ``energy`` and no ``log_prob``
+            (an EBM) is drawn as ``-E(x)``, marked not normalised.
     """
     pts, xs, ys = box_grid(data.box, resolution)
-    log_q = (log_prob or model.log_prob)(pts.to(device))
+    normalized = log_prob is None and hasattr(model, "log_prob")
+    if log_prob is None:
+        log_prob = model.log_prob if hasattr(model, "log_prob") else lambda x: -model.energy(x)
+    log_q = log_prob(pts.to(device))
     target = None
     if data.has_log_prob:
         key = ("target", resolution)
@@ -185,6 +192,7 @@ def density_image(
         ys=ys.numpy(),
         target_log_prob=target,
         data=overlay,
+        normalized=normalized,
     )
 
 
