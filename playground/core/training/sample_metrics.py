@@ -7,7 +7,7 @@ from torch import Tensor
 
 from playground.core.data.base import Density2D
 
-__all__ = ["SAMPLE_METRIC_N", "mmd2", "sample_metrics"]
+__all__ = ["SAMPLE_METRIC_N", "mmd2", "sample_metrics", "guidance_accuracy"]
 
 #: samples per side of each MMD estimate: its standard error is then about 1e-3 on 2D sets.
 SAMPLE_METRIC_N = 2000
@@ -105,3 +105,31 @@ def sample_metrics(
         counts = torch.bincount(nearest, minlength=data.modes.shape[0])
         out["mode_weights"] = [float(c) / x.shape[0] for c in counts]
     return out
+
+
+@torch.no_grad()
+def guidance_accuracy(model, data, per_class: int, seed: int, device="cpu") -> float:
+    """The fraction of guided samples that land in the requested class.
+
+    For each class ``c``, ``per_class`` samples of ``model.sample_class(n, c, generator)``
+    are judged: on a mixture with known modes, by their nearest mode (mode ``c`` is class
+    ``c``); on a labelled image set, by the logistic-regression judge of
+    :func:`~.metrics.image_classifier`.
+
+    Returns:
+        The mean over classes of the fraction judged ``c``, in ``[0, 1]``.
+    """
+    g = torch.Generator(device=device).manual_seed(70_000 + seed)
+    hits = []
+    modes = getattr(data, "modes", None)
+    for c in range(model.n_classes):
+        x = model.sample_class(per_class, c, g).float().cpu()
+        if modes is not None:
+            judged = torch.cdist(x, modes.float()).argmin(1)
+        else:
+            from .metrics import image_classifier
+
+            clf, _ = image_classifier(data)
+            judged = torch.from_numpy(clf.predict(x.reshape(len(x), -1).numpy()))
+        hits.append(float((judged == c).float().mean()))
+    return sum(hits) / len(hits)

@@ -26,7 +26,7 @@ from .image_views import interpolation_strips, sample_grid
 from .latent_metrics import latent_metrics, test_points
 from .latent_views import latent_space, latent_traversal, reconstructions
 from .metrics import density_metrics, image_metrics
-from .sample_metrics import SAMPLE_METRIC_N, sample_metrics
+from .sample_metrics import SAMPLE_METRIC_N, guidance_accuracy, sample_metrics
 from .snapshot import VIEWS, Snapshot, density_image, sample_cloud, trajectory_paths
 
 __all__ = ["Session"]
@@ -163,8 +163,12 @@ class Session:
         batch = None
         if self.model.needs_data:
             rows = self.config.batch_size * (1 if part else self.model.batches_per_step)
-            batch = self.data.sample(rows, self._data_generator)
-            batch = batch.to(self.device, non_blocking=True)
+            if getattr(self.model, "needs_labels", False):  # guided models: (x, y)
+                x, y = self.data.sample_with_labels(rows, self._data_generator)
+                batch = (x.to(self.device), y.to(self.device))
+            else:
+                batch = self.data.sample(rows, self._data_generator)
+                batch = batch.to(self.device, non_blocking=True)
         self.model.train()
         try:
             if part is None:
@@ -377,6 +381,10 @@ class Session:
             with torch.no_grad():
                 samples = self.model.sample(m, g).float().cpu()
             out.update(sample_metrics(samples, self.data, self.seed))
+        if getattr(self.model, "needs_labels", False):
+            out["guidance_accuracy"] = guidance_accuracy(
+                self.model, self.data, max(n // 100, 20), self.seed, self.device
+            )
         if self.data.modes is not None and "samples" in self.model_class.capabilities:
             coverage = mode_coverage(self.model, self.data, self.seed + 7, self.device)
             out["modes_captured"] = coverage.modes_captured

@@ -19,7 +19,12 @@ from ..base import (
 )
 from .schedules import SCHEDULES, NoiseSchedule
 
-__all__ = ["DDPM", "EpsilonNet", "timestep_embedding", "TIME_EMBEDDING_DIM"]
+__all__ = ["DDPM", "EpsilonNet", "timestep_embedding", "TIME_EMBEDDING_DIM", "GUIDANCE"]
+
+#: how samples are steered to a class: none, a classifier on noisy samples (Dhariwal &
+#: Nichol 2021), or the difference of a conditional and an unconditional model (Ho &
+#: Salimans 2022)
+GUIDANCE = ("none", "classifier", "classifier-free")
 
 #: width of the sinusoidal embedding of t
 TIME_EMBEDDING_DIM = 32
@@ -44,29 +49,40 @@ def timestep_embedding(t: Tensor, T: int, dim: int = TIME_EMBEDDING_DIM) -> Tens
 
 
 class EpsilonNet(nn.Module):
-    """``eps_theta(x_t, t)``: a residual MLP on flattened ``x_t`` with ``t`` added to every
-    block (a learned projection of :func:`timestep_embedding`).
+    """``eps_theta(x_t, t[, y])``: a residual MLP on flattened ``x_t`` with ``t`` (and a
+    class ``y``) added to every block (learned projections of :func:`timestep_embedding`
+    and of a class embedding).
 
     Arguments:
         dim: data elements (2 on the plane, ``h * w`` for images).
         T: the number of diffusion steps.
         hidden, depth: width and number of residual blocks.
+        n_out: output width (default ``dim``; the noisy classifier: the number of classes).
+        n_classes: classes of the conditioning ``y`` (0: unconditional); the embedding has
+            one more row, index ``n_classes``, the null class of classifier-free guidance.
 
     Shapes (forward):
-        ``x (n, dim)``, ``t (n,)`` int64 in ``1..T`` -> ``(n, dim)``.
+        ``x (n, dim)``, ``t (n,)`` int64 in ``1..T``, ``y (n,)`` int64 or ``None`` ->
+        ``(n, n_out)``.
     """
 
-    def __init__(self, dim: int, T: int, hidden: int, depth: int):
+    def __init__(
+        self, dim: int, T: int, hidden: int, depth: int, n_out: int | None = None,
+        n_classes: int = 0,
+    ):  # fmt: skip
         super().__init__()
         self.T = T
         self.time = nn.Sequential(nn.Linear(TIME_EMBEDDING_DIM, hidden), nn.SiLU())
+        self.label = nn.Embedding(n_classes + 1, hidden) if n_classes else None
         self.inp = nn.Linear(dim, hidden)
         self.blocks = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(depth))
         self.time_proj = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(depth))
-        self.out = nn.Sequential(nn.SiLU(), nn.Linear(hidden, dim))
+        self.out = nn.Sequential(nn.SiLU(), nn.Linear(hidden, n_out or dim))
 
-    def forward(self, x: Tensor, t: Tensor) -> Tensor:
+    def forward(self, x: Tensor, t: Tensor, y: Tensor | None = None) -> Tensor:
         temb = self.time(timestep_embedding(t, self.T))
+        if self.label is not None and y is not None:
+            temb = temb + self.label(y)
         h = self.inp(x)
         for block, proj in zip(self.blocks, self.time_proj, strict=True):
             h = h + block(nn.functional.silu(h + proj(temb)))
@@ -77,6 +93,15 @@ def _noise(shape: tuple[int, ...], generator: torch.Generator, like: Tensor) -> 
     """``N(0, I)`` of ``shape`` from ``generator`` only, on ``like``'s device and dtype."""
     eps = torch.randn(shape, generator=generator, device=generator.device, dtype=like.dtype)
     return eps.to(like.device)
+
+
+def class_count(data: Any) -> int:
+    """Classes of a labelled dataset: the modes of a mixture, the classes of an image set;
+    0 when it has no labels."""
+    if getattr(data, "modes", None) is not None:
+        return int(len(data.modes))
+    names = getattr(data, "class_names", None)
+    return len(names) if names else 0
 
 
 class DDPM(GenerativeModel):
@@ -131,6 +156,21 @@ class DDPM(GenerativeModel):
         hidden: int = hp(128, low=8, high=2048, log=True, help="width of eps_theta")
         depth: int = hp(3, low=1, high=8, help="residual blocks of eps_theta")
         lr_decay_steps: int = lr_decay_hp(4000)
+        guidance: str = hp(
+            "none",
+            choices=GUIDANCE,
+            help="sample a chosen class: classifier guidance or classifier-free guidance",
+        )
+        guidance_scale: float = hp(
+            1.0, low=0.0, high=100.0, live=True, help="s (classifier) or w (classifier-free)"
+        )
+        # 0.1: Ho and Salimans's p_uncond (they found 0.1 and 0.2 best)
+        p_uncond: float = hp(
+            0.1, low=0.0, high=1.0, live=True, help="classifier-free: drop the class this often"
+        )
+        guidance_class: int = hp(
+            -1, low=-1, high=1000, live=True, help="the class samples are guided to (-1: random)"
+        )
 
     @classmethod
     def defaults_for(cls, data: Any) -> dict[str, Any]:
@@ -146,7 +186,23 @@ class DDPM(GenerativeModel):
         self.event_shape: tuple[int, ...] = tuple(data.shape) if self.is_image else (2,)
         self.dim = math.prod(self.event_shape)
         self.schedule = NoiseSchedule(config.T, config.schedule)
-        self.net = EpsilonNet(self.dim, config.T, config.hidden, config.depth)
+        self.n_classes = class_count(data) if config.guidance != "none" else 0
+        if config.guidance != "none" and not self.n_classes:
+            raise ValueError(
+                f"guidance needs a labelled dataset (a mixture with known modes or digits); "
+                f"{getattr(data, 'name', data)} has no labels"
+            )
+        conditional = config.guidance == "classifier-free"
+        self.net = EpsilonNet(
+            self.dim, config.T, config.hidden, config.depth,
+            n_classes=self.n_classes if conditional else 0,
+        )  # fmt: skip
+        self.last_classifier_loss: Tensor | None = None
+        self.classifier = (
+            EpsilonNet(self.dim, config.T, config.hidden, config.depth, n_out=self.n_classes)
+            if config.guidance == "classifier"
+            else None
+        )
         self.generator = torch.Generator()
         # saved with the weights, so the lr schedule resumes after a preset reload
         self.register_buffer("steps_taken", torch.zeros((), dtype=torch.long))
@@ -154,6 +210,20 @@ class DDPM(GenerativeModel):
     @property
     def T(self) -> int:
         return self.schedule.T
+
+    @property
+    def needs_labels(self) -> bool:
+        """Guided models train on ``(x, y)`` batches (the Session passes labels)."""
+        return self.config.guidance != "none"
+
+    def configure_optimizers(self) -> None:
+        """Adam on ``eps_theta`` (``model``) and, for classifier guidance, a second Adam on
+        the noisy classifier (``classifier``)."""
+        self.optimizers = {"model": torch.optim.Adam(self.net.parameters(), lr=self.config.lr)}
+        if self.classifier is not None:
+            self.optimizers["classifier"] = torch.optim.Adam(
+                self.classifier.parameters(), lr=self.config.lr
+            )
 
     # ------------------------------------------------------------ data space
     def to_diffusion(self, x: Tensor) -> Tensor:
@@ -164,23 +234,59 @@ class DDPM(GenerativeModel):
         """Diffusion space -> data: images ``(x + 1) / 2`` clipped to ``[0, 1]``."""
         return ((x + 1.0) / 2.0).clamp(0.0, 1.0) if self.is_image else x
 
-    def epsilon(self, xt: Tensor, t: Tensor) -> Tensor:
-        """``eps_theta(x_t, t)``: ``xt (n, *event_shape)``, ``t (n,)`` in ``1..T`` -> the
-        predicted noise, shaped like ``xt``."""
-        return self.net(xt.reshape(xt.shape[0], -1), t).view_as(xt)
+    def epsilon(self, xt: Tensor, t: Tensor, y: Tensor | None = None) -> Tensor:
+        """``eps_theta(x_t, t[, y])``: ``xt (n, *event_shape)``, ``t (n,)`` in ``1..T``,
+        ``y (n,)`` classes (classifier-free models; ``n_classes`` is the null class) ->
+        the predicted noise, shaped like ``xt``."""
+        return self.net(xt.reshape(xt.shape[0], -1), t, y).view_as(xt)
+
+    def guided_epsilon(self, xt: Tensor, t: Tensor, y: Tensor | None) -> Tensor:
+        """The noise prediction of guided sampling toward classes ``y (n,)``.
+
+        Classifier-free (Ho & Salimans 2022, eq. 6):
+        ``(1 + w) eps(x_t, t, y) - w eps(x_t, t, null)``; ``y = None``: the null class.
+        Classifier guidance shifts the mean instead (:meth:`reverse_from`), so for it, and
+        for an unguided model, this is the plain prediction.
+        """
+        cfg = self.config
+        if y is None or cfg.guidance != "classifier-free":
+            if cfg.guidance == "classifier-free":  # unconditional: the null class
+                null = torch.full_like(t, self.n_classes)
+                return self.epsilon(xt, t, null)
+            return self.epsilon(xt, t)
+        w = cfg.guidance_scale
+        null = torch.full_like(y, self.n_classes)
+        return (1.0 + w) * self.epsilon(xt, t, y) - w * self.epsilon(xt, t, null)
+
+    def classifier_log_prob(self, xt: Tensor, t: Tensor, y: Tensor) -> Tensor:
+        """``log p_phi(y | x_t, t)`` ``(n,)`` of the noisy classifier."""
+        logits = self.classifier(xt.reshape(xt.shape[0], -1), t)
+        return torch.log_softmax(logits, -1).gather(1, y[:, None])[:, 0]
 
     # -------------------------------------------------------------- training
-    def simple_loss(self, x0: Tensor, generator: torch.Generator) -> Tensor:
+    def simple_loss(
+        self, x0: Tensor, generator: torch.Generator, y: Tensor | None = None
+    ) -> Tensor:
         """The simple loss (Ho eq. 14) of ``x0 (n, *event_shape)`` in diffusion space: the
         mean over the batch and elements of ``(eps - eps_theta(x_t, t))^2``, ``t`` uniform
-        on ``1..T``."""
+        on ``1..T``. A classifier-free model sees the classes ``y (n,)``, each replaced by
+        the null class with probability ``p_uncond`` (Ho & Salimans 2022, algorithm 1); a
+        model with classifier guidance also returns the classifier's cross-entropy on the
+        same ``x_t`` (:attr:`last_classifier_loss`)."""
         n = x0.shape[0]
         t = torch.randint(1, self.T + 1, (n,), generator=generator, device=generator.device)
         t = t.to(x0.device)
         eps = _noise(tuple(x0.shape), generator, x0)
         abar = self.schedule.at(self.schedule.alpha_bars, t, x0)
         xt = abar.sqrt() * x0 + (1.0 - abar).sqrt() * eps
-        return (eps - self.epsilon(xt, t)).pow(2).mean()
+        cond = None
+        if y is not None and self.config.guidance == "classifier-free":
+            drop = torch.rand(n, generator=generator, device=generator.device).to(x0.device)
+            cond = torch.where(drop < self.config.p_uncond, torch.full_like(y, self.n_classes), y)
+        if y is not None and self.classifier is not None:
+            logits = self.classifier(xt.reshape(n, -1).detach(), t)
+            self.last_classifier_loss = nn.functional.cross_entropy(logits, y)
+        return (eps - self.epsilon(xt, t, cond)).pow(2).mean()
 
     def train_step(self, batch: Tensor | None) -> dict[str, float]:
         """One Adam step on the simple loss of a batch ``(b, *event_shape)``.
@@ -195,15 +301,23 @@ class DDPM(GenerativeModel):
         """
         if batch is None:
             raise ValueError(f"{self.name} trains on data batches; got None")
+        labels = None
+        if isinstance(batch, tuple):  # (x, y): a guided model's labelled batch
+            batch, labels = batch
+            labels = labels.to(batch.device)
         lr = self.config.lr * cosine_lr_factor(int(self.steps_taken), self.config.lr_decay_steps)
         for opt in self.optimizers.values():
             for group in opt.param_groups:
                 group["lr"] = lr
         state = self.generator.get_state()
         x0 = self.to_diffusion(batch.reshape(batch.shape[0], *self.event_shape))
-        loss = self.simple_loss(x0, self.generator)
+        loss = self.simple_loss(x0, self.generator, labels)
         try:
             values = self.optimize(loss, {})
+            if self.classifier is not None and labels is not None:
+                c = self.last_classifier_loss
+                values.update(self.optimize(c, {"classifier_loss": c}, optimizer="classifier"))
+                values["loss"] = float(loss.detach())
         except NonFiniteLossError:
             self.generator.set_state(state)
             raise
@@ -220,7 +334,9 @@ class DDPM(GenerativeModel):
         )
 
     @torch.no_grad()
-    def reverse_from(self, xT: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    def reverse_from(
+        self, xT: Tensor, generator: torch.Generator | None = None, y: Tensor | None = None
+    ) -> Tensor:
         """Ancestral sampling (Ho algorithm 2) from ``x_T`` ``(n, *event_shape)``:
         ``x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) eps_theta(x_t, t)) / sqrt(alpha_t)
         + sqrt(beta_t) z`` with ``z ~ N(0, I)`` for ``t > 1`` and ``z = 0`` at ``t = 1``.
@@ -228,6 +344,9 @@ class DDPM(GenerativeModel):
         Arguments:
             xT: the start, in diffusion space.
             generator: the noise ``z`` (``None``: a fresh one seeded 0).
+            y: ``(n,)`` classes to guide each sample to (guided models; ``None``: none).
+                Classifier guidance adds ``s beta_t grad_x log p_phi(y | x_t, t)`` to the
+                mean (Dhariwal & Nichol 2021, algorithm 1, with ``Sigma = beta_t I``).
 
         Returns:
             ``(T + 1, n, *event_shape)``: index ``k`` is ``x_{T-k}`` (index 0 is ``xT``,
@@ -241,25 +360,62 @@ class DDPM(GenerativeModel):
             tt = torch.full((x.shape[0],), t, device=x.device, dtype=torch.long)
             beta, alpha = s.at(s.betas, t, x), s.at(s.alphas, t, x)
             abar = s.at(s.alpha_bars, t, x)
-            x = (x - beta / (1.0 - abar).sqrt() * self.epsilon(x, tt)) / alpha.sqrt()
+            eps = self.guided_epsilon(x, tt, y) if self.needs_labels else self.epsilon(x, tt)
+            mean = (x - beta / (1.0 - abar).sqrt() * eps) / alpha.sqrt()
+            if y is not None and self.classifier is not None:
+                with torch.enable_grad():
+                    xg = x.detach().requires_grad_(True)
+                    (grad,) = torch.autograd.grad(self.classifier_log_prob(xg, tt, y).sum(), xg)
+                mean = mean + self.config.guidance_scale * beta * grad
+            x = mean
             if t > 1:
                 x = x + beta.sqrt() * _noise(tuple(x.shape), g, x)
             path.append(x)
         return torch.stack(path)
 
     @torch.no_grad()
-    def reverse_process(self, n: int, generator: torch.Generator) -> Tensor:
-        """``x_T ~ N(0, I)`` then :meth:`reverse_from`: ``(T + 1, n, *event_shape)`` from
-        ``x_T`` (index 0) to ``x_0`` (last), diffusion space."""
+    def reverse_process(
+        self, n: int, generator: torch.Generator, y: Tensor | None = None
+    ) -> Tensor:
+        """``x_T ~ N(0, I)`` then :meth:`reverse_from` (guided to ``y`` if given):
+        ``(T + 1, n, *event_shape)`` from ``x_T`` (index 0) to ``x_0`` (last), diffusion
+        space."""
         like = next(self.parameters())
         xT = _noise((n, *self.event_shape), generator, like)
-        return self.reverse_from(xT, generator)
+        return self.reverse_from(xT, generator, y)
+
+    def sample_classes(self, n: int, generator: torch.Generator) -> Tensor | None:
+        """The classes :meth:`sample` guides to: ``guidance_class`` for all, or uniform
+        classes from ``generator`` when it is -1; ``None`` without guidance.
+
+        Raises:
+            ValueError: ``guidance_class`` is not a class of the dataset.
+        """
+        if not self.needs_labels:
+            return None
+        c = self.config.guidance_class
+        device = next(self.parameters()).device
+        if c < 0:
+            y = torch.randint(self.n_classes, (n,), generator=generator, device=generator.device)
+            return y.to(device)
+        if c >= self.n_classes:
+            raise ValueError(f"guidance_class {c} is not one of the {self.n_classes} classes")
+        return torch.full((n,), c, dtype=torch.long, device=device)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
         """``x_0`` of :meth:`reverse_process` in data space: ``(n, 2)`` on the plane,
-        ``(n, 1, h, w)`` in ``[0, 1]`` for images."""
-        return self.from_diffusion(self.reverse_process(n, generator)[-1])
+        ``(n, 1, h, w)`` in ``[0, 1]`` for images; guided models guide to
+        :meth:`sample_classes`."""
+        y = self.sample_classes(n, generator)
+        return self.from_diffusion(self.reverse_process(n, generator, y)[-1])
+
+    @torch.no_grad()
+    def sample_class(self, n: int, y: int, generator: torch.Generator) -> Tensor:
+        """``n`` samples guided to class ``y`` (data space)."""
+        device = next(self.parameters()).device
+        labels = torch.full((n,), int(y), dtype=torch.long, device=device)
+        return self.from_diffusion(self.reverse_process(n, generator, labels)[-1])
 
     @torch.no_grad()
     def forward_process(self, x0: Tensor, generator: torch.Generator | None = None) -> Tensor:
