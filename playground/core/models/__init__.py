@@ -8,6 +8,7 @@ from .energy import EBM
 from .flows import IAF, MAF, Glow, Planar, RealNVP
 from .gans import FGAN, SNGAN, WGAN, WGANGP, InfoGAN, VanillaGAN
 from .latent import HVAE, IWAE, VAE, VQVAE, GumbelVAE
+from .score import NCSN, ScoreModel
 
 __all__ = ["MODELS", "UnknownModelError", "get_model_class"]
 
@@ -18,8 +19,10 @@ MODELS: dict[str, type[GenerativeModel]] = {
         *(RealNVP, MAF, IAF, Planar, Glow),
         *(VanillaGAN, WGAN, WGANGP, SNGAN, FGAN, InfoGAN),
         *(VAE, IWAE, HVAE, VQVAE, GumbelVAE),
-        DDPM,
         EBM,
+        ScoreModel,
+        NCSN,
+        DDPM,
     )
 }
 

@@ -1,0 +1,206 @@
+"""ScoreModel: an MLP score ``s_theta(x)`` trained by implicit, sliced or denoising score
+matching, sampled by Langevin dynamics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from ...hyperparameters import hp
+from ...sampling.langevin import langevin
+from ..base import GenerativeModel, NonFiniteLossError, TrainingConfig, cosine_lr_factor
+from ..base import lr_decay_hp as _lr_decay_hp
+from .objectives import (
+    PROJECTIONS,
+    denoising_score_matching,
+    implicit_score_matching,
+    sliced_score_matching,
+)
+
+__all__ = ["ScoreNet", "ScoreModelBase", "ScoreModel", "OBJECTIVES", "SAMPLERS"]
+
+#: training objectives of :class:`ScoreModel`
+OBJECTIVES = ("implicit", "sliced", "denoising")
+#: samplers of :class:`ScoreModel` ("mala" is rejected: a score model has no log-density)
+SAMPLERS = ("langevin", "mala", "annealed")
+
+
+class ScoreNet(nn.Module):
+    """``s_theta(x)``: an MLP with SiLU activations (smooth, so ``grad_x s`` is too).
+
+    Arguments:
+        dim: data dimension (2); hidden, depth: width and number of hidden layers.
+
+    Shapes (forward): ``(n, dim) -> (n, dim)``.
+    """
+
+    def __init__(self, dim: int, hidden: int, depth: int):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Linear(dim, hidden), nn.SiLU()]
+        for _ in range(depth - 1):
+            layers += [nn.Linear(hidden, hidden), nn.SiLU()]
+        layers.append(nn.Linear(hidden, dim))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+class ScoreModelBase(GenerativeModel):
+    """What the score models share: 2D data only, a cosine lr schedule, seeded noise,
+    uniform starts on ``data.box``, and a train step that restores the generator on a
+    non-finite loss. Subclasses implement :meth:`losses`."""
+
+    family: ClassVar[str] = "score"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"samples", "score"})
+
+    def __init__(self, config: Any, data: Any):
+        super().__init__(config, data)
+        self.box = tuple(float(b) for b in data.box)
+        self.generator = torch.Generator()
+        # saved with the weights, so the lr schedule resumes after a preset reload
+        self.register_buffer("steps_taken", torch.zeros((), dtype=torch.long))
+
+    @classmethod
+    def trains_on(cls, data: Any) -> bool:
+        """2D densities with an exact sampler; no image sets, no energy targets."""
+        return bool(data.can_sample) and not getattr(data, "is_image", False)
+
+    def losses(self, x: Tensor) -> dict[str, Tensor]:
+        """The loss terms of a batch ``(b, 2)``; ``loss`` is minimised."""
+        raise NotImplementedError
+
+    def train_step(self, batch: Tensor | None) -> dict[str, float]:
+        """One Adam step on :meth:`losses` of a batch ``(b, 2)``.
+
+        Returns:
+            ``loss`` and the objective's parts, as floats.
+
+        Raises:
+            ValueError: no batch.
+            NonFiniteLossError: a term or a gradient was not finite; no parameter, no
+                optimiser state, no step counter and no generator state changed.
+        """
+        if batch is None:
+            raise ValueError(f"{self.name} trains on data batches; got None")
+        lr = self.config.lr * cosine_lr_factor(int(self.steps_taken), self.config.lr_decay_steps)
+        for opt in self.optimizers.values():
+            for group in opt.param_groups:
+                group["lr"] = lr
+        state = self.generator.get_state()
+        try:
+            terms = self.losses(batch)
+            values = self.optimize(terms.pop("loss"), terms)
+        except NonFiniteLossError:
+            self.generator.set_state(state)
+            raise
+        self.steps_taken += 1
+        return values
+
+    def uniform_start(self, n: int, generator: torch.Generator) -> Tensor:
+        """``(n, 2)`` points uniform on ``data.box``, on the model's device."""
+        xmin, xmax, ymin, ymax = self.box
+        like = next(self.parameters())
+        u = torch.rand((n, 2), generator=generator, device=generator.device, dtype=like.dtype)
+        lo = torch.tensor([xmin, ymin], dtype=like.dtype, device=u.device)
+        hi = torch.tensor([xmax, ymax], dtype=like.dtype, device=u.device)
+        return (lo + (hi - lo) * u).to(like.device)
+
+
+def _check_sampler(sampler: str) -> None:
+    if sampler == "mala":
+        raise ValueError(
+            "sampler 'mala' needs log p(x) for its Metropolis-Hastings test, and a score "
+            "model learns only grad log p: use 'langevin' (or an energy model for MALA)"
+        )
+
+
+class ScoreModel(ScoreModelBase):
+    """A score network ``s_theta(x) ~ grad_x log p(x)`` trained by score matching.
+
+    Objectives (``objective``): ``implicit`` (Hyvarinen 2005, exact Jacobian trace),
+    ``sliced`` (Song et al. 2019, the plain form with Gaussian or Rademacher directions,
+    see :func:`.sliced_score_matching`), ``denoising`` (Vincent 2011 at one ``sigma``: the
+    model then learns the score of the data convolved with ``N(0, sigma^2 I)``).
+
+    Sampling is unadjusted Langevin from a uniform start on ``data.box``. ``annealed``
+    has one noise level here, so it is the same as ``langevin``; ``mala`` raises
+    ``ValueError`` (at construction, on a live change and in :meth:`sample`): MALA's
+    acceptance test needs ``log p``, which a score model does not have.
+
+    Arguments:
+        config: a :class:`ScoreModel.Config`; data: a 2D density (its box).
+
+    Raises:
+        ValueError: ``sampler == "mala"``.
+
+    References:
+        Hyvarinen, JMLR 2005, eq. (4); Song, Garg, Shi and Ermon, UAI 2019, eq. (7);
+        Vincent, Neural Computation 2011, eq. (11); Roberts and Tweedie 1996 (Langevin).
+    """
+
+    name: ClassVar[str] = "score"
+    description: ClassVar[str] = "score matching (implicit, sliced, denoising) + Langevin"
+
+    @dataclass
+    class Config(TrainingConfig):
+        """Score network, objective and Langevin sampler."""
+
+        lr: float = hp(1e-3, low=1e-6, high=1.0, log=True, live=True, help="Adam learning rate")
+        batch_size: int = hp(256, low=1, high=8192, log=True, live=True, help="samples per step")
+        # 128 x 3 SiLU: the implicit objective's two extra backward passes stay ~10 ms a step
+        hidden: int = hp(128, low=8, high=2048, log=True, help="width of s_theta")
+        depth: int = hp(3, low=1, high=8, help="hidden layers of s_theta")
+        lr_decay_steps: int = _lr_decay_hp(4000)
+        objective: str = hp("denoising", choices=OBJECTIVES, help="score-matching objective")
+        projection: str = hp("gaussian", choices=PROJECTIONS, help="sliced: law of v")
+        projections: int = hp(1, low=1, high=64, help="sliced: directions v per point")
+        # 0.1: about a third of 8gaussians' mode std; smaller sigmas give noisier targets
+        sigma: float = hp(0.1, low=1e-3, high=10.0, log=True, help="denoising: noise std")
+        sampler: str = hp("langevin", choices=SAMPLERS, live=True, help="Langevin variant")
+        step_size: float = hp(
+            1e-2, low=1e-5, high=1.0, log=True, live=True, help="Langevin step (data units^2)"
+        )
+        sampler_steps: int = hp(200, low=1, high=10_000, log=True, live=True, help="steps")
+
+    def __init__(self, config: Any, data: Any):
+        _check_sampler(config.sampler)
+        super().__init__(config, data)
+        self.net = ScoreNet(2, config.hidden, config.depth)
+
+    def apply_live(self, config: Any) -> None:
+        """Take new live fields; ``ValueError`` for ``sampler == "mala"`` (unchanged)."""
+        _check_sampler(config.sampler)
+        super().apply_live(config)
+
+    def score(self, x: Tensor) -> Tensor:
+        """``s_theta(x)``: ``(n, 2) -> (n, 2)``, units ``1 / data``."""
+        return self.net(x)
+
+    def losses(self, x: Tensor) -> dict[str, Tensor]:
+        """The chosen objective on ``x (b, 2)``: ``loss`` plus its parts (implicit:
+        ``trace``, ``norm``; sliced: ``jacobian``, ``norm``; denoising: none)."""
+        c = self.config
+        if c.objective == "implicit":
+            return implicit_score_matching(self.net, x)
+        if c.objective == "sliced":
+            return sliced_score_matching(self.net, x, self.generator, c.projection, c.projections)
+        if c.objective == "denoising":
+            return denoising_score_matching(self.net, x, c.sigma, self.generator)
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {c.objective!r}")
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+        """``sampler_steps`` of unadjusted Langevin with step ``step_size`` from a uniform
+        start on ``data.box``: ``(n, 2)``.
+
+        Raises:
+            ValueError: ``sampler == "mala"``.
+        """
+        _check_sampler(self.config.sampler)
+        x0 = self.uniform_start(n, generator)
+        c = self.config
+        return langevin(self.score, x0, c.step_size, c.sampler_steps, generator).x
