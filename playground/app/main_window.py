@@ -34,6 +34,7 @@ from .views import (
     ModesView,
     ReconstructionsView,
     SamplesView,
+    ScoreFieldView,
     TrajectoryView,
     TraversalView,
 )
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
             "density": DensityView(),
             "samples": SamplesView(),
             "trajectory": TrajectoryView(),
+            "score_field": ScoreFieldView(),
             "critic": CriticView(),
             "manifold": ManifoldView(),
             "grid": ImageGridView(),

@@ -9,12 +9,14 @@ from .latent_space import LatentSpaceView, ReconstructionsView
 from .manifold import ManifoldView
 from .modes import ModesView
 from .samples import SamplesView
+from .score import ScoreFieldView
 from .trajectory import TrajectoryView
 
 __all__ = [
     "DensityView",
     "SamplesView",
     "TrajectoryView",
+    "ScoreFieldView",
     "CriticView",
     "ManifoldView",
     "ModesView",
@@ -40,6 +42,7 @@ VIEW_TITLES = {
     "latent_space": "Latent space",
     "explorer": "Explorer",
     "trajectory": "Trajectories",
+    "score_field": "Score field",
     "critic": "Critic",
     "manifold": "Manifold",
     "curves": "Curves",

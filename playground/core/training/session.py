@@ -27,6 +27,7 @@ from .latent_metrics import latent_metrics, test_points
 from .latent_views import latent_space, latent_traversal, reconstructions
 from .metrics import density_metrics, image_metrics
 from .sample_metrics import SAMPLE_METRIC_N, guidance_accuracy, sample_metrics
+from .score_views import score_field
 from .snapshot import VIEWS, Snapshot, density_image, sample_cloud, trajectory_paths
 
 __all__ = ["Session"]
@@ -36,6 +37,8 @@ OVERLAY_POINTS = 500
 SAMPLE_POINTS = 1000
 TRAJECTORY_PARTICLES = 300
 GRADIENT_ARROWS = 100
+#: data points drawn under the score field's arrows
+SCORE_FIELD_POINTS = 300
 #: the density view of a latent model: grid side and importance samples of its IWAE estimate
 LATENT_DENSITY_RESOLUTION = 64
 LATENT_DENSITY_K = 16
@@ -319,6 +322,14 @@ class Session:
                     x = self.model.sample(TRAJECTORY_PARTICLES, g)
             kwargs["trajectory"] = trajectory_paths(
                 self.model, x, TRAJECTORY_PARTICLES, self.seed + 5, self.device
+            )
+        if "score_field" in views:
+            kwargs["score_field"] = score_field(
+                self.model,
+                self.data,
+                self.device,
+                overlay=None if overlay is None else overlay[:SCORE_FIELD_POINTS],
+                target_cache=self._target_cache,
             )
         if "critic" in views:
             real = self._overlay[:OVERLAY_POINTS] if self._overlay is not None else None

@@ -11,6 +11,7 @@ from ..data.base import Density2D, box_grid
 from .adversarial_views import CriticImage, GeneratorGradients, Manifold, ModeCoverage
 from .image_views import ImageGrid, Interpolation
 from .latent_views import LatentSpace, Reconstructions, Traversal
+from .score_views import ScoreField
 
 __all__ = [
     "Snapshot",
@@ -29,6 +30,7 @@ VIEWS: dict[str, tuple[str | None, str | None]] = {
     "density": ("density", "plane"),
     "samples": ("samples", "plane"),
     "trajectory": ("trajectory", "plane"),
+    "score_field": ("score", "plane"),
     "critic": ("critic", "plane"),
     "manifold": ("critic", "plane"),
     "gradients": ("critic", "plane"),
@@ -111,6 +113,7 @@ class Snapshot:
         box: plotting box ``(xmin, xmax, ymin, ymax)``.
         terms: the latest loss terms.
         density, samples, trajectory: present if asked for and the model has them.
+        score_field: score models (see :mod:`.score_views`).
         critic, manifold, gradients: adversarial models (see :mod:`.adversarial_views`);
             ``manifold`` is ``None`` for latents of more than two dimensions.
         modes: mode coverage, for datasets with known modes.
@@ -126,6 +129,7 @@ class Snapshot:
     density: DensityImage | None = None
     samples: SampleCloud | None = None
     trajectory: Trajectory | None = None
+    score_field: ScoreField | None = None
     critic: CriticImage | None = None
     manifold: Manifold | None = None
     gradients: GeneratorGradients | None = None
