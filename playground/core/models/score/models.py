@@ -3,6 +3,7 @@ matching, sampled by Langevin dynamics."""
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -69,9 +70,10 @@ class ScoreModelBase(GenerativeModel):
         """2D densities with an exact sampler; no image sets, no energy targets."""
         return bool(data.can_sample) and not getattr(data, "is_image", False)
 
+    @abc.abstractmethod
     def losses(self, x: Tensor) -> dict[str, Tensor]:
-        """The loss terms of a batch ``(b, 2)``; ``loss`` is minimised."""
-        raise NotImplementedError
+        """The loss terms of a batch ``(b, 2)``; ``loss`` is minimised (each subclass
+        implements its objective)."""
 
     def train_step(self, batch: Tensor | None) -> dict[str, float]:
         """One Adam step on :meth:`losses` of a batch ``(b, 2)``.
