@@ -17,8 +17,9 @@ from playground.core.models.latent.distributions import (
     standard_normal_log_prob,
 )
 from playground.core.models.latent.hvae import HVAE
+from playground.core.models.latent.iwae import IWAE
 from playground.core.models.latent.priors import PRIORS, make_prior
-from playground.core.models.latent.vae import IWAE, VAE, capacity_at, free_bits_kl, kl_weight
+from playground.core.models.latent.vae import VAE, capacity_at, free_bits_kl, kl_weight
 
 #: the models by their registry names (the lead registers them in ``models/__init__.py``)
 MODELS = {"vae": VAE, "iwae": IWAE, "hvae": HVAE}

@@ -264,12 +264,16 @@ def annealed_langevin(
         raise ValueError(f"steps_per_level must be >= 0, got {steps_per_level}")
     _check_chains(x0)
     x = x0.detach().clone()
-    path = [x] if return_path else None
+    path = [x[None]] if return_path else None
     for sigma in levels:
         alpha = epsilon * (sigma / levels[-1]) ** 2
-        for _ in range(steps_per_level):
-            drift = 0.5 * alpha * score_fn(x, sigma).detach()
-            x = x + drift + math.sqrt(alpha) * _noise(x, generator)
-            if path is not None:
-                path.append(x)
-    return LangevinResult(x, None if path is None else torch.stack(path), None)
+        if steps_per_level == 0:
+            continue
+        level = langevin(
+            lambda z, sigma=sigma: score_fn(z, sigma),
+            x, alpha, steps_per_level, generator, return_path=return_path,
+        )  # fmt: skip
+        x = level.x
+        if path is not None:
+            path.append(level.path[1:])
+    return LangevinResult(x, None if path is None else torch.cat(path), None)
