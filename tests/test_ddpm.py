@@ -181,7 +181,7 @@ def test_ddpm_through_the_session_views_and_sample_metrics():
     from playground.core.training import Session
 
     s = Session("ddpm", "gmm82", {"hidden": 32, "batch_size": 64, "T": 20}, seed=0)
-    assert s.available_views == ["samples", "trajectory", "modes", "curves"]
+    assert s.available_views == ["samples", "trajectory", "score_field", "modes", "curves"]
     s.run(3)
     snap = s.snapshot(["samples", "trajectory"])
     assert snap.samples.model.shape == (1000, 2)

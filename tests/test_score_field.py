@@ -91,6 +91,44 @@ def test_which_sessions_offer_the_score_field():
     assert "score_field" not in Session("realnvp", "moons", {"hidden": 16}).available_views
 
 
+def test_ddpm_field_has_a_t_slider_and_the_exact_diffused_mixture_score(qtbot):
+    """A DDPM's field is s_theta(x_t, t) = -eps_theta / sqrt(1 - abar_t) at ten steps, beside
+    the score of the data diffused to t: sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps."""
+    from playground.app.views import ScoreFieldView
+
+    s = Session("ddpm", "8gaussians", {"T": 20, "hidden": 16, "depth": 1, "batch_size": 32})
+    s.run(2)
+    assert "score_field" in s.available_views
+    f = s.snapshot(["score_field"]).score_field
+    steps = [20, 18, 16, 14, 12, 9, 7, 5, 3, 1]
+    assert f.level_labels == tuple(f"t = {t}" for t in steps)
+    abar = s.model.schedule.alpha_bars.double()
+    np.testing.assert_allclose(f.sigmas, (1 - abar[[t - 1 for t in steps]]).sqrt(), rtol=1e-6)
+    assert f.true_is_noised and f.true.shape == (10, 21, 21, 2)
+    x = _grid(f)
+    i, t = 7, steps[7]
+    a = float(abar[t - 1])
+    means, std = s.data.means.double(), float(s.data.mode_std)
+    log_q = lambda y: torch.logsumexp(  # noqa: E731
+        -((y[:, None, :] - a**0.5 * means) ** 2).sum(-1) / (2 * (a * std**2 + 1 - a)), 1
+    )
+    y = x.clone().requires_grad_(True)
+    (expected,) = torch.autograd.grad(log_q(y).sum(), y)
+    np.testing.assert_allclose(f.true[i].reshape(-1, 2), expected.numpy(), rtol=1e-4, atol=1e-6)
+    with torch.no_grad():
+        eps = s.model.epsilon(x.float(), torch.full((len(x),), t))
+    np.testing.assert_allclose(
+        f.model[i].reshape(-1, 2), (-eps / (1 - a) ** 0.5).numpy(), rtol=1e-4, atol=1e-5
+    )
+    view = ScoreFieldView()
+    qtbot.addWidget(view)
+    view.show_snapshot(s.snapshot(["score_field"]))
+    assert view.slider.maximum() == 9
+    assert view.sigma_label.text().startswith("t = 1 ")
+    view.slider.setValue(0)
+    assert view.sigma_label.text().startswith("t = 20 ")
+
+
 # ------------------------------------------------------------------------------- the view
 def test_view_draws_arrows_and_the_slider_changes_the_level(qtbot, ncsn_session):
     from playground.app.views import VIEW_TITLES, ScoreFieldView

@@ -181,6 +181,8 @@ class ScoreFieldView(QWidget):
             self.sigma_label.setText("sigma = 0 (no noise)")
         else:
             text = f"sigma = {float(f.sigmas[i]):.3g}"
+            if f.level_labels is not None:  # a DDPM: the step, and its noise std
+                text = f"{f.level_labels[i]}   (noise std {float(f.sigmas[i]):.3g})"
             if levels > 1:
                 text += f"   (level {i + 1} of {levels})"
             self.sigma_label.setText(text)

@@ -13,10 +13,19 @@ from ..data.base import Density2D, box_grid
 from ..sampling import geometric_sigmas
 from ..sampling.langevin import score_from_log_prob
 
-__all__ = ["ScoreField", "score_field", "score_levels", "mixture_score"]
+__all__ = ["ScoreField", "score_field", "score_levels", "mixture_score", "ddpm_field_steps"]
 
 #: data points drawn under the arrows when the caller gives none
 DATA_POINTS = 300
+#: a DDPM's score field is drawn at this many steps, evenly spaced from T down to 1
+DDPM_FIELD_STEPS = 10
+
+
+def ddpm_field_steps(T: int, count: int = DDPM_FIELD_STEPS) -> list[int]:
+    """The diffusion steps a DDPM's score field shows: ``count`` (or ``T``, if fewer)
+    distinct steps from ``T`` down to ``1`` (most noise first, as NCSN's levels)."""
+    steps = np.unique(np.round(np.linspace(1, T, min(count, T))).astype(int))
+    return [int(t) for t in steps[::-1]]
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,8 @@ class ScoreField:
         sigmas: ``(L,)`` float32 noise levels (NCSN: decreasing), or ``None`` for a model
             without noise (implicit / sliced score matching, an EBM).
         data: ``(m, 2)`` float32 data points to draw under the arrows, or ``None``.
+        level_labels: ``L`` names of the levels where they are not plain sigmas (a DDPM:
+            ``"t = 37"``, with ``sigmas`` its noise std ``sqrt(1 - abar_t)``), or ``None``.
     """
 
     xs: np.ndarray
@@ -46,6 +57,7 @@ class ScoreField:
     true_is_noised: bool
     sigmas: np.ndarray | None
     data: np.ndarray | None
+    level_labels: tuple[str, ...] | None = None
 
 
 def score_levels(model: torch.nn.Module) -> tuple[np.ndarray | None, bool]:
@@ -98,15 +110,21 @@ def _mixture_parts(data: Density2D) -> tuple[Tensor, Tensor, float] | None:
 
 
 def _true_scores(
-    data: Density2D, pts: Tensor, levels: list[float]
+    data: Density2D, pts: Tensor, levels: list[float], scales: list[float] | None = None
 ) -> tuple[np.ndarray | None, bool]:
-    """``(L, n, 2)`` exact target scores at ``levels`` and whether they are noised."""
+    """``(L, n, 2)`` exact target scores at ``levels`` and whether they are noised: the
+    score of ``a x + sigma eps``, ``x`` from the data, ``a = scales[i]`` (1 if ``None``;
+    a DDPM's ``sqrt(abar_t)``) and ``sigma = levels[i]``."""
     if not data.has_log_prob:
         return None, False
+    scales = scales if scales is not None else [1.0] * len(levels)
     parts = _mixture_parts(data)
     if parts is not None:
         means, weights, std = parts
-        out = [mixture_score(pts, means, weights, std, s) for s in levels]
+        out = [
+            mixture_score(pts, a * means, weights, a * std, s)
+            for s, a in zip(levels, scales, strict=True)
+        ]
         return torch.stack(out).float().numpy(), True
     try:
         clean = score_from_log_prob(data.log_prob)(pts.to(torch.float64)).float().numpy()
@@ -129,7 +147,9 @@ def score_field(
 
     Arguments:
         model: has ``score(x)``, or ``score(x, sigma)`` with noise levels (NCSN: its
-            ``sigmas``; a denoising ScoreModel: its config ``sigma``; else sigma 0).
+            ``sigmas``; a denoising ScoreModel: its config ``sigma``; else sigma 0), or is
+            a DDPM (a ``schedule``): ``score(x, t)`` at :func:`ddpm_field_steps`, beside
+            the exact score of the diffused target where it is a Gaussian mixture.
         data: the target; its box, and its exact score where it has a log-density.
         device: the model's device.
         resolution: grid points per side.
@@ -141,18 +161,28 @@ def score_field(
     sigmas, conditional = score_levels(model)
     x = pts.to(device)
     n = x.shape[0]
-    if conditional:
+    scales, labels = None, None
+    schedule = getattr(model, "schedule", None)
+    if schedule is not None:  # a DDPM: s_theta(x_t, t) at a few steps t
+        steps = ddpm_field_steps(int(schedule.T))
+        abar = schedule.alpha_bars[torch.tensor(steps) - 1].double()
+        sigmas = (1.0 - abar).sqrt().float().numpy()
+        scales = abar.sqrt().tolist()
+        labels = tuple(f"t = {t}" for t in steps)
+        t = torch.tensor(steps, device=device).repeat_interleave(n)
+        out = model.score(x.repeat(len(steps), 1), t).reshape(len(steps), n, 2)
+    elif conditional:
         # one batched pass: every grid point at every level
         s = torch.as_tensor(sigmas, dtype=x.dtype, device=device).repeat_interleave(n)
         out = model.score(x.repeat(len(sigmas), 1), s).reshape(len(sigmas), n, 2)
     else:
         out = model.score(x)[None]
     levels = [0.0] if sigmas is None else [float(v) for v in sigmas]
-    key = ("score_field", resolution, tuple(levels))
+    key = ("score_field", resolution, tuple(levels), None if scales is None else tuple(scales))
     if target_cache is not None and key in target_cache:
         true, noised = target_cache[key]
     else:
-        true, noised = _true_scores(data, pts, levels)
+        true, noised = _true_scores(data, pts, levels, scales)
         if true is not None:
             true = true.reshape(len(levels), resolution, resolution, 2)
         if target_cache is not None:
@@ -168,4 +198,5 @@ def score_field(
         true_is_noised=bool(noised),
         sigmas=None if sigmas is None else np.asarray(sigmas, dtype=np.float32),
         data=None if overlay is None else np.asarray(overlay, dtype=np.float32),
+        level_labels=labels,
     )

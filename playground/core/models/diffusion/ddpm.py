@@ -73,7 +73,7 @@ class DDPM(GenerativeModel):
 
     name: ClassVar[str] = "ddpm"
     family: ClassVar[str] = "diffusion"
-    capabilities: ClassVar[frozenset[str]] = frozenset({"samples", "trajectory"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"samples", "trajectory", "score"})
     #: the reverse process is stochastic: it maps no grid, so the trajectory view draws
     #: the particles alone
     trajectory_grid: ClassVar[bool] = False
@@ -199,6 +199,31 @@ class DDPM(GenerativeModel):
         w = cfg.guidance_scale
         null = torch.full_like(y, self.n_classes)
         return (1.0 + w) * self.epsilon(xt, t, y) - w * self.epsilon(xt, t, null)
+
+    @torch.no_grad()
+    def score(self, xt: Tensor, t: int | Tensor | None = None) -> Tensor:
+        """The score the noise prediction implies: ``s_theta(x_t, t) = -eps_theta(x_t, t) /
+        sqrt(1 - abar_t)``, an estimate of ``grad log q(x_t)``, the score of the data
+        diffused to step ``t`` (Ho eq. 4 with Tweedie's formula; Song et al. 2021, eq. 4
+        with their section 4.2's correspondence). A guided model gives its unconditional
+        score (the null class, or the plain network).
+
+        Arguments:
+            xt: ``(n, *event_shape)`` or ``(n, d)`` points in diffusion space.
+            t: the step, in ``1..T`` (the course's indexing): an int, or an int64 tensor
+                ``(n,)``; ``None``: ``t = 1``, the least noise.
+
+        Returns:
+            ``(n, d)``, in ``1 / diffusion-space`` units.
+        """
+        n = xt.shape[0]
+        x = xt.reshape(n, *self.event_shape)
+        if t is None:
+            t = 1
+        tt = torch.as_tensor(t, device=x.device, dtype=torch.long).reshape(-1).expand(n)
+        eps = self.guided_epsilon(x, tt, None) if self.needs_labels else self.epsilon(x, tt)
+        abar = self.schedule.at(self.schedule.alpha_bars, tt, x)
+        return (-eps / (1.0 - abar).sqrt()).reshape(n, -1)
 
     def classifier_log_prob(self, xt: Tensor, t: Tensor, y: Tensor) -> Tensor:
         """``log p_phi(y | x_t, t)`` ``(n,)`` of the noisy classifier."""
