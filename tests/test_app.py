@@ -172,7 +172,7 @@ def test_curves_show_the_loss_and_metrics(qtbot, open_window, monkeypatch):
     monkeypatch.setattr(worker_module, "EVAL_SECONDS", 0.2)
     window = open_window()
     view = window.views["curves"]
-    window.tabs.setCurrentIndex(3)
+    window.tabs.setCurrentIndex(window.tab_names.index("curves"))
     train(qtbot, window, 30)
     qtbot.waitUntil(lambda: "nll_gap" in view.curves, timeout=TIMEOUT)
     steps_drawn, loss = view.curves["loss"].getData()

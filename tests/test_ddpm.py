@@ -181,9 +181,12 @@ def test_ddpm_through_the_session_views_and_sample_metrics():
     from playground.core.training import Session
 
     s = Session("ddpm", "gmm82", {"hidden": 32, "batch_size": 64, "T": 20}, seed=0)
-    assert s.available_views == ["samples", "trajectory", "score_field", "modes", "curves"]
+    assert s.available_views == [
+        "samples", "diffusion", "trajectory", "score_field", "chains", "modes", "curves"
+    ]  # fmt: skip
     s.run(3)
-    snap = s.snapshot(["samples", "trajectory"])
+    snap = s.snapshot(["samples", "trajectory", "diffusion"])
+    assert snap.diffusion.forward.shape == snap.diffusion.reverse.shape == (21, 400, 2)
     assert snap.samples.model.shape == (1000, 2)
     assert snap.trajectory.inverse.shape[0] == 21  # x_T ... x_0
     m = s.evaluate(n=1000, record=True)
@@ -192,7 +195,7 @@ def test_ddpm_through_the_session_views_and_sample_metrics():
     curves = s.history.as_arrays()
     assert "mode_weights_0" in curves and "mmd" in curves
     images = Session("ddpm", "digits", {"hidden": 32, "batch_size": 16, "T": 10}, seed=0)
-    assert images.available_views == ["grid", "curves"]
+    assert images.available_views == ["grid", "reverse_strip", "curves"]
     images.run(2)
     assert images.snapshot(["grid"]).grid.images.shape[2:] == (8, 8)
 

@@ -118,9 +118,9 @@ def test_score_model_shapes_and_samplers():
     assert model.score(torch.zeros(4, 2)).shape == (4, 2)
     a = model.sample(9, torch.Generator().manual_seed(0))
     assert a.shape == (9, 2) and torch.isfinite(a).all()
-    # one noise level: "annealed" is plain Langevin
-    model.apply_live(hpm.replace(model.config, {"sampler": "annealed"}))
-    assert torch.equal(model.sample(9, torch.Generator().manual_seed(0)), a)
+    # one noise level: "annealed" is refused, pointing to ncsn
+    with pytest.raises(ValueError, match="ncsn"):
+        model.apply_live(hpm.replace(model.config, {"sampler": "annealed"}))
     with pytest.raises(ValueError, match="mala"):
         model.apply_live(hpm.replace(model.config, {"sampler": "mala"}))
     with pytest.raises(ValueError, match="mala"):
@@ -171,7 +171,8 @@ def test_score_models_through_the_session(name):
 
     fast = {"steps_per_level": 2, "levels": 3} if name == "ncsn" else {"sampler_steps": 5}
     s = Session(name, "gmm82", {"hidden": 16, "batch_size": 32, **fast}, seed=0)
-    assert s.available_views == ["samples", "score_field", "modes", "curves"]
+    process = ["diffusion"] if name == "ncsn" else []
+    assert s.available_views == ["samples", *process, "score_field", "chains", "modes", "curves"]
     s.run(3)
     assert s.snapshot(["samples"]).samples.model.shape == (1000, 2)
     m = s.evaluate(n=500, record=True)

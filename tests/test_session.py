@@ -40,7 +40,7 @@ def test_snapshot_shapes():
     s = Session("realnvp", "moons", SMALL)
     s.run(3)
     snap = s.snapshot(s.available_views, resolution=32)
-    assert s.available_views == ["density", "samples", "trajectory", "curves"]
+    assert s.available_views == ["density", "samples", "trajectory", "chains", "curves"]
     assert snap.step == 3 and snap.box == s.data.box
     assert snap.density.log_prob.shape == (32, 32) and snap.density.log_prob.dtype == np.float32
     assert np.isfinite(snap.density.log_prob).all()
@@ -139,7 +139,7 @@ def test_models_without_two_networks_have_no_partial_steps():
 
 def test_energy_models_draw_minus_energy_in_the_density_view():
     s = Session("ebm", "8gaussians", {"hidden": 16, "batch_size": 32, "langevin_steps": 5})
-    assert s.available_views[:2] == ["density", "samples"]
+    assert s.available_views[:3] == ["density", "energy", "samples"]
     s.run(2)
     d = s.snapshot(["density"], resolution=8).density
     assert not d.normalized

@@ -23,9 +23,12 @@ from ..core import hyperparameters as hpm
 from .panels import HyperparameterForm, SessionPanel, TransportPanel
 from .views import (
     VIEW_TITLES,
+    ChainsView,
     CriticView,
     CurvesView,
     DensityView,
+    DiffusionView,
+    EnergyView,
     ExplorerView,
     ImageGridView,
     InterpolationView,
@@ -33,6 +36,7 @@ from .views import (
     ManifoldView,
     ModesView,
     ReconstructionsView,
+    ReverseStripView,
     SamplesView,
     ScoreFieldView,
     TrajectoryView,
@@ -105,13 +109,17 @@ class MainWindow(QMainWindow):
 
         self.views: dict[str, QWidget] = {
             "density": DensityView(),
+            "energy": EnergyView(),
             "samples": SamplesView(),
+            "diffusion": DiffusionView(),
             "trajectory": TrajectoryView(),
             "score_field": ScoreFieldView(),
+            "chains": ChainsView(),
             "critic": CriticView(),
             "manifold": ManifoldView(),
             "grid": ImageGridView(),
             "interpolation": InterpolationView(),
+            "reverse_strip": ReverseStripView(),
             "traversal": TraversalView(),
             "reconstructions": ReconstructionsView(),
             "latent_space": LatentSpaceView(),
@@ -179,6 +187,7 @@ class MainWindow(QMainWindow):
         self.form.edited.connect(self.edit_hyperparameter)
         self.tabs.currentChanged.connect(self._on_tab)
         self.views["critic"].parts_changed.connect(self._post_views)
+        self.views["chains"].settings_changed.connect(self._on_chain_settings)
 
     def _on_dataset_chosen(self, dataset: str) -> None:
         """Train on ``dataset``; ``folder`` first asks which folder and what size."""
@@ -318,6 +327,9 @@ class MainWindow(QMainWindow):
         if parts != self._posted_parts:
             self._posted_parts = parts
             self.worker.post("views", parts)
+
+    def _on_chain_settings(self, settings: Any) -> None:
+        self._post("chain_settings", settings)
 
     def _on_model_chosen(self, model: str) -> None:
         datasets = self.session_panel.datasets_for(model)

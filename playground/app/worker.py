@@ -26,7 +26,7 @@ SNAPSHOT_RATE, MIN_RATE, SNAPSHOT_SHARE = 10.0, 5.0, 0.25
 #: lower caps for views that are costly to paint and change slowly: the latent space draws
 #: two heatmaps and 500 coloured points (at 10 per second training ran at 0.66 of its bare
 #: speed; benchmarks/app_overhead.py --model vae --dataset digits --view latent_space)
-VIEW_RATES = {"latent_space": 3.0}
+VIEW_RATES = {"latent_space": 3.0, "diffusion": 2.0, "reverse_strip": 2.0}
 #: held-out metrics every EVAL_SECONDS of training, on EVAL_SAMPLES samples (~1% of the time)
 EVAL_SECONDS, EVAL_SAMPLES = 3.0, 2000
 #: the most of the training time that held-out evaluation may take
@@ -36,8 +36,11 @@ EVAL_SHARE = 0.05
 TORCH_THREADS = 1
 #: slow motion (models with parts, e.g. GANs): the pause after each half of an iteration
 SLOW_MOTION_SECONDS = 0.5
+#: views that move while training is paused (the Langevin chains run on their own), so
+#: they are snapshot on the clock whether or not training plays
+LIVE_VIEWS = ("chains",)
 #: commands that apply before the first session exists
-_WITHOUT_SESSION = ("views", "play", "pause", "rebuild", "slow_motion")
+_WITHOUT_SESSION = ("views", "play", "pause", "rebuild", "slow_motion", "chain_settings")
 
 
 @dataclass(frozen=True)
@@ -114,12 +117,14 @@ class TrainingWorker(QObject):
         self._slow_due = 0.0
         self._slow_phase = 0
         self._catalog: dict[str, Any] = {"trainable": {}}
+        self.chain_settings: Any = None
 
     # ------------------------------------------------------------ any thread
     def post(self, command: str, *args: Any) -> None:
         """Queue ``play``, ``pause``, ``step`` (optionally with a part: ``critic`` or
         ``generator``), ``slow_motion``, ``reset``, ``seed``, ``hyperparameters``,
-        ``device``, ``rebuild`` or ``views`` with its arguments."""
+        ``device``, ``rebuild``, ``views`` or ``chain_settings`` (a ``ChainSettings``,
+        kept for every later session) with its arguments."""
         self._commands.put((command, args))
 
     def request_quit(self) -> None:
@@ -244,8 +249,10 @@ class TrainingWorker(QObject):
 
     def _maybe_snapshot(self) -> None:
         now = time.perf_counter()
-        # slow motion snapshots once per half (forced), not on the clock
-        periodic = self.playing and not self._slow and now >= self._next_snapshot
+        # slow motion snapshots once per half (forced), not on the clock; live views (the
+        # chains) move while training is paused
+        live = any(v in LIVE_VIEWS for v in self.views)
+        periodic = (self.playing or live) and not self._slow and now >= self._next_snapshot
         due = self._force or periodic
         if not due or not self._snapshotter.idle:
             return  # busy: this snapshot is dropped (or, if forced, retried next time)
@@ -295,6 +302,9 @@ class TrainingWorker(QObject):
                 mine, theirs = self._shadow.state_dict(), model.state_dict()
                 for a, b in zip(mine.values(), theirs.values(), strict=True):
                     a.copy_(b)
+            # live fields (a sampler, a step size) reach the pictures too; configs are
+            # replaced on change, never mutated, so sharing one is safe
+            self._shadow.config = model.config
         shadow = copy.copy(session)
         shadow.model = self._shadow
         return shadow
@@ -325,6 +335,8 @@ class TrainingWorker(QObject):
 
         try:
             self.session = Session(model, dataset, hyperparameters, seed=seed, device=device)
+            if self.chain_settings is not None:
+                self.session.set_chain_settings(self.chain_settings)
             self._restarted()
         except Exception as e:  # noqa: BLE001 - any failure keeps the previous session
             self.problem.emit(f"Cannot train {model} on {dataset}: {e}")
@@ -383,6 +395,15 @@ class TrainingWorker(QObject):
 
     def _do_views(self, views: tuple[str, ...]) -> None:
         self.views, self._force = tuple(views), True
+
+    def _do_chain_settings(self, settings: Any) -> None:
+        try:
+            if self.session is not None:
+                self.session.set_chain_settings(settings)
+            self.chain_settings = settings
+            self._force = True
+        except ValueError as e:  # an out-of-range control: the chains run on unchanged
+            self.problem.emit(f"Chains not changed: {e}")
 
     def _do_device(self, device: str) -> None:
         try:

@@ -1,8 +1,11 @@
 """One widget per kind of picture; each draws a snapshot and never calls the model."""
 
+from .chains import ChainsView
 from .critic import CriticView
 from .curves import CurvesView
 from .density import DensityView
+from .diffusion import DiffusionView, ReverseStripView
+from .energy import EnergyView
 from .images import ImageGridView, InterpolationView
 from .latent import ExplorerView, TraversalView
 from .latent_space import LatentSpaceView, ReconstructionsView
@@ -17,6 +20,10 @@ __all__ = [
     "SamplesView",
     "TrajectoryView",
     "ScoreFieldView",
+    "ChainsView",
+    "DiffusionView",
+    "EnergyView",
+    "ReverseStripView",
     "CriticView",
     "ManifoldView",
     "ModesView",
@@ -43,6 +50,10 @@ VIEW_TITLES = {
     "explorer": "Explorer",
     "trajectory": "Trajectories",
     "score_field": "Score field",
+    "chains": "Langevin chains",
+    "diffusion": "Diffusion process",
+    "energy": "Energy",
+    "reverse_strip": "Reverse process",
     "critic": "Critic",
     "manifold": "Manifold",
     "curves": "Curves",

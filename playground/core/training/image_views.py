@@ -19,8 +19,10 @@ __all__ = [
 
 #: images per row of the sample grid
 GRID_COLUMNS = 8
-#: rows of the sample grid of a model without a categorical code
+#: rows of the sample grid of a model without a categorical code or classes
 GRID_ROWS = 6
+#: rows of a guided model's grid: one per class, at most this many
+MAX_CLASS_ROWS = 10
 #: interpolation strips and images per strip
 STRIPS, STRIP_STEPS = 4, 10
 
@@ -102,10 +104,14 @@ def sample_grid(
 
     A model with a categorical code (InfoGAN: ``generate_with_codes``) gets one row per
     category value (at most 10) over the same noise per column, continuous codes 0: the
-    paper's figure, where a code that picked out classes shows one class per row.
+    paper's figure, where a code that picked out classes shows one class per row. A
+    guided diffusion model (``needs_labels``: a DDPM with classifier or classifier-free
+    guidance) gets one row per class (at most :data:`MAX_CLASS_ROWS`), each sample guided
+    to its row's class as :meth:`DDPM.sample_class` does, in one batched reverse process.
 
     Arguments:
-        model: has ``sample(n, generator) -> (n, 1, h, w)``.
+        model: has ``sample(n, generator) -> (n, 1, h, w)``; a guided model also
+            ``n_classes``, ``reverse_process(n, generator, y)`` and ``from_diffusion``.
         data_images: ``(m, 1, h, w)`` training images to show beside the samples.
         seed: the fixed latent batch's seed.
         device: the model's device.
@@ -121,6 +127,17 @@ def sample_grid(
         x = model.generate_with_codes(z, c, codes)
         labels = tuple(f"c = {i}" for i in range(rows))
         caption = "rows: categorical code c; columns: the same noise z"
+    elif getattr(model, "needs_labels", False):
+        # one batched reverse process for all rows: T network calls, not T per class
+        rows = min(int(model.n_classes), MAX_CLASS_ROWS)
+        y = torch.arange(rows, device=device).repeat_interleave(GRID_COLUMNS)
+        x = model.from_diffusion(model.reverse_process(rows * GRID_COLUMNS, g, y)[-1])
+        labels = tuple(f"y = {i}" for i in range(rows))
+        scale = "w" if cfg.guidance == "classifier-free" else "s"
+        caption = (
+            f"rows: samples guided to class y ({cfg.guidance} guidance, "
+            f"{scale} = {cfg.guidance_scale:g})"
+        )
     else:
         rows = GRID_ROWS
         x = model.sample(rows * GRID_COLUMNS, g)

@@ -15,12 +15,16 @@ from ..data.base import Density2D
 from ..device import resolve_device
 from ..models import get_model_class
 from ..models.base import GenerativeModel, NonFiniteLossError
+from ..sampling.chains import ChainSettings, LangevinChains, chain_options
 from .adversarial_views import (
     critic_image,
     generator_gradients,
     generator_manifold,
     mode_coverage,
 )
+from .chain_views import chains_snapshot
+from .diffusion_views import diffusion_process, reverse_strip
+from .energy_views import energy_image
 from .history import History
 from .image_views import interpolation_strips, sample_grid
 from .latent_metrics import latent_metrics, test_points
@@ -39,6 +43,9 @@ TRAJECTORY_PARTICLES = 300
 GRADIENT_ARROWS = 100
 #: data points drawn under the score field's arrows
 SCORE_FIELD_POINTS = 300
+#: particles of the diffusion-process view (an NCSN's annealed Langevin costs L x n steps
+#: per particle, so it gets fewer)
+PROCESS_PARTICLES, NCSN_PROCESS_PARTICLES = 400, 200
 #: the density view of a latent model: grid side and importance samples of its IWAE estimate
 LATENT_DENSITY_RESOLUTION = 64
 LATENT_DENSITY_K = 16
@@ -100,6 +107,8 @@ class Session:
             values.setdefault(key, value)
         self.config = hpm.from_dict(self.model_class.Config, values)
         self._target_cache: dict = {}
+        #: what the Langevin chains view runs (its controls); kept across resets
+        self.chain_settings = ChainSettings()
         self._build()
 
     def _cannot_train_message(self) -> str:
@@ -137,6 +146,10 @@ class Session:
             else None
         )
         self._test: tuple | None = None
+        # the chains view's state: chains that persist from frame to frame, and their cache
+        self.chains = LangevinChains(self.seed + 10)
+        self._chain_cache: dict = {}
+        self._chain_options: dict | None = None
         self.step_count = 0
         self.history = History()
         self.last_terms: dict[str, float] = {}
@@ -257,6 +270,27 @@ class Session:
         )
         self.device = target
 
+    def set_chain_settings(self, settings: ChainSettings) -> None:
+        """What the Langevin chains view runs from its next frame: source, sampler, step
+        size, number of chains, steps per frame, start (a new ``restart`` count restarts
+        the chains; see :class:`~..sampling.chains.LangevinChains`).
+
+        Raises:
+            ValueError: an unknown name or an out-of-range number; nothing changes.
+        """
+        self.chain_settings = settings.validated()
+
+    @property
+    def chain_options(self) -> dict[str, dict[str, tuple[str, ...]]]:
+        """The chains view's sources (``model``, ``exact``) with their samplers and starts;
+        empty when no chains can run (see :func:`~..sampling.chains.chain_options`)."""
+        if self._chain_options is None:
+            if self.data.is_image:
+                self._chain_options = {}
+            else:
+                self._chain_options = chain_options(self.model, self.data)
+        return self._chain_options
+
     # ---------------------------------------------------------------- observing
     @property
     def objective(self) -> str:
@@ -277,7 +311,10 @@ class Session:
             for v, (need, data) in VIEWS.items()
             if (need is None or need in caps) and data in (None, kind)
         ]
-        return [v for v in views if v != "modes" or self.data.modes is not None]
+        views = [v for v in views if v != "modes" or self.data.modes is not None]
+        # chains for models that have a source of their own (a density, an energy, a
+        # score); the exact target is then a second source in the view
+        return [v for v in views if v != "chains" or "model" in self.chain_options]
 
     def snapshot(self, views: Iterable[str] = ("density",), resolution: int = 128) -> Snapshot:
         """Compute what the named views draw, as immutable numpy arrays.
@@ -331,6 +368,37 @@ class Session:
                 overlay=None if overlay is None else overlay[:SCORE_FIELD_POINTS],
                 target_cache=self._target_cache,
             )
+        if "chains" in views:
+            kwargs["chains"] = chains_snapshot(
+                self.model,
+                self.data,
+                self.device,
+                self.chains,
+                self.chain_settings,
+                None,
+                self._chain_cache,
+            )
+        if "energy" in views:
+            kwargs["energy"] = energy_image(
+                self.model,
+                self.data,
+                self.device,
+                None if overlay is None else overlay[:OVERLAY_POINTS],
+                self._target_cache,
+            )
+        if "diffusion" in views:
+            ncsn = getattr(self.model, "sigmas", None) is not None
+            kwargs["diffusion"] = diffusion_process(
+                self.model,
+                self.data,
+                self.device,
+                self._overlay,
+                self._target_cache,
+                particles=NCSN_PROCESS_PARTICLES if ncsn else PROCESS_PARTICLES,
+                seed=self.seed + 9,
+            )
+        if "reverse_strip" in views:
+            kwargs["reverse_strip"] = reverse_strip(self.model, self.seed + 4, self.device)
         if "critic" in views:
             real = self._overlay[:OVERLAY_POINTS] if self._overlay is not None else None
             kwargs["critic"] = critic_image(
@@ -392,6 +460,9 @@ class Session:
             with torch.no_grad():
                 samples = self.model.sample(m, g).float().cpu()
             out.update(sample_metrics(samples, self.data, self.seed))
+            acceptance = getattr(self.model, "last_acceptance_rate", None)
+            if acceptance is not None:  # a MALA sampler: the fraction of accepted proposals
+                out["acceptance_rate"] = float(acceptance)
         if getattr(self.model, "needs_labels", False):
             out["guidance_accuracy"] = guidance_accuracy(
                 self.model, self.data, max(n // 100, 20), self.seed, self.device

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -12,6 +13,11 @@ from .adversarial_views import CriticImage, GeneratorGradients, Manifold, ModeCo
 from .image_views import ImageGrid, Interpolation
 from .latent_views import LatentSpace, Reconstructions, Traversal
 from .score_views import ScoreField
+
+if TYPE_CHECKING:  # chain_views imports this module's helpers
+    from .chain_views import Chains
+    from .diffusion_views import DiffusionProcess, ReverseStrip
+    from .energy_views import EnergyImage
 
 __all__ = [
     "Snapshot",
@@ -28,15 +34,21 @@ __all__ = [
 #: densities, ``image`` for image sets); ``None``: any.
 VIEWS: dict[str, tuple[str | None, str | None]] = {
     "density": ("density", "plane"),
+    "energy": ("energy", "plane"),
     "samples": ("samples", "plane"),
+    "diffusion": ("process", "plane"),
     "trajectory": ("trajectory", "plane"),
     "score_field": ("score", "plane"),
+    # offered where the model is a chain source of its own (Session.chain_options): a
+    # density, an energy or a score; the exact target is then a second source
+    "chains": (None, "plane"),
     "critic": ("critic", "plane"),
     "manifold": ("critic", "plane"),
     "gradients": ("critic", "plane"),
     "modes": ("samples", "plane"),
     "grid": ("samples", "image"),
     "interpolation": ("critic", "image"),
+    "reverse_strip": ("process", "image"),
     "traversal": ("traversal", None),
     "reconstructions": ("latent", None),
     "latent_space": ("traversal", None),
@@ -114,6 +126,10 @@ class Snapshot:
         terms: the latest loss terms.
         density, samples, trajectory: present if asked for and the model has them.
         score_field: score models (see :mod:`.score_views`).
+        chains: the Langevin chains view (see :mod:`.chain_views`).
+        energy: an EBM's energy, negatives and replay buffer (see :mod:`.energy_views`).
+        diffusion, reverse_strip: a DDPM's or an NCSN's forward and reverse processes
+            on the plane, a DDPM's reverse process on images (see :mod:`.diffusion_views`).
         critic, manifold, gradients: adversarial models (see :mod:`.adversarial_views`);
             ``manifold`` is ``None`` for latents of more than two dimensions.
         modes: mode coverage, for datasets with known modes.
@@ -130,6 +146,10 @@ class Snapshot:
     samples: SampleCloud | None = None
     trajectory: Trajectory | None = None
     score_field: ScoreField | None = None
+    chains: Chains | None = None
+    energy: EnergyImage | None = None
+    diffusion: DiffusionProcess | None = None
+    reverse_strip: ReverseStrip | None = None
     critic: CriticImage | None = None
     manifold: Manifold | None = None
     gradients: GeneratorGradients | None = None

@@ -73,7 +73,9 @@ class DDPM(GenerativeModel):
 
     name: ClassVar[str] = "ddpm"
     family: ClassVar[str] = "diffusion"
-    capabilities: ClassVar[frozenset[str]] = frozenset({"samples", "trajectory", "score"})
+    capabilities: ClassVar[frozenset[str]] = frozenset(
+        {"samples", "trajectory", "score", "process"}
+    )
     #: the reverse process is stochastic: it maps no grid, so the trajectory view draws
     #: the particles alone
     trajectory_grid: ClassVar[bool] = False

@@ -18,13 +18,15 @@ from ..base import (
     lr_decay_hp,
 )
 
-__all__ = ["EBM", "EnergyNet", "SAMPLE_STEPS_FACTOR", "MIN_SAMPLE_STEPS"]
+__all__ = ["EBM", "EnergyNet", "EBM_SAMPLERS", "SAMPLE_STEPS_FACTOR", "MIN_SAMPLE_STEPS"]
 
 #: :meth:`EBM.sample` runs this many times ``langevin_steps`` (short-run chains from noise
 #: need longer than the persistent training chains, which start near the model already)
 SAMPLE_STEPS_FACTOR = 5
 #: and at least this many steps
 MIN_SAMPLE_STEPS = 200
+#: samplers of :meth:`EBM.sample` (training negatives are always unadjusted Langevin)
+EBM_SAMPLERS = ("langevin", "mala")
 
 
 class EnergyNet(nn.Module):
@@ -67,8 +69,20 @@ class EBM(GenerativeModel):
     small noise: no gradient clipping, no noise rescaling), are clamped to the box (as Du &
     Mordatch clamp images to their range), and are written back to the buffer, a FIFO ring
     of ``buffer_size`` points. The buffer, its fill count and its write position are
-    registered buffers, so presets keep them. The learning rate decays by a cosine over
-    ``lr_decay_steps``.
+    registered buffers, so presets keep them, and so does the count of the last step's
+    negatives, which :meth:`last_negatives` reads back from the ring (a copy of the model
+    refreshed from ``state_dict()`` sees them too). The learning rate decays by a cosine
+    over ``lr_decay_steps``.
+
+    Sampling (:meth:`sample`, ``sampler``): ``langevin`` runs the same unadjusted chains
+    from uniform noise; ``mala`` adds the Metropolis-Hastings test of Roberts & Tweedie with
+    ``-E`` as the unnormalised log-density, restricted to the box (a proposal that leaves
+    it is rejected), so the chains leave ``exp(-E)`` on the box exactly invariant at any
+    step size; :attr:`last_acceptance_rate` reports its acceptance rate. Training
+    negatives stay unadjusted whatever ``sampler`` says: contrastive divergence runs short
+    chains on an energy that moves every step, so exactness buys little there, while
+    rejections would slow the persistent chains and the test costs an extra energy pass
+    per Langevin step (Du & Mordatch use unadjusted chains too).
 
     Arguments:
         config: an :class:`EBM.Config`.
@@ -78,7 +92,9 @@ class EBM(GenerativeModel):
         Du and Mordatch, "Implicit Generation and Modeling with Energy-Based Models",
         NeurIPS 2019, eq. (2), sections 3.1 (replay buffer) and 3.3 (regularisation);
         Tieleman, "Training Restricted Boltzmann Machines using Approximations to the
-        Likelihood Gradient", ICML 2008 (persistent chains).
+        Likelihood Gradient", ICML 2008 (persistent chains);
+        Roberts and Tweedie, "Exponential convergence of Langevin distributions and their
+        discrete approximations", Bernoulli 1996 (MALA).
     """
 
     name: ClassVar[str] = "ebm"
@@ -115,6 +131,12 @@ class EBM(GenerativeModel):
             0.1, low=0.0, high=100.0, live=True, help="alpha on E(x+)^2 + E(x-)^2 (0: off)"
         )
         lr_decay_steps: int = lr_decay_hp(4000)
+        sampler: str = hp(
+            "langevin",
+            choices=EBM_SAMPLERS,
+            live=True,
+            help="sample(): unadjusted Langevin, or MALA (Metropolis-adjusted, exact)",
+        )
 
     @classmethod
     def trains_on(cls, data: Any) -> bool:
@@ -130,8 +152,10 @@ class EBM(GenerativeModel):
         self.register_buffer("replay_buffer", torch.zeros(config.buffer_size, 2))
         self.register_buffer("buffer_fill", torch.zeros((), dtype=torch.long))
         self.register_buffer("buffer_next", torch.zeros((), dtype=torch.long))
-        #: ``(b, 2)`` the negatives of the last step (empty before the first)
-        self.negatives = torch.zeros(0, 2)
+        #: how many of the points just before ``buffer_next`` the last step wrote
+        self.register_buffer("last_negatives_count", torch.zeros((), dtype=torch.long))
+        #: MALA's acceptance rate in the last :meth:`sample` (``None``: unadjusted)
+        self.last_acceptance_rate: float | None = None
 
     # ---------------------------------------------------------------- energy
     def energy(self, x: Tensor) -> Tensor:
@@ -191,6 +215,29 @@ class EBM(GenerativeModel):
         """The buffer's filled points ``(fill, 2)``, detached (a copy)."""
         return self.replay_buffer[: int(self.buffer_fill)].detach().clone()
 
+    def last_negatives(self) -> Tensor:
+        """The last training step's negatives, read back from the replay buffer ring.
+
+        They are the last points written before ``buffer_next`` (the ring wraps round);
+        when the batch was larger than the buffer only its last ``buffer_size`` negatives
+        were kept, so only those come back.
+
+        Returns:
+            ``(min(b, buffer_size), 2)`` in data units, oldest first, detached (a copy);
+            ``(0, 2)`` before the first step.
+        """
+        size = self.replay_buffer.shape[0]
+        count = min(int(self.last_negatives_count), size)
+        start = int(self.buffer_next) - count
+        pos = (start + torch.arange(count, device=self.replay_buffer.device)) % size
+        return self.replay_buffer[pos].detach().clone()
+
+    @property
+    def negatives(self) -> Tensor:
+        """The last step's negatives ``(min(b, buffer_size), 2)``, read from the buffers
+        (see :meth:`last_negatives`)."""
+        return self.last_negatives()
+
     # -------------------------------------------------------------- training
     def train_step(self, batch: Tensor | None) -> dict[str, float]:
         """One Adam step of contrastive divergence on a data batch ``(b, 2)`` and ``b``
@@ -231,14 +278,44 @@ class EBM(GenerativeModel):
             raise
         with torch.no_grad():
             self._write_buffer(negatives)
-        self.negatives = negatives.detach()
+            self.last_negatives_count.fill_(negatives.shape[0])
         self.steps_taken += 1
         return values
 
     # -------------------------------------------------------------- sampling
+    def box_log_prob(self, x: Tensor) -> Tensor:
+        """``-E(x)`` inside ``data.box``, ``-inf`` outside: ``(n, 2) -> (n,)``, nats up to
+        the unknown ``log Z`` (MALA's target: a proposal off the box is rejected)."""
+        xmin, xmax, ymin, ymax = self.box
+        inside = (x[:, 0] >= xmin) & (x[:, 0] <= xmax) & (x[:, 1] >= ymin) & (x[:, 1] <= ymax)
+        return torch.where(inside, -self.energy(x), torch.full_like(x[:, 0], -torch.inf))
+
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
-        """Langevin chains from uniform noise on the box, ``max(MIN_SAMPLE_STEPS,
-        SAMPLE_STEPS_FACTOR * langevin_steps)`` steps of ``step_size``: ``(n, 2)``."""
+        """Chains from uniform noise on the box, ``max(MIN_SAMPLE_STEPS,
+        SAMPLE_STEPS_FACTOR * langevin_steps)`` steps of ``step_size``, by ``sampler``:
+        unadjusted Langevin (clamped to the box) or MALA on :meth:`box_log_prob`, which
+        sets :attr:`last_acceptance_rate` (``None`` after an unadjusted run).
+
+        Returns:
+            ``(n, 2)`` samples in data units, inside ``data.box``.
+
+        References:
+            Roberts and Tweedie, Bernoulli 1996 (MALA); Du and Mordatch, NeurIPS 2019.
+        """
         steps = max(MIN_SAMPLE_STEPS, SAMPLE_STEPS_FACTOR * self.config.langevin_steps)
-        return self.run_chains(self.uniform(n, generator), steps, generator)
+        x0 = self.uniform(n, generator)
+        if self.config.sampler != "mala":
+            self.last_acceptance_rate = None
+            return self.run_chains(x0, steps, generator)
+        result = langevin(
+            self.score,
+            x0,
+            self.config.step_size,
+            steps,
+            generator,
+            mala=True,
+            log_prob_fn=self.box_log_prob,
+        )
+        self.last_acceptance_rate = result.acceptance_rate
+        return result.x

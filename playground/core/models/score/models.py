@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from ...hyperparameters import hp
+from ...hyperparameters import HyperparameterError, hp
 from ...sampling.langevin import langevin
 from ..base import GenerativeModel, NonFiniteLossError, TrainingConfig, cosine_lr_factor
 from ..base import lr_decay_hp as _lr_decay_hp
@@ -21,12 +21,34 @@ from .objectives import (
     sliced_score_matching,
 )
 
-__all__ = ["ScoreNet", "ScoreModelBase", "ScoreModel", "OBJECTIVES", "SAMPLERS"]
+__all__ = [
+    "ScoreNet",
+    "ScoreModelBase",
+    "ScoreModel",
+    "OBJECTIVES",
+    "SAMPLERS",
+    "check_sampler",
+]
 
 #: training objectives of :class:`ScoreModel`
 OBJECTIVES = ("implicit", "sliced", "denoising")
-#: samplers of :class:`ScoreModel` ("mala" is rejected: a score model has no log-density)
+#: the ``sampler`` choices of the score models; each refuses, with the reason, those it
+#: cannot run (:func:`check_sampler`): "mala" always (no log-density), "annealed" where
+#: the score has a single noise level
 SAMPLERS = ("langevin", "mala", "annealed")
+
+#: why each refused sampler cannot run on a score model
+_REFUSALS = {
+    "mala": (
+        "sampler: 'mala' needs log p(x) for its Metropolis-Hastings test, and a score "
+        "model learns only grad log p: use 'langevin' (or an energy model, ebm, for MALA)"
+    ),
+    "annealed": (
+        "sampler: 'annealed' anneals through several noise levels sigma_1 > ... > sigma_L "
+        "(Song & Ermon 2019), and a score model learns its score at one level only (its "
+        "denoising sigma, or none): use 'langevin', or train an ncsn for annealed Langevin"
+    ),
+}
 
 
 class ScoreNet(nn.Module):
@@ -112,11 +134,21 @@ class ScoreModelBase(GenerativeModel):
         return (lo + (hi - lo) * u).to(like.device)
 
 
-def _check_sampler(sampler: str) -> None:
-    if sampler == "mala":
-        raise ValueError(
-            "sampler 'mala' needs log p(x) for its Metropolis-Hastings test, and a score "
-            "model learns only grad log p: use 'langevin' (or an energy model for MALA)"
+def check_sampler(sampler: str, allowed: tuple[str, ...]) -> None:
+    """Refuse a sampler a score model cannot run, saying why.
+
+    Arguments:
+        sampler: the config's ``sampler``.
+        allowed: the samplers the model runs (a subset of :data:`SAMPLERS`).
+
+    Raises:
+        HyperparameterError: ``sampler`` not in ``allowed`` (a ``ValueError``): ``mala``
+            needs a log-density (Roberts & Tweedie 1996) that a score model lacks;
+            ``annealed`` needs several noise levels (Song & Ermon 2019).
+    """
+    if sampler not in allowed:
+        raise HyperparameterError(
+            _REFUSALS.get(sampler, f"sampler: {sampler!r} is not one of {', '.join(allowed)}")
         )
 
 
@@ -128,16 +160,21 @@ class ScoreModel(ScoreModelBase):
     see :func:`.sliced_score_matching`), ``denoising`` (Vincent 2011 at one ``sigma``: the
     model then learns the score of the data convolved with ``N(0, sigma^2 I)``).
 
-    Sampling is unadjusted Langevin from a uniform start on ``data.box``. ``annealed``
-    has one noise level here, so it is the same as ``langevin``; ``mala`` raises
-    ``ValueError`` (at construction, on a live change and in :meth:`sample`): MALA's
-    acceptance test needs ``log p``, which a score model does not have.
+    Sampling is unadjusted Langevin from a uniform start on ``data.box``; it is the only
+    sampler. ``mala`` is refused: MALA's acceptance test needs ``log p``, which a score
+    model does not have. ``annealed`` is refused: annealed Langevin steps through a
+    decreasing sequence of noise levels, and this model's score has one (the denoising
+    ``sigma``) or none (implicit, sliced); running plain Langevin under that name would
+    mislead, so the error points to ``ncsn``. Both are refused where the config is built
+    (``Config.__post_init__``: the Session, ``--set`` and the app's form report a
+    :class:`~playground.core.hyperparameters.HyperparameterError` and change nothing),
+    and again at construction, on a live change and in :meth:`sample`.
 
     Arguments:
         config: a :class:`ScoreModel.Config`; data: a 2D density (its box).
 
     Raises:
-        ValueError: ``sampler == "mala"``.
+        HyperparameterError: ``sampler`` is ``"mala"`` or ``"annealed"``.
 
     References:
         Hyvarinen, JMLR 2005, eq. (4); Song, Garg, Shi and Ermon, UAI 2019, eq. (7);
@@ -162,20 +199,34 @@ class ScoreModel(ScoreModelBase):
         projections: int = hp(1, low=1, high=64, help="sliced: directions v per point")
         # 0.1: about a third of 8gaussians' mode std; smaller sigmas give noisier targets
         sigma: float = hp(0.1, low=1e-3, high=10.0, log=True, help="denoising: noise std")
-        sampler: str = hp("langevin", choices=SAMPLERS, live=True, help="Langevin variant")
+        # only "langevin" runs; the others are choices so that picking one says why not
+        sampler: str = hp(
+            "langevin", choices=SAMPLERS, live=True, help="Langevin variant (langevin only)"
+        )
         step_size: float = hp(
             1e-2, low=1e-5, high=1.0, log=True, live=True, help="Langevin step (data units^2)"
         )
         sampler_steps: int = hp(200, low=1, high=10_000, log=True, live=True, help="steps")
 
+        def __post_init__(self) -> None:
+            check_sampler(self.sampler, ScoreModel.RUNS)
+
+    #: the samplers this model runs
+    RUNS: ClassVar[tuple[str, ...]] = ("langevin",)
+
     def __init__(self, config: Any, data: Any):
-        _check_sampler(config.sampler)
+        check_sampler(config.sampler, self.RUNS)
         super().__init__(config, data)
         self.net = ScoreNet(2, config.hidden, config.depth)
 
     def apply_live(self, config: Any) -> None:
-        """Take new live fields; ``ValueError`` for ``sampler == "mala"`` (unchanged)."""
-        _check_sampler(config.sampler)
+        """Take new live fields.
+
+        Raises:
+            HyperparameterError: ``sampler`` is ``"mala"`` or ``"annealed"`` (nothing
+                changes).
+        """
+        check_sampler(config.sampler, self.RUNS)
         super().apply_live(config)
 
     def score(self, x: Tensor) -> Tensor:
@@ -200,9 +251,9 @@ class ScoreModel(ScoreModelBase):
         start on ``data.box``: ``(n, 2)``.
 
         Raises:
-            ValueError: ``sampler == "mala"``.
+            HyperparameterError: ``sampler`` is ``"mala"`` or ``"annealed"``.
         """
-        _check_sampler(self.config.sampler)
+        check_sampler(self.config.sampler, self.RUNS)
         x0 = self.uniform_start(n, generator)
         c = self.config
         return langevin(self.score, x0, c.step_size, c.sampler_steps, generator).x

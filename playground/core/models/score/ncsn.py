@@ -10,9 +10,9 @@ import torch
 from torch import Tensor, nn
 
 from ...hyperparameters import hp
-from ...sampling.langevin import annealed_langevin, geometric_sigmas
+from ...sampling.langevin import annealed_langevin, geometric_sigmas, langevin
 from ..base import TrainingConfig, lr_decay_hp
-from .models import ScoreModelBase
+from .models import SAMPLERS, ScoreModelBase, check_sampler
 
 __all__ = ["NCSN", "NoiseConditionalScoreNet", "SIGMA_EMBEDDING_DIM"]
 
@@ -63,19 +63,33 @@ class NCSN(ScoreModelBase):
     ``sigma_1 = sigma_max > ... > sigma_L = sigma_min``, one level drawn uniformly per
     point, weighted by ``lambda(sigma) = sigma^2``:
     ``loss = E_i E ||sigma_i s(x~, sigma_i) + eps||^2 / 2``, ``x~ = x + sigma_i eps``
-    (Song & Ermon 2019, eqs. (5)-(6)). Sampling is annealed Langevin (their algorithm 1)
-    from a uniform start on ``data.box``, ``steps_per_level`` steps per level with step
-    ``epsilon (sigma_i / sigma_L)^2``.
+    (Song & Ermon 2019, eqs. (5)-(6)).
+
+    Sampling (``sampler``, live) starts from uniform noise on ``data.box``:
+    ``annealed`` is annealed Langevin (their algorithm 1), ``steps_per_level`` steps per
+    level with step ``epsilon (sigma_i / sigma_L)^2``; ``langevin`` is the baseline it
+    improves on: plain unadjusted Langevin on ``s(x, sigma_min)`` alone, with the same
+    total ``levels * steps_per_level`` steps, each of step ``epsilon`` (on a mixture it
+    gets the mode weights wrong, their section 3.2.2). ``mala`` is refused as for
+    :class:`~.models.ScoreModel`: a score network has no log-density for the
+    Metropolis-Hastings test.
 
     Arguments:
         config: a :class:`NCSN.Config`; data: a 2D density (its box).
 
+    Raises:
+        HyperparameterError: ``sampler == "mala"`` (when the config is built, at
+            construction, on a live change and in :meth:`sample`).
+
     References:
         Song and Ermon, "Generative Modeling by Estimating Gradients of the Data
-        Distribution", NeurIPS 2019, eqs. (5)-(6) and algorithm 1.
+        Distribution", NeurIPS 2019, eqs. (5)-(6), section 3.2.2 and algorithm 1.
     """
 
     name: ClassVar[str] = "ncsn"
+    #: ``process``: the diffusion-process view (data noised level by level, and annealed
+    #: Langevin back)
+    capabilities: ClassVar[frozenset[str]] = frozenset({"samples", "score", "process"})
     description: ClassVar[str] = "NCSN: noise-conditional score, annealed Langevin"
 
     @dataclass
@@ -94,12 +108,23 @@ class NCSN(ScoreModelBase):
         # 15 levels x 150 steps at epsilon 5e-4: with the exact noised score of gmm82, annealed
         # Langevin gives the 0.8 mode 0.797 +- 0.002 (3 seeds); 10 x 100 at 2.5e-4 gave 0.77
         levels: int = hp(15, low=1, high=1000, log=True, help="noise levels L")
-        sampler: str = hp("annealed", choices=("annealed",), live=True, help="sampler")
+        sampler: str = hp(
+            "annealed",
+            choices=SAMPLERS,
+            live=True,
+            help="annealed Langevin, or plain Langevin at sigma_min (mala: refused)",
+        )
         # epsilon / sigma_min^2 = 0.2: each level's step is a fifth of its variance
         epsilon: float = hp(
             5e-4, low=1e-7, high=1.0, log=True, live=True, help="step at sigma_min (data^2)"
         )
         steps_per_level: int = hp(150, low=1, high=10_000, log=True, live=True, help="T")
+
+        def __post_init__(self) -> None:
+            check_sampler(self.sampler, NCSN.RUNS)
+
+    #: the samplers this model runs
+    RUNS: ClassVar[tuple[str, ...]] = ("annealed", "langevin")
 
     @classmethod
     def defaults_for(cls, data: Any) -> dict[str, Any]:
@@ -109,6 +134,7 @@ class NCSN(ScoreModelBase):
         return {"sigma_max": round(0.5 * max(xmax - xmin, ymax - ymin), 3)}
 
     def __init__(self, config: Any, data: Any):
+        check_sampler(config.sampler, self.RUNS)
         super().__init__(config, data)
         xmin, xmax, ymin, ymax = self.box
         self.net = NoiseConditionalScoreNet(
@@ -136,12 +162,34 @@ class NCSN(ScoreModelBase):
         s = self.net(x + sigma * eps, sigma)
         return {"loss": 0.5 * (sigma * s + eps).square().sum(-1).mean()}
 
+    def apply_live(self, config: Any) -> None:
+        """Take new live fields.
+
+        Raises:
+            HyperparameterError: ``sampler == "mala"`` (nothing changes).
+        """
+        check_sampler(config.sampler, self.RUNS)
+        super().apply_live(config)
+
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
-        """Annealed Langevin (Song & Ermon 2019, algorithm 1) from a uniform start on
-        ``data.box``: ``(n, 2)``."""
+        """``n`` chains from a uniform start on ``data.box``, by ``sampler``: annealed
+        Langevin (Song & Ermon 2019, algorithm 1), or ``levels * steps_per_level`` steps
+        of plain Langevin with step ``epsilon`` on ``s(x, sigma_min)``.
+
+        Returns:
+            ``(n, 2)`` samples in data units (not clamped to the box).
+
+        Raises:
+            HyperparameterError: ``sampler == "mala"``.
+        """
         c = self.config
+        check_sampler(c.sampler, self.RUNS)
         x0 = self.uniform_start(n, generator)
+        if c.sampler == "langevin":
+            sigma_min = float(self.sigmas[-1])
+            steps = len(self.sigmas) * c.steps_per_level
+            return langevin(lambda x: self.score(x, sigma_min), x0, c.epsilon, steps, generator).x
         return annealed_langevin(
             self.score, x0, self.sigmas, c.steps_per_level, c.epsilon, generator
         ).x
