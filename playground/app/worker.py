@@ -112,6 +112,7 @@ class TrainingWorker(QObject):
         self._shadow: Any = None
         self._shadow_of: Any = None
         self._next_snapshot = self._next_eval = 0.0
+        self._eval_cost = 0.0  # seconds of the session's last held-out evaluation
         self._force = True
         self.slow_motion = False
         self._slow_due = 0.0
@@ -244,8 +245,13 @@ class TrainingWorker(QObject):
             session.evaluate(n=EVAL_SAMPLES)
             # a slow evaluation (a DDPM samples through all its timesteps) comes less often,
             # so evaluating never takes more than EVAL_SHARE of the training time
-            cost = time.perf_counter() - now
-            self._next_eval = time.perf_counter() + max(EVAL_SECONDS, cost / EVAL_SHARE)
+            self._eval_cost = time.perf_counter() - now
+            self._next_eval = self._eval_delay()
+
+    def _eval_delay(self) -> float:
+        """When the next held-out evaluation is due: ``EVAL_SECONDS`` from now, or later
+        if the last one was slow, so it takes at most ``EVAL_SHARE`` of the training time."""
+        return time.perf_counter() + max(EVAL_SECONDS, self._eval_cost / EVAL_SHARE)
 
     def _maybe_snapshot(self) -> None:
         now = time.perf_counter()
@@ -321,14 +327,17 @@ class TrainingWorker(QObject):
             self.playing = playing
             self._rate.clear()
             self.playing_changed.emit(playing)
-        self._next_eval = time.perf_counter() + EVAL_SECONDS
+        # play after a pause waits as long as after an evaluation: pressing play and pause
+        # again and again never makes a slow evaluation (a DDPM's) come more often
+        self._next_eval = self._eval_delay()
 
     def _restarted(self) -> None:
         self.generation += 1
         self._rate.clear()
         self._slow_phase = 0
         self._force = True
-        self._next_eval = time.perf_counter() + EVAL_SECONDS
+        self._eval_cost = 0.0
+        self._next_eval = self._eval_delay()
 
     def _build(self, model: str, dataset: str, hyperparameters, seed: int, device: str) -> None:
         from ..core.training import Session
