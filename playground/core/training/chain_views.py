@@ -19,7 +19,7 @@ from ..sampling.chains import (
     chain_options,
     chain_target,
 )
-from .snapshot import _finite_image
+from .snapshot import finite_image
 
 __all__ = ["Chains", "chains_snapshot", "MODEL_BACKGROUND_RESOLUTION", "START_DATA_POINTS"]
 
@@ -107,7 +107,7 @@ def _effective(
 
 def _picture(fn: Any, box: tuple, resolution: int, device: torch.device) -> np.ndarray:
     pts, _, _ = box_grid(box, resolution)
-    return _finite_image(fn(pts.to(device)), resolution)
+    return finite_image(fn(pts.to(device)), resolution)
 
 
 def _mode_weights(

@@ -17,6 +17,8 @@ from ..data.quadrature import gaussian_mixture_log_prob
 from ..models.diffusion import DDPM
 from ..models.score.ncsn import NCSN
 from ..sampling.langevin import annealed_langevin
+from .score_views import mixture_parts
+from .snapshot import finite_image
 
 __all__ = [
     "DiffusionProcess",
@@ -33,8 +35,6 @@ DENSITY_STEPS = 21
 #: data points of the Monte-Carlo estimate of a noised density, and their seed
 MC_POINTS = 2000
 MC_SEED = 7
-#: nats below the finite minimum at which a zero density is drawn (as snapshot.py)
-ZERO_DENSITY_DROP = 20.0
 #: rows of a guided model's strip: one per class, at most this many
 MAX_CLASS_ROWS = 10
 
@@ -65,7 +65,7 @@ class DiffusionProcess:
             ``sqrt(abar_t)`` (DDPM), 1 (NCSN).
         densities: ``(m, res, res)`` float32 ``log pi(x | k)`` in nats at the steps
             ``density_steps``; row ``i`` at ``ys[i]``, column ``j`` at ``xs[j]``; finite
-            (zero density is drawn ``ZERO_DENSITY_DROP`` nats below the finite minimum).
+            (see :func:`~.snapshot.finite_image`).
         density_steps: ``(m,)`` int64, the ``k`` of each density, increasing, 0 and ``K``
             included.
         density_exact: the densities are exact (a Gaussian mixture, noised in closed
@@ -131,25 +131,6 @@ def density_steps(K: int, count: int = DENSITY_STEPS) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, K, min(count, K + 1))).astype(np.int64))
 
 
-def _mixture(data: Any) -> tuple[Tensor, Tensor, float] | None:
-    """``(means (c, 2), log_weights (c,), std)`` of an isotropic Gaussian mixture."""
-    means, std = getattr(data, "means", None), getattr(data, "mode_std", None)
-    if not torch.is_tensor(means) or std is None:
-        return None
-    w = getattr(data, "mode_weights", None)
-    w = torch.tensor(w if w is not None else [1.0] * len(means), dtype=torch.float64)
-    return means.double(), (w / w.sum()).log(), float(std)
-
-
-def _finite(values: Tensor, res: int) -> np.ndarray:
-    img = values.detach().double().cpu().reshape(res, res).numpy()
-    finite = np.isfinite(img)
-    if not finite.all():
-        floor = img[finite].min() - ZERO_DENSITY_DROP if finite.any() else 0.0
-        img = np.where(finite, img, floor)
-    return np.ascontiguousarray(img, dtype=np.float32)
-
-
 def noised_densities(
     data: Any,
     noise_std: np.ndarray,
@@ -179,7 +160,7 @@ def noised_densities(
         kernel width of a smoothed ``k = 0`` (else empty).
     """
     pts = box_grid(data.box, resolution)[0].double()
-    mixture = _mixture(data)
+    mixture = mixture_parts(data)
     x0 = None
     if mixture is None:
         g = torch.Generator().manual_seed(MC_SEED)
@@ -192,17 +173,18 @@ def noised_densities(
     for k in steps:
         s, std = float(signal_scale[k]), float(noise_std[k])
         if mixture is not None:
-            means, log_wc, mode_std = mixture
+            means, weights, mode_std = mixture
+            means, log_wc = means.double(), weights.log()
             width = math.sqrt((s * mode_std) ** 2 + std**2)
             out.append(
-                _finite(gaussian_mixture_log_prob(pts, s * means, log_wc, width), resolution)
+                finite_image(gaussian_mixture_log_prob(pts, s * means, log_wc, width), resolution)
             )
         elif std == 0.0 and data.has_log_prob:
-            out.append(_finite(data.log_prob(pts), resolution))
+            out.append(finite_image(data.log_prob(pts), resolution))
         else:
             if std == 0.0:
                 std, note = kernel, f"density smoothed, std {kernel:.2g}"
-            out.append(_finite(gaussian_mixture_log_prob(pts, s * x0, log_w, std), resolution))
+            out.append(finite_image(gaussian_mixture_log_prob(pts, s * x0, log_w, std), resolution))
     return np.stack(out), mixture is not None, note
 
 

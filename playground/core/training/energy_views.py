@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..data.base import Density2D, box_grid
+from .snapshot import target_image
 
 __all__ = ["EnergyImage", "energy_image", "BUFFER_POINTS"]
 
@@ -97,8 +98,6 @@ def energy_image(
     Returns:
         An :class:`EnergyImage`.
     """
-    from .snapshot import _finite_image  # snapshot imports this module: import late
-
     pts, xs, ys = box_grid(data.box, resolution)
     energy = _shifted_energy(model.energy(pts.to(device)), resolution)
     size = int(model.replay_buffer.shape[0])
@@ -108,15 +107,7 @@ def energy_image(
     else:
         idx = torch.arange(fill)
     buffer = model.replay_buffer[idx.to(model.replay_buffer.device)]
-    target = None
-    if data.has_log_prob:
-        key = ("target", resolution)
-        if target_cache is not None and key in target_cache:
-            target = target_cache[key]
-        else:
-            target = _finite_image(data.log_prob(pts), resolution)
-            if target_cache is not None:
-                target_cache[key] = target
+    target = target_image(data, resolution, target_cache)
     return EnergyImage(
         energy=energy,
         xs=xs.numpy(),

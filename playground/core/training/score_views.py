@@ -13,7 +13,14 @@ from ..data.base import Density2D, box_grid
 from ..sampling import geometric_sigmas
 from ..sampling.langevin import score_from_log_prob
 
-__all__ = ["ScoreField", "score_field", "score_levels", "mixture_score", "ddpm_field_steps"]
+__all__ = [
+    "ScoreField",
+    "score_field",
+    "score_levels",
+    "mixture_score",
+    "ddpm_field_steps",
+    "mixture_parts",
+]
 
 #: data points drawn under the arrows when the caller gives none
 DATA_POINTS = 300
@@ -98,7 +105,10 @@ def mixture_score(
     return (r[:, :, None] * diff).sum(1) / var
 
 
-def _mixture_parts(data: Density2D) -> tuple[Tensor, Tensor, float] | None:
+def mixture_parts(data: Density2D) -> tuple[Tensor, Tensor, float] | None:
+    """``(means (k, 2), weights (k,) float64 summing to 1, std)`` of an isotropic Gaussian
+    mixture (``data.means``, ``data.mode_std``, ``data.mode_weights`` or equal weights);
+    ``None`` for any other dataset."""
     means = getattr(data, "means", None)
     std = getattr(data, "mode_std", None)
     if not torch.is_tensor(means) or std is None:
@@ -118,7 +128,7 @@ def _true_scores(
     if not data.has_log_prob:
         return None, False
     scales = scales if scales is not None else [1.0] * len(levels)
-    parts = _mixture_parts(data)
+    parts = mixture_parts(data)
     if parts is not None:
         means, weights, std = parts
         out = [

@@ -25,6 +25,8 @@ __all__ = [
     "SampleCloud",
     "Trajectory",
     "density_image",
+    "finite_image",
+    "target_image",
     "sample_cloud",
     "trajectory_paths",
     "VIEWS",
@@ -162,7 +164,11 @@ class Snapshot:
     curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
 
-def _finite_image(values: torch.Tensor, res: int) -> np.ndarray:
+def finite_image(values: torch.Tensor, res: int) -> np.ndarray:
+    """``values`` (``res * res`` log-densities, row-major over the grid) as a ``(res, res)``
+    float32 image with ``-inf`` (zero density) replaced by the finite minimum less
+    :data:`ZERO_DENSITY_DROP` (so images have no NaN or inf, and contours find a support's
+    edge)."""
     img = values.detach().float().cpu().reshape(res, res).numpy()
     finite = np.isfinite(img)
     if not finite.all():
@@ -171,6 +177,25 @@ def _finite_image(values: torch.Tensor, res: int) -> np.ndarray:
         floor = img[finite].min() - ZERO_DENSITY_DROP if finite.any() else 0.0
         img = np.where(finite, img, floor)
     return np.ascontiguousarray(img, dtype=np.float32)
+
+
+@torch.no_grad()
+def target_image(
+    data: Density2D, resolution: int, target_cache: dict | None = None
+) -> np.ndarray | None:
+    """The target's exact log-density on the ``resolution``-squared box grid (a
+    :func:`finite_image`), or ``None`` where it has none; computed once per
+    ``target_cache`` (a dict the caller keeps) and resolution."""
+    if not data.has_log_prob:
+        return None
+    key = ("target", resolution)
+    if target_cache is not None and key in target_cache:
+        return target_cache[key]
+    pts, _, _ = box_grid(data.box, resolution)
+    target = finite_image(data.log_prob(pts), resolution)
+    if target_cache is not None:
+        target_cache[key] = target
+    return target
 
 
 @torch.no_grad()
@@ -201,17 +226,9 @@ def density_image(
     if log_prob is None:
         log_prob = model.log_prob if hasattr(model, "log_prob") else lambda x: -model.energy(x)
     log_q = log_prob(pts.to(device))
-    target = None
-    if data.has_log_prob:
-        key = ("target", resolution)
-        if target_cache is not None and key in target_cache:
-            target = target_cache[key]
-        else:
-            target = _finite_image(data.log_prob(pts), resolution)
-            if target_cache is not None:
-                target_cache[key] = target
+    target = target_image(data, resolution, target_cache)
     return DensityImage(
-        log_prob=_finite_image(log_q, resolution),
+        log_prob=finite_image(log_q, resolution),
         xs=xs.numpy(),
         ys=ys.numpy(),
         target_log_prob=target,
