@@ -263,7 +263,11 @@ class TrainingWorker(QObject):
         if not due or not self._snapshotter.idle:
             return  # busy: this snapshot is dropped (or, if forced, retried next time)
         self._force = False
-        period = min(1.0 / MIN_RATE, self._snapshotter.cost / SNAPSHOT_SHARE)
+        period = self._snapshotter.cost / SNAPSHOT_SHARE
+        if not any(v in VIEW_RATES for v in self.views):
+            # views drawn from cheap snapshots keep at least MIN_RATE; the slow ones (an
+            # NCSN's diffusion process samples 2,250 Langevin steps) keep to their share
+            period = min(1.0 / MIN_RATE, period)
         rate_cap = min(
             [self.snapshot_rate, *(VIEW_RATES.get(v, SNAPSHOT_RATE) for v in self.views)]
         )

@@ -30,6 +30,7 @@ from .image_views import interpolation_strips, sample_grid
 from .latent_metrics import latent_metrics, test_points
 from .latent_views import latent_space, latent_traversal, reconstructions
 from .metrics import density_metrics, image_metrics
+from .mode_metrics import mode_metrics
 from .sample_metrics import SAMPLE_METRIC_N, guidance_accuracy, sample_metrics
 from .score_views import score_field
 from .snapshot import VIEWS, Snapshot, density_image, sample_cloud, trajectory_paths
@@ -45,7 +46,7 @@ GRADIENT_ARROWS = 100
 SCORE_FIELD_POINTS = 300
 #: particles of the diffusion-process view (an NCSN's annealed Langevin costs L x n steps
 #: per particle, so it gets fewer)
-PROCESS_PARTICLES, NCSN_PROCESS_PARTICLES = 400, 200
+PROCESS_PARTICLES, NCSN_PROCESS_PARTICLES = 400, 150
 #: the density view of a latent model: grid side and importance samples of its IWAE estimate
 LATENT_DENSITY_RESOLUTION = 64
 LATENT_DENSITY_K = 16
@@ -453,6 +454,7 @@ class Session:
             out = image_metrics(self.model, self.data, self.seed, self.device)
         else:
             out = density_metrics(self.model, self.data, self.objective, n, self.seed, self.device)
+        samples = None
         if self.model_class.family in SAMPLE_METRIC_FAMILIES and not self.data.is_image:
             # MMD on fewer samples when evaluating often (the app): n // 5, at most 2,000
             m = min(SAMPLE_METRIC_N, max(n // 5, 200))
@@ -467,7 +469,13 @@ class Session:
             out["guidance_accuracy"] = guidance_accuracy(
                 self.model, self.data, max(n // 100, 20), self.seed, self.device
             )
-        if self.data.modes is not None and "samples" in self.model_class.capabilities:
+        if samples is not None and self.data.modes is not None:
+            # a sampler that runs a long chain (NCSN: 2,250 Langevin steps) samples once
+            # for both the MMD and the mode metrics
+            m = mode_metrics(samples, self.data.modes, self.data.mode_std)
+            for k in ("modes_captured", "high_quality", "mode_kl"):
+                out[k] = m[k]
+        elif self.data.modes is not None and "samples" in self.model_class.capabilities:
             coverage = mode_coverage(self.model, self.data, self.seed + 7, self.device)
             out["modes_captured"] = coverage.modes_captured
             out["high_quality"] = coverage.high_quality
