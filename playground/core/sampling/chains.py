@@ -1,19 +1,28 @@
-"""Live Langevin chains: what they sample (a model's or the exact target's score), and their
-state from frame to frame (positions, trails, MALA acceptance, the annealing level)."""
+"""Live Langevin chains: their settings and their state from frame to frame (positions,
+trails, MALA acceptance, the annealing level). What they sample is in :mod:`.targets`
+(re-exported here)."""
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from .langevin import geometric_sigmas, langevin, score_from_log_prob
+from .langevin import langevin
+from .targets import (
+    CHAIN_SOURCES,
+    CHECKERBOARD_SMOOTHING,
+    EXACT_LEVELS,
+    EXACT_SIGMA_MIN,
+    ChainTarget,
+    chain_options,
+    chain_target,
+    checkerboard_log_prob,
+)
 
 __all__ = [
     "CHAIN_SOURCES",
@@ -31,19 +40,11 @@ __all__ = [
     "ACCEPTANCE_EMA",
 ]
 
-#: where the score comes from: the trained model, or the dataset's exact density
-CHAIN_SOURCES = ("model", "exact")
 #: unadjusted Langevin, Metropolis-adjusted Langevin, annealed Langevin
 CHAIN_SAMPLERS = ("langevin", "mala", "annealed")
 #: where the chains start: uniform on the data box, the prior N(0, I), data points
 CHAIN_STARTS = ("uniform", "prior", "data")
 
-#: annealed Langevin on an exact target: this many geometric levels ...
-EXACT_LEVELS = 10
-#: ... from half the box width down to this sigma (data units)
-EXACT_SIGMA_MIN = 0.05
-#: the checkerboard's score is that of the board convolved with N(0, s^2 I), s = this
-CHECKERBOARD_SMOOTHING = 0.05
 #: the MALA acceptance rate shown is an exponential moving average over frames with
 #: this weight on the newest frame (one frame is steps_per_frame x n_chains decisions)
 ACCEPTANCE_EMA = 0.3
@@ -110,285 +111,6 @@ class ChainSettings:
                 span = f"[{low}, {high}]" if high is not None else f">= {low}"
                 raise ValueError(f"{name} must be an integer in {span}, got {value!r}")
         return self
-
-
-@dataclass(frozen=True)
-class ChainTarget:
-    """The distribution the chains sample, as functions of the chains' positions.
-
-    All functions take ``x (n, 2)`` on the chains' device and dtype and return tensors on
-    the same device and dtype, detached.
-
-    Attributes:
-        score: ``(n, 2) -> (n, 2)``, ``grad_x log p(x)`` in ``1 / data`` units.
-        log_prob: ``(n, 2) -> (n,)`` nats, possibly unnormalised; ``None`` for score-only
-            models (then MALA is not offered).
-        noised_score: ``(x (n, 2), sigma) -> (n, 2)``, the score of ``p * N(0, sigma^2 I)``
-            (annealed Langevin); ``None`` where there is none.
-        sigmas: ``(L,)`` decreasing noise levels for annealed Langevin, or ``None``.
-        picture: ``(n, 2) -> (n,)`` the values drawn as the background (``log p``, or
-            ``-E`` for an energy model), or ``None`` (a score model has no density).
-        normalized: ``picture`` is a normalised log-density.
-        label: what the chains follow, for the picture's title.
-    """
-
-    score: Callable[[Tensor], Tensor]
-    log_prob: Callable[[Tensor], Tensor] | None
-    noised_score: Callable[[Tensor, float], Tensor] | None
-    sigmas: Tensor | None
-    picture: Callable[[Tensor], Tensor] | None
-    normalized: bool
-    label: str
-
-
-# ----------------------------------------------------------------------------- exact targets
-
-
-def _cpu64(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    """``fn`` evaluated in float64 on the CPU, its result in the dtype and device of ``x``."""
-
-    def wrapped(x: Tensor, *args: Any) -> Tensor:
-        out = fn(x.detach().to(device="cpu", dtype=torch.float64), *args)
-        return out.detach().to(device=x.device, dtype=x.dtype)
-
-    return wrapped
-
-
-def _log_interval(y: Tensor, lo: Tensor, width: float, s: float) -> Tensor:
-    """``log(Phi((y - lo) / s) - Phi((y - lo - width) / s))``, stable in both tails.
-
-    ``y (n, 1)``, ``lo (k,)`` -> ``(n, k)``. The value is symmetric about the interval's
-    centre: fold onto the lower side, where ``log_ndtr`` keeps its relative accuracy.
-    """
-    d = width / 2 - (y - lo - width / 2).abs()
-    la = torch.special.log_ndtr(d / s)
-    lb = torch.special.log_ndtr((d - width) / s)
-    diff = lb - la  # < 0
-    # log(1 - e^diff): expm1 near 0, log1p far from it (Maechler's log1mexp)
-    return la + torch.where(
-        diff > -math.log(2), torch.log(-torch.expm1(diff)), torch.log1p(-torch.exp(diff))
-    )
-
-
-_BOARD_LOWER = torch.tensor([-4.0, -2.0, 0.0, 2.0], dtype=torch.float64)
-# squares (i, j) of the checkerboard's support: index sum even
-_BOARD_EVEN = (torch.arange(4)[:, None] + torch.arange(4)[None, :]) % 2 == 0
-
-
-def checkerboard_log_prob(x: Tensor, sigma: float) -> Tensor:
-    """``log (p * N(0, sigma^2 I))(x)`` for FFJORD's checkerboard, closed form, in float64.
-
-    ``p`` is uniform (density 1/32) on the 8 squares of side 2 in ``[-4, 4]^2`` whose
-    index sum is even, so ``p_sigma(x) = (1/32) sum_squares
-    [Phi((b1 - x1)/sigma) - Phi((a1 - x1)/sigma)] [Phi((b2 - x2)/sigma) - Phi((a2 - x2)/sigma)]``
-    for the squares ``[a1, b1] x [a2, b2]``; computed in log space, finite everywhere and
-    differentiable.
-
-    Arguments:
-        x: ``(n, 2)`` points, any float dtype (computed in float64 on the CPU).
-        sigma: the smoothing standard deviation, ``> 0``, data units.
-
-    Returns:
-        ``(n,)`` float64 nats.
-    """
-    u = x.to(device="cpu", dtype=torch.float64)
-    lx = _log_interval(u[:, :1], _BOARD_LOWER, 2.0, sigma)  # (n, 4)
-    ly = _log_interval(u[:, 1:], _BOARD_LOWER, 2.0, sigma)
-    pair = lx[:, :, None] + ly[:, None, :]  # (n, 4, 4): square (i, j) = x-cell i, y-cell j
-    return torch.logsumexp(pair[:, _BOARD_EVEN], dim=1) - math.log(32.0)
-
-
-def _exact_sigmas(data: Any) -> Tensor:
-    xmin, xmax, ymin, ymax = data.box
-    top = 0.5 * max(xmax - xmin, ymax - ymin)
-    return geometric_sigmas(top, min(EXACT_SIGMA_MIN, top), EXACT_LEVELS)
-
-
-def _mixture_noised_score(data: Any) -> Callable[[Tensor, float], Tensor]:
-    from ..training.score_views import mixture_score
-
-    means = data.means.to(torch.float64)
-    k = means.shape[0]
-    w = getattr(data, "mode_weights", None)
-    weights = torch.tensor(w if w is not None else [1.0 / k] * k, dtype=torch.float64)
-    weights = weights / weights.sum()
-    std = float(data.mode_std)
-    return _cpu64(lambda x, sigma: mixture_score(x, means, weights, std, float(sigma)))
-
-
-def _gaussian_noised_score(data: Any) -> Callable[[Tensor, float], Tensor]:
-    cov = data.covariance()
-    mean = data.mean.to(torch.float64)
-
-    def score(x: Tensor, sigma: float) -> Tensor:
-        precision = torch.linalg.inv(cov + float(sigma) ** 2 * torch.eye(2, dtype=torch.float64))
-        return -(x - mean) @ precision  # precision is symmetric
-
-    return _cpu64(score)
-
-
-_EXACT_SCORE_WORKS: dict[type, bool] = {}
-
-
-def _autograd_works(data: Any, score: Callable[[Tensor], Tensor]) -> bool:
-    """Whether autograd differentiates the data's log-density (probed once per class)."""
-    cls = type(data)
-    if cls not in _EXACT_SCORE_WORKS:
-        xmin, xmax, ymin, ymax = data.box
-        probe = torch.tensor([[0.5 * (xmin + xmax), 0.5 * (ymin + ymax)], [xmin, ymax]])
-        try:
-            _EXACT_SCORE_WORKS[cls] = bool(torch.isfinite(score(probe)).any())
-        except (RuntimeError, NotImplementedError):
-            _EXACT_SCORE_WORKS[cls] = False
-    return _EXACT_SCORE_WORKS[cls]
-
-
-def _exact_target(data: Any) -> ChainTarget:
-    from ..data.gaussian import Gaussian2D
-    from ..data.toy import Checkerboard
-
-    if getattr(data, "is_image", False) or not getattr(data, "has_log_prob", False):
-        name = getattr(data, "name", type(data).__name__)
-        raise ValueError(f"{name} has no exact density: its chains need a model ('model')")
-    picture = _cpu64(data.log_prob)
-    label = "exact log p(x)"
-    noised = sigmas = None
-    log_prob = picture
-    if isinstance(data, Checkerboard):
-        s0 = CHECKERBOARD_SMOOTHING
-        smooth = lambda x, sigma=0.0: checkerboard_log_prob(x, math.hypot(s0, sigma))  # noqa: E731
-        score = _cpu64(score_from_log_prob(smooth))
-        log_prob = _cpu64(smooth)  # MALA tests the density whose score it follows
-        noised = _cpu64(lambda x, sigma: score_from_log_prob(lambda y: smooth(y, sigma))(x))
-        sigmas = _exact_sigmas(data)
-        label = f"exact log p(x); score of p * N(0, {s0:g}^2)"
-    elif torch.is_tensor(getattr(data, "means", None)) and data.mode_std is not None:
-        noised = _mixture_noised_score(data)
-        score = lambda x: noised(x, 0.0)  # noqa: E731
-        sigmas = _exact_sigmas(data)
-    elif isinstance(data, Gaussian2D):
-        noised = _gaussian_noised_score(data)
-        score = lambda x: noised(x, 0.0)  # noqa: E731
-        sigmas = _exact_sigmas(data)
-    else:
-        score = _cpu64(score_from_log_prob(data.log_prob))
-        if not _autograd_works(data, score):
-            raise ValueError(f"autograd cannot differentiate {data.name}'s exact log-density")
-    return ChainTarget(score, log_prob, noised, sigmas, picture, True, label)
-
-
-# ----------------------------------------------------------------------------- model targets
-
-
-def _model_target(model: Any) -> ChainTarget:
-    from ..training.score_views import score_levels
-
-    name = getattr(model, "name", "") or type(model).__name__
-    capabilities = getattr(type(model), "capabilities", frozenset())
-    if "latent" in capabilities:
-        raise ValueError(
-            f"{name} is a latent-variable model: its log p(x) is an estimate, not a "
-            "density to run Langevin on; use the exact source"
-        )
-    if hasattr(model, "energy"):
-        neg_energy = lambda x: -model.energy(x)  # noqa: E731
-        score = model.score if hasattr(model, "score") else score_from_log_prob(neg_energy)
-        return ChainTarget(score, neg_energy, None, None, neg_energy, False, "-E(x) (EBM)")
-    if hasattr(model, "log_prob"):
-        return ChainTarget(
-            score_from_log_prob(model.log_prob),
-            model.log_prob,
-            None,
-            None,
-            model.log_prob,
-            True,
-            f"model log p(x) ({getattr(model, 'family', '') or name})",
-        )
-    if hasattr(model, "score"):
-        sigmas, conditional = score_levels(model)
-        if conditional:
-            levels = torch.as_tensor(sigmas, dtype=torch.float32)
-            sigma_min = float(levels[-1])
-            return ChainTarget(
-                lambda x: model.score(x, sigma_min),
-                None,
-                lambda x, sigma: model.score(x, float(sigma)),
-                levels,
-                None,
-                False,
-                "model score s(x, sigma) (no density)",
-            )
-        family = getattr(model, "family", "") or name
-        label = f"model score ({family}, no density)"
-        return ChainTarget(model.score, None, None, None, None, False, label)
-    raise ValueError(f"{name} has no log p(x), energy or score: Langevin chains cannot run on it")
-
-
-def chain_target(model: Any, data: Any, source: str) -> ChainTarget:
-    """The target of the chains for a source.
-
-    ``exact``: a 2D density with ``has_log_prob``. The score is autograd of
-    ``data.log_prob`` (float64, on the CPU), except: Gaussian mixtures (8gaussians, ring8,
-    grid25, gmm82 with its weights) and the 2D Gaussians use their closed-form score, and
-    also get the exact noised score ``grad log (p * N(0, sigma^2 I))`` for annealed
-    Langevin, with ``EXACT_LEVELS`` geometric sigmas from half the box width down to
-    ``EXACT_SIGMA_MIN``. The checkerboard's ``log p`` is piecewise constant (zero gradient,
-    ``-inf`` off the squares), so its score, log-density (for MALA) and noised score are
-    those of the board convolved with ``N(0, s^2 I)``, ``s = CHECKERBOARD_SMOOTHING``
-    (0.05), in closed form (:func:`checkerboard_log_prob`); the picture stays the exact
-    board. Energy targets (U1..U4) use ``log p = -U - log Z``.
-
-    ``model``: a model with ``energy`` (an EBM: ``log_prob = -E``, unnormalised), with
-    ``log_prob`` (a flow: score by autograd, MALA possible), or with ``score`` (a score
-    model: no density; an NCSN runs plain Langevin at ``sigma_min`` and annealed Langevin
-    over ``model.sigmas``). Latent-variable models (VAEs) are refused: their ``log p`` is
-    an importance-sampled estimate.
-
-    Arguments:
-        model: the session's model (its functions run on its device).
-        data: the session's dataset.
-        source: one of :data:`CHAIN_SOURCES`.
-
-    Returns:
-        A :class:`ChainTarget`.
-
-    Raises:
-        ValueError: an unknown source, data that is not a 2D density, or the source is not
-            available (the message says why).
-    """
-    if getattr(data, "is_image", False) or getattr(data, "dim", 2) != 2:
-        name = getattr(data, "name", type(data).__name__)
-        raise ValueError(f"Langevin chains run on 2D densities; {name} is not one")
-    if source == "exact":
-        return _exact_target(data)
-    if source == "model":
-        return _model_target(model)
-    raise ValueError(f"unknown chain source {source!r}; valid: {', '.join(CHAIN_SOURCES)}")
-
-
-def chain_options(model: Any, data: Any) -> dict[str, dict[str, tuple[str, ...]]]:
-    """The sources available for this model and dataset, with their samplers and starts.
-
-    ``mala`` is offered where the target has a log-density, ``annealed`` where it has a
-    noised score; the ``data`` start where the dataset can be sampled; ``uniform`` (on the
-    box) and ``prior`` (``N(0, I)``, or ``N(0, sigma_1^2 I)`` for annealed Langevin) always.
-
-    Returns:
-        ``{source: {"samplers": (...), "starts": (...)}}`` in :data:`CHAIN_SOURCES` order;
-        empty when no source is available (a GAN on a density without an exact log p).
-    """
-    out: dict[str, dict[str, tuple[str, ...]]] = {}
-    starts = ("uniform", "prior") + (("data",) if getattr(data, "can_sample", False) else ())
-    for source in CHAIN_SOURCES:
-        try:
-            t = chain_target(model, data, source)
-        except ValueError:
-            continue
-        samplers = ("langevin",) + (("mala",) if t.log_prob is not None else ())
-        if t.noised_score is not None and t.sigmas is not None:
-            samplers += ("annealed",)
-        out[source] = {"samplers": samplers, "starts": starts}
-    return out
 
 
 # ----------------------------------------------------------------------------- the chains
