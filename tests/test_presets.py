@@ -99,3 +99,61 @@ def test_shipped_presets_open_trained(name, metric, bound):
     session = load_preset(SHIPPED / name, device="cpu")
     assert session.step_count >= 2000 and len(session.history) == session.step_count
     assert session.evaluate(n=2000, record=False)[metric] <= bound
+
+
+# ------------------------------------------------------------------ .dgmpreset bundles
+def test_bundle_round_trip_gives_identical_weights(preset, tmp_path):
+    import zipfile
+
+    session, _ = preset
+    bundle = save_preset(session, tmp_path / "moons.dgmpreset")
+    assert bundle.is_file() and zipfile.is_zipfile(bundle)
+    assert sorted(zipfile.ZipFile(bundle).namelist()) == [
+        "config.json", "history.json", "model.safetensors"
+    ]  # fmt: skip
+    loaded = load_preset(bundle)
+    assert loaded.step_count == session.step_count
+    for (k, a), (_, b) in zip(
+        session.model.state_dict().items(), loaded.model.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), k
+    # no temporary file or folder is left beside the bundle
+    assert {p.name for p in tmp_path.iterdir()} == {"moons", "moons.dgmpreset"}
+
+
+def _bundle_with(path: Path, members: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_a_path_traversal_member_is_refused_and_nothing_is_written(preset, tmp_path):
+    session, folder = preset
+    target = tmp_path / "deep" / "inside"
+    target.mkdir(parents=True)
+    members = {p.name: p.read_bytes() for p in folder.iterdir()}
+    members["../../escaped.txt"] = b"owned"
+    bundle = _bundle_with(target / "evil.dgmpreset", members)
+    with pytest.raises(PresetError, match="not a preset file"):
+        load_preset(bundle)
+    assert not (tmp_path / "escaped.txt").exists()
+    assert not list(tmp_path.rglob("escaped.txt"))
+
+
+def test_bundle_breakages_are_clear_errors(preset, tmp_path):
+    import pickle
+
+    _, folder = preset
+    members = {p.name: p.read_bytes() for p in folder.iterdir()}
+    # a pickle renamed to model.safetensors is never unpickled: it is not safetensors
+    members["model.safetensors"] = pickle.dumps({"weight": [1.0, 2.0]})
+    bad = _bundle_with(tmp_path / "pickled.dgmpreset", members)
+    with pytest.raises(PresetError, match=r"pickled\.dgmpreset.*not a safetensors file"):
+        load_preset(bad)
+    notzip = tmp_path / "notzip.dgmpreset"
+    notzip.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(PresetError, match="not a .dgmpreset bundle"):
+        load_preset(notzip)
