@@ -1,17 +1,20 @@
-"""Command line: ``python -m playground [gui|list|train] ...``."""
+"""Command line: ``python -m playground [gui|list|train|eval|open|record] ...``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from typing import Any
 
 __all__ = ["main"]
 
-COMMANDS = ("gui", "list", "train")
+COMMANDS = ("gui", "list", "train", "eval", "open", "record")
+#: what ``record --out`` writes
+RECORD_SUFFIXES = (".gif", ".mp4", ".png")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +50,30 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     tr.add_argument("--out", default=None, help="save the trained session as a preset here")
     tr.add_argument("--eval-samples", type=int, default=10_000, help="samples for the metrics")
+    tr.add_argument("--title", default=None, help="the preset's title (with --out)")
+    tr.add_argument("--description", default=None, help="the preset's one-line description")
+    tr.add_argument("--notes", default=None, metavar="FILE", help="markdown copied to notes.md")
+    tr.add_argument(
+        "--view", default=None, help="the view the preset's preview shows (default: the first)"
+    )
+
+    ev = sub.add_parser("eval", help="recompute a preset's metrics; prints them as `train`")
+    ev.add_argument("path", help="a preset folder or .dgmpreset bundle")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--eval-samples", type=int, default=10_000, help="samples for the metrics")
+    ev.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+
+    op = sub.add_parser("open", help="open the app on a preset, paused at its trained state")
+    op.add_argument("path", help="a preset folder or .dgmpreset bundle")
+    op.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+
+    rec = sub.add_parser("record", help="train a preset headless and record one view to a file")
+    rec.add_argument("path", help="a preset folder or .dgmpreset bundle")
+    rec.add_argument("--view", required=True, help="the view to record (density, samples, ...)")
+    rec.add_argument("--steps", type=int, required=True, help="training steps to record")
+    rec.add_argument("--out", required=True, help="a .gif, .mp4 or .png file")
+    rec.add_argument("--fps", type=float, default=None, help="frames per second of the file")
+    rec.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     return p
 
 
@@ -104,9 +131,46 @@ class _Progress:
 
 
 def _json_value(v: Any) -> Any:
+    """``v`` as JSON allows it: non-finite floats (also inside dicts and lists) as None."""
     if isinstance(v, float) and not math.isfinite(v):
         return None
+    if isinstance(v, dict):
+        return {k: _json_value(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_value(x) for x in v]
     return v
+
+
+def _offscreen_without_display() -> None:
+    """Qt draws offscreen when there is no display to draw on (a server, CI)."""
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _preview(session: Any, view: str) -> bytes | None:
+    """A PNG of ``view`` drawn by the app, or None (with a warning) without Qt."""
+    _offscreen_without_display()
+    try:
+        from .app.preview import render_preview
+
+        png = render_preview(session, view)
+    except Exception as e:  # no Qt, no display plugin, a view that failed to draw
+        print(f"warning: saving without a preview ({type(e).__name__}: {e})", file=sys.stderr)
+        return None
+    if not isinstance(png, bytes) or not png.startswith(b"\x89PNG\r\n\x1a\n"):
+        print("warning: saving without a preview (the view did not give a PNG)", file=sys.stderr)
+        return None
+    return png
+
+
+def _read_notes(file: str | None) -> str | None:
+    if file is None:
+        return None
+    try:
+        with open(file, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"--notes {file}: cannot read it ({e})") from None
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -118,7 +182,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.steps < 0:
         raise hpm.HyperparameterError("--steps must be >= 0")
     values = hpm.parse_assignments(get_model_class(args.model).Config, args.assignments)
+    if not args.out:
+        given = [f"--{k}" for k in ("title", "description", "notes", "view") if getattr(args, k)]
+        if given:
+            raise ValueError(f"{', '.join(given)} describe a preset: add --out PATH")
+    notes = _read_notes(args.notes)
     session = Session(args.model, args.dataset, values, seed=args.seed, device=args.device)
+    if args.view is not None and args.view not in session.available_views:
+        raise ValueError(
+            f"--view {args.view!r}: {args.model} on {args.dataset} shows "
+            f"{', '.join(session.available_views)}"
+        )
     t0 = time.perf_counter()
     try:
         session.run(args.steps, _Progress(args.steps) if args.steps else None)
@@ -130,7 +204,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.out:
         from .core.presets import save_preset
 
-        save_preset(session, args.out)
+        view = args.view or session.available_views[0]
+        save_preset(
+            session,
+            args.out,
+            preview=_preview(session, view),
+            notes=notes,
+            title=args.title,
+            description=args.description,
+            view=view,
+        )
     result = {
         "model": args.model,
         "dataset": args.dataset,
@@ -145,6 +228,78 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "hyperparameters": hpm.to_dict(session.config),
     }
     print(json.dumps({k: _json_value(v) for k, v in result.items()}))
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .core.presets import load_preset
+
+    if args.eval_samples < 1:
+        raise ValueError("--eval-samples must be >= 1")
+    session = load_preset(args.path, device=args.device)
+    metrics = session.evaluate(n=args.eval_samples, record=False)
+    if args.json:
+        result = {
+            "model": session.model_name,
+            "dataset": session.dataset_name,
+            "steps": session.step_count,
+            "seed": session.seed,
+            **metrics,
+        }
+        print(json.dumps({k: _json_value(v) for k, v in result.items()}))
+        return 0
+    for name, value in metrics.items():
+        value = _json_value(value)
+        print(f"{name} {value if isinstance(value, (int, float)) else json.dumps(value)}")
+    return 0
+
+
+def _check_preset(path: str) -> None:
+    """A clear error, before Qt starts, for a path that is not a preset this playground
+    can open (see :func:`~.core.presets.read_preset_info`)."""
+    from .core.models import MODELS
+    from .core.presets import PresetError, read_preset_info
+
+    info = read_preset_info(path)
+    if info.model not in MODELS:
+        raise PresetError(
+            f"{path}: config.json names unknown model {info.model!r}; "
+            f"valid: {', '.join(sorted(MODELS))}"
+        )
+
+
+def _cmd_open(args: argparse.Namespace) -> int:
+    from .core.device import resolve_device
+
+    _check_preset(args.path)
+    resolve_device(args.device)
+    from .app.main import launch
+
+    return launch(preset=str(args.path), device=args.device, paused=True)
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from .core.presets import load_preset
+
+    if args.steps < 0:
+        raise ValueError("--steps must be >= 0")
+    if not args.out.lower().endswith(RECORD_SUFFIXES):
+        raise ValueError(f"--out {args.out}: the file must end in {', '.join(RECORD_SUFFIXES)}")
+    if args.fps is not None and args.fps <= 0:
+        raise ValueError("--fps must be > 0")
+    session = load_preset(args.path, device=args.device)
+    if args.view not in session.available_views:
+        raise ValueError(
+            f"--view {args.view!r}: {session.model_name} on {session.dataset_name} shows "
+            f"{', '.join(session.available_views)}"
+        )
+    _offscreen_without_display()
+    from .app.recording import record_headless
+
+    kwargs = {} if args.fps is None else {"fps": args.fps}
+    result = record_headless(session, args.view, args.out, steps=args.steps, **kwargs)
+    steps = getattr(result, "steps", args.steps)
+    print(json.dumps({"out": str(result.path), "frames": result.frames, "steps": steps}))
     return 0
 
 
@@ -168,17 +323,33 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (2 for unknown names or bad values)."""
+    """Run the command line: ``gui`` (the default), ``list``, ``train``, ``eval``, ``open``
+    or ``record`` (``python -m playground COMMAND --help`` for each).
+
+    Arguments:
+        argv: the arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit code: 0, 1 for training stopped by a non-finite loss, 2 for an unknown
+        name, a bad value or a preset that cannot be opened (the message on stderr).
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv = ["gui", *argv]
     args = _parser().parse_args(argv)
+    commands = {
+        "gui": _cmd_gui,
+        "list": _cmd_list,
+        "train": _cmd_train,
+        "eval": _cmd_eval,
+        "open": _cmd_open,
+        "record": _cmd_record,
+    }
     try:
-        if args.command == "gui":
-            return _cmd_gui(args)
-        return _cmd_list(args) if args.command == "list" else _cmd_train(args)
+        return commands[args.command](args)
     except ValueError as e:
-        # unknown model, dataset, hyperparameter or device, or a model that cannot
-        # train on the dataset: every such error subclasses ValueError
+        # unknown model, dataset, hyperparameter or device, a model that cannot train
+        # on the dataset, or a preset that cannot be opened (PresetError): every such
+        # error subclasses ValueError
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -102,3 +102,138 @@ def test_train_prints_the_family_metrics(model, dataset, keys, capsys):
     assert "objective" not in out
     if "factor_r" in out:
         assert set(out["factor_r"]) == {"shape", "scale", "rotation", "x", "y"}
+
+
+# ------------------------------------------------------------------ presets: eval, open
+@pytest.fixture
+def saved_preset(tmp_path):
+    from playground.core.presets import save_preset
+    from playground.core.training import Session
+
+    session = Session("realnvp", "moons", {"batch_size": 32, "hidden": 8, "n_layers": 2}, seed=2)
+    session.run(3)
+    return save_preset(session, tmp_path / "moons")
+
+
+def test_eval_json_prints_the_metrics_of_the_preset(saved_preset, capsys):
+    from playground.cli import _json_value
+    from playground.core.presets import load_preset
+
+    assert main(["eval", str(saved_preset), "--json", "--eval-samples", "300"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    expected = load_preset(saved_preset, device="cpu").evaluate(n=300, record=False)
+    assert {k: out[k] for k in ("model", "dataset", "steps", "seed")} == {
+        "model": "realnvp", "dataset": "moons", "steps": 3, "seed": 2
+    }  # fmt: skip
+    assert {k: out[k] for k in expected} == json.loads(json.dumps(_json_value(expected)))
+
+
+def test_eval_prints_one_line_per_metric(saved_preset, capsys):
+    assert main(["eval", str(saved_preset), "--eval-samples", "300"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    names = [line.split()[0] for line in lines]
+    assert {"nll", "entropy", "nll_gap"} <= set(names)
+    assert all(len(line.split()) == 2 for line in lines)
+    float(lines[0].split()[1])
+
+
+@pytest.mark.parametrize("command", ["eval", "record"])
+def test_a_broken_preset_exits_2_naming_the_file(saved_preset, capsys, command):
+    (saved_preset / "model.safetensors").write_bytes(b"\x80\x04 a pickle")
+    extra = ["--view", "density", "--steps", "1", "--out", "x.gif"] if command == "record" else []
+    assert main([command, str(saved_preset), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "model.safetensors: not a safetensors file" in err
+
+
+def test_train_out_writes_title_notes_and_maybe_a_preview(tmp_path, capsys):
+    notes = tmp_path / "notes.md"
+    notes.write_text("# What this shows\n")
+    out = tmp_path / "preset"
+    argv = ["train", "realnvp", "moons", "--steps", "2", "--set", "batch_size=16"]
+    argv += ["--set", "hidden=8", "--set", "n_layers=2", "--eval-samples", "200"]
+    argv += ["--out", str(out), "--title", "Two moons", "--description", "a line"]
+    assert main([*argv, "--notes", str(notes)]) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["title"] == "Two moons" and cfg["description"] == "a line"
+    assert cfg["view"] == "density" and cfg["family"] == "flow"
+    assert (out / "notes.md").read_text() == "# What this shows\n"
+    preview = out / "preview.png"  # absent where the app cannot draw (no Qt)
+    assert not preview.exists() or preview.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--out", "p", "--view", "nosuchview"], "nosuchview"),
+        (["--out", "p", "--notes", "/nonexistent/notes.md"], "notes.md"),
+        (["--title", "T"], "--out"),
+    ],
+)
+def test_train_preset_options_are_checked_before_training(extra, message, tmp_path, capsys):
+    argv = ["train", "realnvp", "moons", "--steps", "1000000"]
+    assert main([*argv, *[str(tmp_path / a) if a == "p" else a for a in extra]]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()
+
+
+@pytest.fixture
+def fake_app(monkeypatch):
+    """Stand-ins for the app's ``launch`` and ``record_headless``: no Qt starts."""
+    import types
+
+    calls: dict[str, list] = {"launch": [], "record": []}
+    main_module = types.ModuleType("playground.app.main")
+    main_module.launch = lambda **kwargs: calls["launch"].append(kwargs) or 0
+    recording = types.ModuleType("playground.app.recording")
+
+    def record_headless(session, view, out, *, steps, fps=10.0):
+        calls["record"].append((session.step_count, view, out, steps, fps))
+        return types.SimpleNamespace(path=out, frames=3, steps=steps)
+
+    recording.record_headless = record_headless
+    monkeypatch.setitem(sys.modules, "playground.app.main", main_module)
+    monkeypatch.setitem(sys.modules, "playground.app.recording", recording)
+    return calls
+
+
+@pytest.mark.parametrize("bad", ["missing", "not-json", "module-path"])
+def test_open_a_bad_preset_exits_2_before_qt(saved_preset, tmp_path, fake_app, capsys, bad):
+    path = tmp_path / "nosuch"
+    if bad == "not-json":
+        path = saved_preset
+        (path / "config.json").write_text("{")
+    elif bad == "module-path":
+        path = saved_preset
+        cfg = json.loads((path / "config.json").read_text())
+        (path / "config.json").write_text(json.dumps({**cfg, "model": "os:system"}))
+    assert main(["open", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and str(path) in err
+    assert not fake_app["launch"]
+
+
+def test_open_launches_the_app_paused_on_the_preset(saved_preset, fake_app):
+    assert main(["open", str(saved_preset), "--device", "cpu"]) == 0
+    assert fake_app["launch"] == [{"preset": str(saved_preset), "device": "cpu", "paused": True}]
+
+
+def test_record_prints_one_json_line(saved_preset, tmp_path, fake_app, capsys):
+    out = str(tmp_path / "moons.gif")
+    argv = ["record", str(saved_preset), "--view", "density", "--steps", "4", "--out", out]
+    assert main([*argv, "--fps", "5"]) == 0
+    assert json.loads(capsys.readouterr().out.strip()) == {"out": out, "frames": 3, "steps": 4}
+    assert fake_app["record"] == [(3, "density", out, 4, 5.0)]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--view", "density", "--steps", "2", "--out", "x.avi"], ".gif"),
+        (["--view", "nosuchview", "--steps", "2", "--out", "x.gif"], "nosuchview"),
+        (["--view", "density", "--steps", "-1", "--out", "x.gif"], "--steps"),
+    ],
+)
+def test_record_bad_options_exit_2(saved_preset, fake_app, capsys, extra, message):
+    assert main(["record", str(saved_preset), *extra]) == 2
+    assert message in capsys.readouterr().err and not fake_app["record"]

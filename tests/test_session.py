@@ -149,3 +149,15 @@ def test_energy_models_draw_minus_energy_in_the_density_view():
         expected = -s.model.energy(grid).reshape(8, 8).numpy()
     np.testing.assert_allclose(d.log_prob, expected, atol=1e-5)
     assert Session("realnvp", "moons", SMALL).snapshot(["density"], 8).density.normalized
+
+
+def test_thinned_history_keeps_its_last_step_and_mean():
+    from playground.core.training.history import History
+
+    h = History()
+    for i in range(1, 5001):
+        h.record(i, {"loss": float(i)})
+    steps, values = h.as_arrays(max_points=2000)["loss"]
+    assert len(steps) <= 2000 and steps[-1] == 5000
+    assert values[-1] == pytest.approx((4999 + 5000) / 2)  # the last, partial bin
+    assert values.mean() == pytest.approx(2500.5, rel=1e-3)

@@ -26,6 +26,7 @@ def launch(
     device: str = "auto",
     paused: bool = False,
     argv: list[str] | None = None,
+    preset: str | None = None,
 ) -> int:
     """Open the playground window and run the Qt event loop.
 
@@ -36,6 +37,8 @@ def launch(
         model, dataset, seed, device: the first session.
         paused: open without training.
         argv: Qt's command-line arguments (default: the program name only).
+        preset: a preset folder or ``.dgmpreset`` bundle to open (paused) once the
+            worker has started; the first session then starts paused too.
 
     Returns:
         The event loop's exit code.
@@ -43,10 +46,13 @@ def launch(
     app = QApplication.instance() or QApplication(list(argv) if argv else sys.argv[:1])
     app.setApplicationName("DGM Playground")
     theme.apply(app)
+    paused = paused or preset is not None
     window = MainWindow(model, dataset, seed=seed, device=device, paused=paused)
     window.resize(1400, 850)
     window.show()
     QTimer.singleShot(0, window.start)
+    if preset is not None:  # queued: the worker opens it right after its first session
+        QTimer.singleShot(0, lambda: window.open_preset(str(preset)))
     app.aboutToQuit.connect(window.shutdown)
     quit_after = os.environ.get(QUIT_AFTER_ENV, "")
     if quit_after:

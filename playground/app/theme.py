@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QApplication, QGraphicsItem
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPen
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QWidget
 
 __all__ = [
     "FONT_POINTS",
@@ -19,6 +20,9 @@ __all__ = [
     "make_plot",
     "fix_range",
     "same_array",
+    "PRESENTATION_FONT_SCALE",
+    "Presentation",
+    "scaled_font",
 ]
 
 #: application font size: readable from the back of a lecture hall
@@ -117,3 +121,227 @@ def add_legend(plot: pg.PlotItem) -> pg.LegendItem:
 def brush(color: QColor, alpha: int) -> QBrush:
     """A brush of ``color`` with opacity ``alpha`` (0-255)."""
     return pg.mkBrush(color.red(), color.green(), color.blue(), alpha)
+
+
+#: presentation mode: fonts, line widths and point sizes grow by these factors
+PRESENTATION_FONT_SCALE, PRESENTATION_LINE_SCALE, PRESENTATION_POINT_SCALE = 1.5, 1.75, 1.6
+#: presentation mode: heatmaps drawn in viridis switch to this map, whose lightness spans
+#: black to near-white (viridis stops at dark purple), so the levels survive a washed-out
+#: projector
+HIGH_CONTRAST_MAP = "inferno"
+#: colour maps that presentation mode replaces (the diverging and image maps carry meaning)
+_REPLACED_MAPS = ("viridis",)
+
+
+def _scaled_pen(pen: QPen, factor: float) -> QPen:
+    scaled = QPen(pen)
+    scaled.setWidthF(max(pen.widthF(), 1.0) * factor)
+    return scaled
+
+
+def scaled_font(font: QFont, factor: float) -> QFont:
+    """A copy of ``font``, ``factor`` times larger."""
+    scaled = QFont(font)
+    points = font.pointSizeF()
+    if points > 0:
+        scaled.setPointSizeF(points * factor)
+    else:
+        scaled.setPixelSize(round(font.pixelSize() * factor))
+    return scaled
+
+
+def _points(size: str | None, fallback: float) -> float:
+    """The points of a pyqtgraph size string (``"13pt"``) or ``fallback``."""
+    if isinstance(size, str) and size.endswith("pt"):
+        try:
+            return float(size[:-2])
+        except ValueError:
+            pass
+    return fallback
+
+
+class Presentation:
+    """Lecture-hall scaling of every plot under some widgets, undone exactly.
+
+    :meth:`apply` walks the pyqtgraph items under the given widgets and scales what it
+    finds: pens of curves, lines and contours; sizes and outlines of scatter points; tick,
+    axis-label, title, legend and text fonts; and heatmaps in viridis switch to a
+    high-contrast map. It remembers each original. Views create items and reset styles
+    as they redraw (a new curve, a new title), so call :meth:`apply` again after each
+    draw: an item whose style its view has changed since is scaled from its new style.
+    :meth:`restore` puts back every original that its view has not replaced since.
+
+    Arguments:
+        font_scale, line_scale, point_scale: the factors.
+    """
+
+    def __init__(
+        self,
+        font_scale: float = PRESENTATION_FONT_SCALE,
+        line_scale: float = PRESENTATION_LINE_SCALE,
+        point_scale: float = PRESENTATION_POINT_SCALE,
+    ):
+        self.font_scale, self.line_scale, self.point_scale = font_scale, line_scale, point_scale
+        self._high_contrast = pg.colormap.get(HIGH_CONTRAST_MAP)
+        # (id(item), property) -> [item, original, applied, setter]
+        self._records: dict[tuple[int, str], list] = {}
+
+    @property
+    def active(self) -> bool:
+        """Whether some item is scaled now."""
+        return bool(self._records)
+
+    def apply(self, *widgets: QWidget) -> None:
+        """Scale the items under ``widgets`` that are not scaled yet (or changed since)."""
+        for widget in widgets:
+            views = widget.findChildren(pg.GraphicsView)
+            if isinstance(widget, pg.GraphicsView):
+                views.append(widget)
+            for view in views:
+                for item in view.scene().items():
+                    self._scale_item(item)
+
+    def restore(self) -> None:
+        """Put back every original style (unless its view has replaced the scaled one)."""
+        for item, original, applied, (get, set_) in self._records.values():
+            try:
+                if _same(get(item), applied):
+                    set_(item, original)
+            except RuntimeError:  # the item's C++ object was deleted: nothing to restore
+                pass
+        self._records.clear()
+
+    def _track(self, item, key: str, get, set_, scale) -> None:
+        """Scale one property of ``item`` unless it still holds the value we applied."""
+        record = self._records.get((id(item), key))
+        current = get(item)
+        if record is not None and record[0] is item and _same(current, record[2]):
+            return
+        applied = scale(current)
+        if applied is None:
+            return
+        set_(item, applied)
+        self._records[(id(item), key)] = [item, current, applied, (get, set_)]
+
+    def _scale_item(self, item) -> None:
+        line, point, font = self.line_scale, self.point_scale, self.font_scale
+        if isinstance(item, pg.PlotCurveItem):
+            self._track(
+                item,
+                "pen",
+                lambda i: i.opts["pen"],
+                lambda i, v: i.setPen(v),
+                lambda p: _scaled_pen(p, line) if p.style() != Qt.PenStyle.NoPen else None,
+            )
+        elif isinstance(item, pg.ScatterPlotItem) and item.opts.get("pxMode", True):
+            self._track(
+                item,
+                "size",
+                lambda i: i.opts["size"],
+                lambda i, v: i.setSize(v),
+                lambda s: s * point,
+            )
+            self._track(
+                item,
+                "pen",
+                lambda i: i.opts["pen"],
+                lambda i, v: i.setPen(v),
+                lambda p: _scaled_pen(p, point) if p.style() != Qt.PenStyle.NoPen else None,
+            )
+        elif isinstance(item, (pg.InfiniteLine, pg.IsocurveItem)):
+            self._track(
+                item,
+                "pen",
+                lambda i: i.pen,
+                lambda i, v: i.setPen(v),
+                lambda p: _scaled_pen(p, line) if p.style() != Qt.PenStyle.NoPen else None,
+            )
+        elif isinstance(item, pg.AxisItem):
+            self._track(
+                item,
+                "tick_font",
+                lambda i: i.style["tickFont"],
+                lambda i, v: i.setTickFont(v),
+                lambda f: scaled_font(f, font) if f is not None else None,
+            )
+            if item.label.isVisible() and "font-size" in item.labelStyle:
+                self._track(
+                    item,
+                    "label",
+                    lambda i: i.labelStyle.get("font-size"),
+                    _set_axis_label_size,
+                    lambda s: f"{_points(s, FONT_POINTS) * font:.4g}pt",
+                )
+        elif isinstance(item, pg.LabelItem) and item.isVisible():
+            self._track(
+                item,
+                "size",
+                lambda i: i.opts.get("size"),
+                _set_label_size,
+                lambda s: f"{_points(s, _label_points(item)) * font:.4g}pt",
+            )
+        elif isinstance(item, pg.TextItem):
+            self._track(
+                item,
+                "font",
+                lambda i: i.textItem.font(),
+                lambda i, v: i.setFont(v),
+                lambda f: scaled_font(f, font),
+            )
+        elif isinstance(item, pg.ColorBarItem):
+            self._track(
+                item,
+                "colormap",
+                lambda i: i.colorMap(),
+                lambda i, v: i.setColorMap(v),
+                self._contrast,
+            )
+        elif isinstance(item, pg.ImageItem):
+            self._track(
+                item,
+                "colormap",
+                lambda i: i.getColorMap(),
+                lambda i, v: i.setColorMap(v),
+                self._contrast,
+            )
+
+    def _contrast(self, cmap: pg.ColorMap | None) -> pg.ColorMap | None:
+        if cmap is None or getattr(cmap, "name", None) not in _REPLACED_MAPS:
+            return None
+        return self._high_contrast
+
+
+def _label_points(item: pg.LabelItem) -> float:
+    """The point size a pyqtgraph label draws at when it names none."""
+    points = item.item.font().pointSizeF()
+    return points if points > 0 else float(FONT_POINTS)
+
+
+def _set_label_size(item: pg.LabelItem, size: str | None) -> None:
+    if size is None:
+        item.opts.pop("size", None)
+    else:
+        item.opts["size"] = size
+    item.setText(item.text)
+
+
+def _set_axis_label_size(item: pg.AxisItem, size: str | None) -> None:
+    style = dict(item.labelStyle)
+    if size is None:
+        style.pop("font-size", None)
+    else:
+        style["font-size"] = size
+    item.labelStyle = style
+    item._updateLabel()
+
+
+def _same(a, b) -> bool:
+    """Whether a style still holds the value set (pens, fonts, numbers, colour maps)."""
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return False
+    try:
+        return bool(a == b)
+    except TypeError:
+        return False

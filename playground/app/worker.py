@@ -40,7 +40,15 @@ SLOW_MOTION_SECONDS = 0.5
 #: they are snapshot on the clock whether or not training plays
 LIVE_VIEWS = ("chains",)
 #: commands that apply before the first session exists
-_WITHOUT_SESSION = ("views", "play", "pause", "rebuild", "slow_motion", "chain_settings")
+_WITHOUT_SESSION = (
+    "views",
+    "play",
+    "pause",
+    "rebuild",
+    "slow_motion",
+    "chain_settings",
+    "open_preset",
+)
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,10 @@ class TrainingWorker(QObject):
     playing_changed = Signal(bool)
     problem = Signal(str)
     diverged = Signal(object)
+    #: a preset was opened (its path): the session is replaced, paused at its trained state
+    preset_opened = Signal(str)
+    #: the session was saved as a preset (its path)
+    preset_saved = Signal(str)
 
     def __init__(
         self,
@@ -124,8 +136,9 @@ class TrainingWorker(QObject):
     def post(self, command: str, *args: Any) -> None:
         """Queue ``play``, ``pause``, ``step`` (optionally with a part: ``critic`` or
         ``generator``), ``slow_motion``, ``reset``, ``seed``, ``hyperparameters``,
-        ``device``, ``rebuild``, ``views`` or ``chain_settings`` (a ``ChainSettings``,
-        kept for every later session) with its arguments."""
+        ``device``, ``rebuild``, ``views``, ``chain_settings`` (a ``ChainSettings``,
+        kept for every later session), ``open_preset`` (a path) or ``save_preset``
+        (path, preview, title, description, notes, view) with its arguments."""
         self._commands.put((command, args))
 
     def request_quit(self) -> None:
@@ -454,6 +467,51 @@ class TrainingWorker(QObject):
             # new data of the same kind: keep the form, let the objective follow the data
             keep = {k: v for k, v in hpm.to_dict(s.config).items() if k != "objective"}
         self._build(model, dataset, keep, s.seed, str(s.device))
+
+    def _do_open_preset(self, path: str) -> None:
+        """Replace the session by the preset at ``path``, paused; on any failure keep it."""
+        from ..core.presets import load_preset
+
+        device = str(self.session.device) if self.session is not None else self._start[3]
+        try:
+            session = load_preset(path, device=device)
+            if self.chain_settings is not None:
+                session.set_chain_settings(self.chain_settings)
+        except Exception as e:  # noqa: BLE001 - a broken preset keeps the current session
+            self.problem.emit(f"Cannot open preset: {e}")
+            return
+        self.session = session
+        self._set_playing(False)
+        self._restarted()  # forces the first snapshot: the view draws at once
+        self._emit_info()
+        self.preset_opened.emit(str(path))
+
+    def _do_save_preset(
+        self,
+        path: str,
+        preview: bytes | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        notes: str | None = None,
+        view: str | None = None,
+    ) -> None:
+        """Save the session (between two steps) as a preset folder or bundle at ``path``."""
+        from ..core.presets import save_preset
+
+        try:
+            saved = save_preset(
+                self.session,
+                path,
+                preview=preview,
+                notes=notes,
+                title=title,
+                description=description,
+                view=view,
+            )
+        except Exception as e:  # noqa: BLE001 - a failed save leaves training as it was
+            self.problem.emit(f"Cannot save preset: {e}")
+            return
+        self.preset_saved.emit(str(saved))
 
 
 class WorkerThread:

@@ -1,7 +1,8 @@
-"""Side panels: session pickers, transport controls and the hyperparameter form."""
+"""Side panels: session pickers, transport controls, the hyperparameter form, the gallery."""
 
+from .gallery import PresetGallery
 from .hyperparameter_form import HyperparameterForm
 from .session_panel import SessionPanel
 from .transport import TransportPanel
 
-__all__ = ["SessionPanel", "TransportPanel", "HyperparameterForm"]
+__all__ = ["SessionPanel", "TransportPanel", "HyperparameterForm", "PresetGallery"]

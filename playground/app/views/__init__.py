@@ -35,6 +35,7 @@ __all__ = [
     "ExplorerView",
     "CurvesView",
     "VIEW_TITLES",
+    "VIEW_CLASSES",
 ]
 
 #: snapshot view name -> tab title, in tab order (the tabs a session offers are numbered
@@ -58,4 +59,27 @@ VIEW_TITLES = {
     "manifold": "Manifold",
     "curves": "Curves",
     "modes": "Modes",
+}
+
+#: snapshot view name -> its widget class, in the main window's tab order (for drawing a
+#: view outside the window: previews, headless recordings)
+VIEW_CLASSES: dict[str, type] = {
+    "density": DensityView,
+    "energy": EnergyView,
+    "samples": SamplesView,
+    "diffusion": DiffusionView,
+    "trajectory": TrajectoryView,
+    "score_field": ScoreFieldView,
+    "chains": ChainsView,
+    "critic": CriticView,
+    "manifold": ManifoldView,
+    "grid": ImageGridView,
+    "interpolation": InterpolationView,
+    "reverse_strip": ReverseStripView,
+    "traversal": TraversalView,
+    "reconstructions": ReconstructionsView,
+    "latent_space": LatentSpaceView,
+    "explorer": ExplorerView,
+    "curves": CurvesView,
+    "modes": ModesView,
 }

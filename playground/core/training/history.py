@@ -47,7 +47,8 @@ class History:
 
         Arguments:
             max_points: if a curve is longer, it is averaged over equal bins of
-                consecutive points down to at most this many (for drawing).
+                consecutive points down to at most this many (for drawing), the last bin
+                possibly shorter, so the curve still ends at its last step.
 
         Returns:
             name to ``(steps (m,) int64, values (m,) float64)``.
@@ -59,8 +60,12 @@ class History:
             if max_points is not None and n > max_points:
                 k = -(-n // max_points)
                 m = n // k
-                s = s[: m * k].reshape(m, k)[:, -1]
-                v = v[: m * k].reshape(m, k).mean(axis=1)
+                full_s = s[: m * k].reshape(m, k)[:, -1]
+                full_v = v[: m * k].reshape(m, k).mean(axis=1)
+                if m * k < n:  # the last, partial bin: the curve still ends at its last step
+                    full_s = np.append(full_s, s[-1])
+                    full_v = np.append(full_v, v[m * k :].mean())
+                s, v = full_s, full_v
             out[name] = (s.copy(), v.copy())
         return out
 
