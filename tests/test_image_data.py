@@ -138,3 +138,14 @@ def test_rotated_gaussian_has_full_covariance_axis_one_diagonal():
     axis, rotated = make_dataset("gaussian2d-axis"), make_dataset("gaussian2d-rotated")
     assert axis.covariance()[0, 1] == 0.0
     assert float(rotated.covariance()[0, 1]) == pytest.approx(4.0)  # (9 - 1) / 2
+
+
+def test_digits_read_without_sklearn_equal_load_digits():
+    from sklearn.datasets import load_digits
+
+    from playground.core.data.images import _load_digits
+
+    pixels, labels = _load_digits()
+    bunch = load_digits()
+    np.testing.assert_array_equal(pixels, bunch.data.astype(np.float32))
+    np.testing.assert_array_equal(labels, bunch.target)
