@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     tr.add_argument("--out", default=None, help="save the trained session as a preset here")
+    tr.add_argument(
+        "--no-optimizer",
+        action="store_true",
+        help="with --out: leave out the optimizer state (a smaller preset; Play then "
+        "continues with fresh optimizers)",
+    )
     tr.add_argument("--eval-samples", type=int, default=10_000, help="samples for the metrics")
     tr.add_argument("--title", default=None, help="the preset's title (with --out)")
     tr.add_argument("--description", default=None, help="the preset's one-line description")
@@ -213,6 +219,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             title=args.title,
             description=args.description,
             view=view,
+            optimizer=not args.no_optimizer,
         )
     result = {
         "model": args.model,

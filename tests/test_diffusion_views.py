@@ -61,7 +61,7 @@ def test_ddpm_forward_and_reverse_share_the_noise_levels(ddpm_moons):
 
 
 def test_density_steps_are_evenly_spaced_and_include_both_ends():
-    assert density_steps(100).tolist() == list(range(0, 101, 5))
+    assert density_steps(100).tolist() == list(range(0, 101, 10))
     assert density_steps(3).tolist() == [0, 1, 2, 3]
 
 

@@ -550,3 +550,27 @@ def test_shipped_presets_open_trained(name, metric, bound):
     session = load_preset(SHIPPED_PRESETS / name, device="cpu")
     assert session.step_count >= 2000 and len(session.history) > 0
     assert session.evaluate(n=2000, record=False)[metric] <= bound
+
+
+#: one shipped preset per phenomenon the lecture shows (issue 6's list)
+SHIPPED_NAMES = {
+    "realnvp-moons", "planar-U1", "planar-U2", "planar-U3", "planar-U4",
+    "realnvp-gmm82-forward-kl", "realnvp-gmm82-reverse-kl", "maf-8gaussians",
+    "iaf-8gaussians", "gan-ring8", "gan-ring8-pack4", "wgan-gp-grid25",
+    "vae-gaussian2d-axis", "vae-gaussian2d-rotated", "vae-digits", "vae-shapes-beta4",
+    "ebm-8gaussians", "ncsn-gmm82", "ddpm-moons",
+}  # fmt: skip
+
+
+def test_every_shipped_preset_is_small_complete_and_listed():
+    readme = (SHIPPED_PRESETS / "README.md").read_text()
+    shipped = {p.name: p for p in shipped_presets()}
+    assert SHIPPED_NAMES <= set(shipped)
+    for name, path in shipped.items():
+        size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+        assert size < 2**20, f"{name}: {size} bytes"
+        info = read_preset_info(path)
+        assert info.preview is not None and info.preview.startswith(b"\x89PNG")
+        assert info.notes and f"--out presets/{name}" in info.notes
+        assert info.description and info.view is not None
+        assert f"`{name}`" in readme and f"--out presets/{name}" in readme

@@ -47,7 +47,7 @@ SCORE_FIELD_POINTS = 300
 #: particles of the diffusion-process view (an NCSN's annealed Langevin costs L x n steps
 #: per particle, so it gets fewer)
 PROCESS_PARTICLES, NCSN_PROCESS_PARTICLES = 400, 150
-#: grid side of its noised densities: 21 of them are computed when the view first shows
+#: grid side of its noised densities: 11 of them are computed when the view first shows
 #: (~0.2 s for a Monte-Carlo estimate on moons), so a preset opens on it at once
 PROCESS_RESOLUTION = 48
 #: the density view of a latent model: grid side and importance samples of its IWAE estimate
