@@ -27,6 +27,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+# the held-out names the session records for metrics that share a name with a loss term
+from playground.core.training.session import HELDOUT_NAMES
+
 __all__ = ["PRESETS", "Preset", "command", "stored_metrics", "flatten", "compare", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,15 +47,6 @@ RELATIVE = 0.05
 #: its own noise)
 FLOORS = {"mmd": 1e-3, "mmd_data": 1e-3}
 DEFAULT_FLOOR = 0.01
-#: the held-out names the session records for metrics that share a name with a loss term
-#: (playground.core.training.session.HELDOUT_NAMES)
-HELDOUT_NAMES = {
-    "nll": "heldout_nll",
-    "reverse_kl": "heldout_reverse_kl",
-    "elbo": "test_elbo",
-    "kl": "test_kl",
-    "reconstruction": "test_reconstruction",
-}
 #: keys of the train JSON line that are not metrics
 NOT_METRICS = {
     "model", "dataset", "steps", "seed", "device", "objective", "seconds", "steps_per_s",
