@@ -207,3 +207,16 @@ def test_form_steps_log_fields_on_a_ladder_within_bounds(qtbot):
     assert [name for name, _ in edits] == ["lr", "batch_size", "lr"]
     form.show_config(hpm.from_dict(config_cls))
     assert len(edits) == 3  # mirroring the session does not signal
+
+
+def test_the_window_module_does_not_import_torch():
+    """The window shows before torch is imported (about a second on a laptop): no view or
+    menu may pull it in at import time."""
+    import subprocess
+    import sys
+
+    code = "import sys, playground.app.main_window; print('torch' in sys.modules)"
+    env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.sampling.chains import CHAIN_SAMPLERS, CHAIN_SOURCES, CHAIN_STARTS, ChainSettings
+# the settings module is plain Python: the view is built before torch is imported
+from ...core.chain_settings import CHAIN_SAMPLERS, CHAIN_SOURCES, CHAIN_STARTS, ChainSettings
 from .. import theme
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..chain_settings import CHAIN_SOURCES
 from .langevin import geometric_sigmas, score_from_log_prob
 
 __all__ = [
@@ -25,8 +26,6 @@ __all__ = [
     "CHECKERBOARD_SMOOTHING",
 ]
 
-#: where the score comes from: the trained model, or the dataset's exact density
-CHAIN_SOURCES = ("model", "exact")
 #: annealed Langevin on an exact target: this many geometric levels ...
 EXACT_LEVELS = 10
 #: ... from half the box width down to this sigma (data units)
