@@ -1,4 +1,6 @@
-"""Presets: a trained session as ``config.json`` + ``model.safetensors`` + ``history.json``."""
+"""Presets: a trained session as ``config.json`` + ``model.safetensors`` + ``history.json``
+(and optionally the optimizer state, a preview and notes), as a folder or a ``.dgmpreset``
+bundle; the file formats themselves are in :mod:`.preset_files`."""
 
 from __future__ import annotations
 
@@ -14,11 +16,28 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from .. import __version__
 from .models import MODELS
+from .preset_files import (
+    BUNDLE_SUFFIX,
+    CONFIG,
+    HISTORY,
+    NOTES,
+    OPTIMIZER,
+    OPTIMIZER_METADATA,
+    PREVIEW,
+    WEIGHTS,
+    PresetError,
+    load_tensors,
+    open_bundle,
+    optimizer_tensors,
+    parse_json,
+    restore_optimizers,
+    unzip_bundle,
+    zip_folder,
+)
 from .training.history import History
 from .training.session import Session
 
@@ -38,24 +57,11 @@ __all__ = [
 #: bumped whenever the layout of ``config.json`` changes incompatibly
 SCHEMA_VERSION = 1
 
-CONFIG, WEIGHTS, HISTORY = "config.json", "model.safetensors", "history.json"
-OPTIMIZER, PREVIEW, NOTES = "optimizer.safetensors", "preview.png", "notes.md"
-#: a preset zipped into one file, to share
-BUNDLE_SUFFIX = ".dgmpreset"
-#: the only names a bundle may hold (flat: no folders), and the most it may unpack to
-BUNDLE_MEMBERS = (CONFIG, WEIGHTS, HISTORY, OPTIMIZER, PREVIEW, NOTES)
-BUNDLE_MAX_BYTES = 256 * 2**20
 #: the presets shipped with the playground, one folder each
 SHIPPED_PRESETS = Path(__file__).resolve().parents[2] / "presets"
 #: each metric curve is saved averaged down to at most this many points (a small preset)
 HISTORY_MAX_POINTS = 2000
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-#: the key of the optimizers' non-tensor state in ``optimizer.safetensors``'s metadata
-OPTIMIZER_METADATA = "optimizers"
-
-
-class PresetError(ValueError):
-    """A preset that cannot be opened; the message names the file and the problem."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +152,7 @@ def save_preset(
                 view=view,
                 optimizer=optimizer,
             )
-            _zip_folder(folder, path)
+            zip_folder(folder, path)
         return path
     config = {
         "schema_version": SCHEMA_VERSION,
@@ -163,7 +169,7 @@ def save_preset(
         state = {k: v.detach().cpu().contiguous() for k, v in session.model.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS))
         if optimizer and session.model.optimizers:
-            tensors, meta = _optimizer_tensors(session.model.optimizers)
+            tensors, meta = optimizer_tensors(session.model.optimizers)
             save_file(tensors, str(tmp / OPTIMIZER), metadata={OPTIMIZER_METADATA: meta})
         (tmp / HISTORY).write_text(json.dumps(_history_json(session.history)))
         if preview is not None:
@@ -199,112 +205,13 @@ def _history_json(history: History) -> dict[str, list[list[float | None]]]:
     return out
 
 
-def _json_safe(value: Any) -> Any:
-    """Optimizer hyperparameters as JSON (tuples become lists, tensors numbers)."""
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if torch.is_tensor(value):
-        return value.item() if value.numel() == 1 else value.tolist()
-    return value
-
-
-def _optimizer_tensors(optimizers: dict[str, torch.optim.Optimizer]) -> tuple[dict, str]:
-    """The optimizers' state as safetensors: tensors named ``{opt}.{param}.{key}`` (on the
-    CPU), and the rest (param groups, integer step counts) as one JSON string."""
-    tensors: dict[str, torch.Tensor] = {}
-    meta: dict[str, Any] = {}
-    for opt_name, opt in optimizers.items():
-        sd = opt.state_dict()
-        scalars: dict[str, dict[str, Any]] = {}
-        for index, state in sd["state"].items():
-            for key, value in state.items():
-                if torch.is_tensor(value):
-                    tensors[f"{opt_name}.{index}.{key}"] = value.detach().cpu().contiguous()
-                else:
-                    scalars.setdefault(str(index), {})[key] = _json_safe(value)
-        groups = [{k: _json_safe(v) for k, v in g.items()} for g in sd["param_groups"]]
-        meta[opt_name] = {"param_groups": groups, "scalars": scalars}
-    return tensors, json.dumps(meta)
-
-
-def _zip_folder(folder: Path, bundle: Path) -> None:
-    """Zip the files of ``folder`` into ``bundle`` atomically (a temporary name, then a
-    rename), so a crash mid-write never leaves a half-written bundle in its place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{bundle.name}.", dir=bundle.parent)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-            for file in sorted(folder.iterdir()):
-                z.write(file, file.name)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, bundle)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-# ---------------------------------------------------------------------------- bundles
-def _open_bundle(bundle: Path) -> zipfile.ZipFile:
-    """Open a bundle and check its members: only the flat, known preset files, no links,
-    at most ``BUNDLE_MAX_BYTES`` in all.
-
-    Raises:
-        PresetError: the file is not a zip, or a member is refused.
-    """
-    try:
-        z = zipfile.ZipFile(bundle)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise PresetError(f"{bundle}: not a {BUNDLE_SUFFIX} bundle (a zip): {e}") from None
-    try:
-        total = 0
-        for info in z.infolist():
-            name = info.filename
-            if name not in BUNDLE_MEMBERS or "/" in name or "\\" in name:
-                raise PresetError(
-                    f"{bundle}: member {name!r} is not a preset file "
-                    f"(a bundle holds only {', '.join(BUNDLE_MEMBERS)}, with no folders)"
-                )
-            if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                raise PresetError(f"{bundle}: member {name!r} is a link")
-            total += info.file_size
-            if total > BUNDLE_MAX_BYTES:
-                raise PresetError(f"{bundle}: unpacks to more than {BUNDLE_MAX_BYTES} bytes")
-    except BaseException:
-        z.close()
-        raise
-    return z
-
-
-def _unzip_bundle(bundle: Path, into: Path) -> None:
-    """Extract a bundle's members into ``into``, refusing anything but the flat, known
-    preset files: a member with a folder, an absolute path or ``..`` (path traversal), a
-    link, an unknown name, or more than ``BUNDLE_MAX_BYTES`` in all.
-
-    Raises:
-        PresetError: the file is not a zip, or a member is refused (nothing is written
-            outside ``into``).
-    """
-    with _open_bundle(bundle) as z:
-        try:
-            for info in z.infolist():
-                with z.open(info) as src, open(into / info.filename, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-        except (zipfile.BadZipFile, OSError, EOFError) as e:
-            raise PresetError(f"{bundle}: a damaged {BUNDLE_SUFFIX} bundle: {e}") from None
-
-
 # ---------------------------------------------------------------------------- reading
-def _parse_json(text: bytes, where: str) -> Any:
-    try:
-        return json.loads(text.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise PresetError(f"{where}: not valid JSON ({e})") from None
 
 
 def _read_json(file: Path) -> Any:
     if not file.is_file():
         raise PresetError(f"{file}: missing")
-    return _parse_json(file.read_bytes(), str(file))
+    return parse_json(file.read_bytes(), str(file))
 
 
 def _check_config(cfg: Any, where: str) -> dict[str, Any]:
@@ -367,7 +274,7 @@ def read_preset_info(path: str | os.PathLike) -> PresetInfo:
     """
     path = Path(path)
     if path.is_file() and path.suffix == BUNDLE_SUFFIX:
-        with _open_bundle(path) as z:
+        with open_bundle(path) as z:
             names = set(z.namelist())
 
             def read(name: str) -> bytes | None:
@@ -394,7 +301,7 @@ def _info(
     raw = read(CONFIG)
     if raw is None:
         raise PresetError(f"{where(CONFIG)}: missing")
-    cfg = _check_config(_parse_json(raw, where(CONFIG)), where(CONFIG))
+    cfg = _check_config(parse_json(raw, where(CONFIG)), where(CONFIG))
     model = cfg["model"]
     family = cfg.get("family") or (MODELS[model].family if model in MODELS else "unknown")
     preview = read(PREVIEW)
@@ -444,7 +351,7 @@ def load_preset(
 
     Arguments:
         path: the preset folder, or a ``.dgmpreset`` bundle (unpacked to a temporary
-            folder first; see :func:`_unzip_bundle` for what it refuses).
+            folder first; see :func:`~.preset_files.unzip_bundle` for what it refuses).
         device: where to put the model (a preset trained on a GPU opens on a CPU, and
             the other way round).
         optimizer: restore the optimizers' state if saved (otherwise fresh optimizers).
@@ -460,7 +367,7 @@ def load_preset(
     path = Path(path)
     if path.is_file() and path.suffix == BUNDLE_SUFFIX:
         with tempfile.TemporaryDirectory() as tmp:
-            _unzip_bundle(path, Path(tmp))
+            unzip_bundle(path, Path(tmp))
             try:
                 return load_preset(tmp, device, optimizer=optimizer)
             except PresetError as e:  # name the bundle, not the temporary folder
@@ -479,7 +386,7 @@ def load_preset(
         )
     except (ValueError, TypeError) as e:
         raise PresetError(f"{path / CONFIG}: {e}") from None
-    state = _load_tensors(path / WEIGHTS)
+    state = load_tensors(path / WEIGHTS)
     expected = session.model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
@@ -498,7 +405,7 @@ def load_preset(
         session.model.load_state_dict(state)
     session.step_count = int(cfg.get("steps", 0))
     if optimizer and (path / OPTIMIZER).is_file():
-        _restore_optimizers(session, path / OPTIMIZER)
+        restore_optimizers(session, path / OPTIMIZER)
     if (path / HISTORY).is_file():
         data = _read_json(path / HISTORY)
         try:
@@ -506,109 +413,3 @@ def load_preset(
         except (AttributeError, TypeError, ValueError) as e:
             raise PresetError(f"{path / HISTORY}: not a metric history ({e})") from None
     return session
-
-
-def _load_tensors(file: Path) -> dict[str, torch.Tensor]:
-    """A safetensors file's tensors on the CPU; a clear error for anything else."""
-    try:
-        return load_file(str(file), device="cpu")
-    except FileNotFoundError:
-        raise PresetError(f"{file}: missing") from None
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise PresetError(f"{file}: not a safetensors file ({e})") from None
-
-
-def _restore_optimizers(session: Session, file: Path) -> None:
-    """Load ``optimizer.safetensors`` into the session's optimizers, after checking that
-    it names the same optimizers, parameter groups and parameters, with tensors of the
-    parameters' shapes.
-
-    Raises:
-        PresetError: naming ``file`` and the mismatch.
-    """
-    tensors = _load_tensors(file)
-    try:
-        with safe_open(str(file), "pt") as f:
-            raw = (f.metadata() or {}).get(OPTIMIZER_METADATA)
-    except (SafetensorError, OSError) as e:
-        raise PresetError(f"{file}: not a safetensors file ({e})") from None
-    if raw is None:
-        raise PresetError(f"{file}: no optimizer metadata")
-    meta = _parse_json(raw.encode(), str(file))
-    optimizers = session.model.optimizers
-    if not isinstance(meta, dict) or set(meta) != set(optimizers):
-        saved = sorted(meta) if isinstance(meta, dict) else meta
-        raise PresetError(
-            f"{file}: optimizers {saved} do not fit model {session.model_name!r} "
-            f"(it has {sorted(optimizers)})"
-        )
-    used: set[str] = set()
-    states = {}
-    for opt_name, opt in optimizers.items():
-        states[opt_name] = _optimizer_state(opt_name, opt, meta[opt_name], tensors, used, file)
-    unexpected = sorted(set(tensors) - used)
-    if unexpected:
-        raise PresetError(f"{file}: unexpected tensors {unexpected[:5]}")
-    for opt_name, opt in optimizers.items():
-        try:
-            opt.load_state_dict(states[opt_name])
-        except (ValueError, KeyError, TypeError, RuntimeError) as e:
-            raise PresetError(f"{file}: optimizer {opt_name!r} does not fit ({e})") from None
-
-
-def _optimizer_state(
-    opt_name: str,
-    opt: torch.optim.Optimizer,
-    meta: Any,
-    tensors: dict[str, torch.Tensor],
-    used: set[str],
-    file: Path,
-) -> dict[str, Any]:
-    """One optimizer's ``state_dict`` rebuilt from the flat tensors and the metadata,
-    checked against ``opt`` (its fresh param groups are the template for the types)."""
-    current = opt.state_dict()["param_groups"]
-    params = [p for g in opt.param_groups for p in g["params"]]
-    if not isinstance(meta, dict) or not isinstance(meta.get("param_groups"), list):
-        raise PresetError(f"{file}: optimizer {opt_name!r} has no param_groups")
-    groups = meta["param_groups"]
-    if len(groups) != len(current) or any(
-        not isinstance(g, dict) or len(g.get("params", ())) != len(c["params"])
-        for g, c in zip(groups, current, strict=False)
-    ):
-        raise PresetError(
-            f"{file}: optimizer {opt_name!r} has param groups of "
-            f"{[len(g.get('params', ())) if isinstance(g, dict) else g for g in groups]} "
-            f"parameters, the model's has {[len(c['params']) for c in current]}"
-        )
-    restored_groups = []
-    for g, c in zip(groups, current, strict=True):
-        group = dict(c)  # keys the saved group lacks keep the fresh values
-        for k, v in g.items():
-            if k == "params":
-                continue
-            group[k] = tuple(v) if isinstance(c.get(k), tuple) and isinstance(v, list) else v
-        restored_groups.append(group)
-    prefix = f"{opt_name}."
-    state: dict[int, dict[str, Any]] = {}
-    for name, tensor in tensors.items():
-        if not name.startswith(prefix):
-            continue
-        index, _, key = name[len(prefix) :].partition(".")
-        if not index.isdigit() or int(index) >= len(params) or not key:
-            raise PresetError(f"{file}: tensor {name!r} names no parameter of {opt_name!r}")
-        param = params[int(index)]
-        if tensor.dim() > 0 and tuple(tensor.shape) != tuple(param.shape):
-            raise PresetError(
-                f"{file}: tensor {name!r} has shape {tuple(tensor.shape)}, "
-                f"its parameter has {tuple(param.shape)}"
-            )
-        state.setdefault(int(index), {})[key] = tensor
-        used.add(name)
-    scalars = meta.get("scalars", {})
-    if not isinstance(scalars, dict):
-        raise PresetError(f"{file}: optimizer {opt_name!r} has bad scalars")
-    for index, values in scalars.items():
-        if not str(index).isdigit() or int(index) >= len(params) or not isinstance(values, dict):
-            raise PresetError(f"{file}: state {index!r} names no parameter of {opt_name!r}")
-        state.setdefault(int(index), {}).update(values)
-    return {"state": state, "param_groups": restored_groups}

@@ -30,7 +30,7 @@ FAMILY_ROLE = Qt.ItemDataRole.UserRole + 1
 ALL_FAMILIES = "all"
 
 
-def placeholder_icon(text: str, broken: bool = False) -> QIcon:
+def fallback_icon(text: str, broken: bool = False) -> QIcon:
     """A plain thumbnail for a preset without a preview: a grey tile with ``text``."""
     pixmap = QPixmap(THUMBNAIL_PIXELS, THUMBNAIL_PIXELS)
     pixmap.fill(Qt.GlobalColor.transparent)
@@ -54,10 +54,11 @@ def placeholder_icon(text: str, broken: bool = False) -> QIcon:
 
 
 def preview_icon(preview: bytes | None, fallback: str) -> QIcon:
-    """The preview PNG as a square thumbnail (letterboxed), or a placeholder."""
+    """The preview PNG as a square thumbnail (letterboxed), or :func:`fallback_icon` (its
+    title on a grey tile) when there is none."""
     pixmap = QPixmap()
     if not preview or not pixmap.loadFromData(preview):
-        return placeholder_icon(fallback)
+        return fallback_icon(fallback)
     scaled = pixmap.scaled(
         THUMBNAIL_PIXELS,
         THUMBNAIL_PIXELS,
@@ -155,7 +156,7 @@ class PresetGallery(QDialog):
                 info = read_preset_info(path)
             except Exception as e:  # noqa: BLE001 - a broken preset is listed, never fatal
                 item.setText(f"{path.name}\n(cannot be opened)")
-                item.setIcon(placeholder_icon("cannot be opened", broken=True))
+                item.setIcon(fallback_icon("cannot be opened", broken=True))
                 item.setToolTip(str(e))
                 item.setData(FAMILY_ROLE, "")
                 item.setFlags(Qt.ItemFlag.NoItemFlags)
