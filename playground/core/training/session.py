@@ -17,42 +17,18 @@ from ..models import get_model_class
 from ..models.base import GenerativeModel, NonFiniteLossError
 from ..sampling.chains import ChainSettings, LangevinChains, chain_options
 from .adversarial_views import (
-    critic_image,
-    generator_gradients,
-    generator_manifold,
     mode_coverage,
 )
-from .chain_views import chains_snapshot
-from .diffusion_views import diffusion_process, reverse_strip
-from .energy_views import energy_image
 from .history import History
-from .image_views import interpolation_strips, sample_grid
 from .latent_metrics import latent_metrics, test_points
-from .latent_views import latent_space, latent_traversal, reconstructions
 from .metrics import density_metrics, image_metrics
 from .mode_metrics import mode_metrics
 from .sample_metrics import SAMPLE_METRIC_N, guidance_accuracy, sample_metrics
-from .score_views import score_field
-from .snapshot import VIEWS, Snapshot, density_image, sample_cloud, trajectory_paths
+from .snapshot import VIEWS, Snapshot
+from .view_snapshots import OVERLAY_POINTS, SAMPLE_POINTS, session_snapshot
 
 __all__ = ["Session"]
 
-#: fixed sizes of what snapshots draw (enough to read a density, light enough for 10 Hz)
-OVERLAY_POINTS = 500
-SAMPLE_POINTS = 1000
-TRAJECTORY_PARTICLES = 300
-GRADIENT_ARROWS = 100
-#: data points drawn under the score field's arrows
-SCORE_FIELD_POINTS = 300
-#: particles of the diffusion-process view (an NCSN's annealed Langevin costs L x n steps
-#: per particle, so it gets fewer)
-PROCESS_PARTICLES, NCSN_PROCESS_PARTICLES = 400, 150
-#: grid side of its noised densities: 11 of them are computed when the view first shows
-#: (~0.2 s for a Monte-Carlo estimate on moons), so a preset opens on it at once
-PROCESS_RESOLUTION = 48
-#: the density view of a latent model: grid side and importance samples of its IWAE estimate
-LATENT_DENSITY_RESOLUTION = 64
-LATENT_DENSITY_K = 16
 #: families whose held-out metrics are sample-based: MMD to the data (and mode weights)
 SAMPLE_METRIC_FAMILIES = ("diffusion", "score", "energy")
 #: history names of held-out metrics that share a name with a training loss term
@@ -321,121 +297,14 @@ class Session:
         return [v for v in views if v != "chains" or "model" in self.chain_options]
 
     def snapshot(self, views: Iterable[str] = ("density",), resolution: int = 128) -> Snapshot:
-        """Compute what the named views draw, as immutable numpy arrays.
+        """Compute what the named views draw, as immutable numpy arrays (see
+        :func:`~.view_snapshots.session_snapshot`).
 
         Arguments:
             views: a subset of :attr:`available_views`; others are ignored.
             resolution: grid points per side of the density image.
         """
-        views = set(views) & set(self.available_views)
-        overlay = None if self._overlay is None else self._overlay.numpy()
-        self.model.eval()
-        kwargs: dict[str, Any] = {}
-        if "density" in views:
-            log_prob = None
-            if "latent" in self.model_class.capabilities:
-                # the IWAE estimate costs k decoder passes a point: a coarser, cheaper picture
-                resolution = min(resolution, LATENT_DENSITY_RESOLUTION)
-                log_prob = lambda x: self.model.log_prob(x, k=LATENT_DENSITY_K)  # noqa: E731
-            kwargs["density"] = density_image(
-                self.model,
-                self.data,
-                self.device,
-                resolution,
-                None if overlay is None else overlay[:OVERLAY_POINTS],
-                self._target_cache,
-                log_prob,
-            )
-        if "samples" in views:
-            kwargs["samples"] = sample_cloud(
-                self.model,
-                SAMPLE_POINTS,
-                self.seed + 4,
-                self.device,
-                None if overlay is None else overlay[:SAMPLE_POINTS],
-            )
-        if "trajectory" in views:
-            if self._overlay is not None:
-                x = self._overlay[:TRAJECTORY_PARTICLES]
-            else:
-                g = torch.Generator(device=self.device).manual_seed(self.seed + 5)
-                with torch.no_grad():
-                    x = self.model.sample(TRAJECTORY_PARTICLES, g)
-            kwargs["trajectory"] = trajectory_paths(
-                self.model, x, TRAJECTORY_PARTICLES, self.seed + 5, self.device
-            )
-        if "score_field" in views:
-            kwargs["score_field"] = score_field(
-                self.model,
-                self.data,
-                self.device,
-                overlay=None if overlay is None else overlay[:SCORE_FIELD_POINTS],
-                target_cache=self._target_cache,
-            )
-        if "chains" in views:
-            kwargs["chains"] = chains_snapshot(
-                self.model,
-                self.data,
-                self.device,
-                self.chains,
-                self.chain_settings,
-                None,
-                self._chain_cache,
-            )
-        if "energy" in views:
-            kwargs["energy"] = energy_image(
-                self.model,
-                self.data,
-                self.device,
-                None if overlay is None else overlay[:OVERLAY_POINTS],
-                self._target_cache,
-            )
-        if "diffusion" in views:
-            ncsn = getattr(self.model, "sigmas", None) is not None
-            kwargs["diffusion"] = diffusion_process(
-                self.model,
-                self.data,
-                self.device,
-                self._overlay,
-                self._target_cache,
-                particles=NCSN_PROCESS_PARTICLES if ncsn else PROCESS_PARTICLES,
-                seed=self.seed + 9,
-                resolution=PROCESS_RESOLUTION,
-            )
-        if "reverse_strip" in views:
-            kwargs["reverse_strip"] = reverse_strip(self.model, self.seed + 4, self.device)
-        if "critic" in views:
-            real = self._overlay[:OVERLAY_POINTS] if self._overlay is not None else None
-            kwargs["critic"] = critic_image(
-                self.model, self.data, real, OVERLAY_POINTS, self.seed + 4, self.device
-            )
-        if "manifold" in views:
-            kwargs["manifold"] = generator_manifold(self.model, self.device)
-        if "gradients" in views:
-            kwargs["gradients"] = generator_gradients(
-                self.model, GRADIENT_ARROWS, self.seed + 4, self.device
-            )
-        if "modes" in views:
-            kwargs["modes"] = mode_coverage(self.model, self.data, self.seed + 6, self.device)
-        if "grid" in views:
-            kwargs["grid"] = sample_grid(self.model, self._overlay, self.seed + 4, self.device)
-        if "interpolation" in views:
-            kwargs["interpolation"] = interpolation_strips(self.model, self.seed + 8, self.device)
-        if views & {"traversal", "explorer", "reconstructions", "latent_space"}:
-            test, labels = self.test_set
-            if views & {"traversal", "explorer"}:
-                data = None if overlay is None or self.data.is_image else overlay[:OVERLAY_POINTS]
-                kwargs["traversal"] = latent_traversal(self.model, test, self.device, data)
-            if "reconstructions" in views:
-                kwargs["reconstructions"] = reconstructions(self.model, test, self.device)
-            if "latent_space" in views:
-                names = getattr(self.data, "class_names", None)
-                kwargs["latent_space"] = latent_space(self.model, test, labels, names, self.device)
-        if "curves" in views:
-            kwargs["curves"] = self.history.as_arrays(max_points=2000)
-        return Snapshot(
-            step=self.step_count, box=self.data.box, terms=dict(self.last_terms), **kwargs
-        )
+        return session_snapshot(self, views, resolution)
 
     def evaluate(self, n: int = 10_000, record: bool = True) -> dict[str, float]:
         """Held-out metrics in nats (see :func:`~.metrics.density_metrics`), and for
