@@ -27,9 +27,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=4000)
     parser.add_argument("--guided-steps", type=int, default=2000)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default: %(default)s, as the app and `train`; 0: torch's own)",
+    )
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     for dataset in ("moons", "8gaussians"):
         s = Session("ddpm", dataset, seed=0, device="cpu")
         t0 = time.perf_counter()

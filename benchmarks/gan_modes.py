@@ -62,11 +62,17 @@ CASES: dict[str, tuple] = {
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default: %(default)s, as the app and `train`; 0: torch's own)",
+    )
     parser.add_argument("--only", default="", help="comma-separated case names")
     parser.add_argument("--every", type=int, default=1000, help="print metrics every N steps")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     only = set(filter(None, args.only.split(",")))
     failed = False
     for name, (model, dataset, values, seed, steps, check, bar) in CASES.items():

@@ -43,9 +43,15 @@ def main() -> None:
     parser.add_argument("--dataset", default="8gaussians")
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default: %(default)s, as the app and `train`; 0: torch's own)",
+    )
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     session = Session("infogan", args.dataset, seed=args.seed, device="cpu")
     t0 = time.perf_counter()
     terms = session.run(args.steps)

@@ -23,9 +23,10 @@ import time
 
 import torch
 
-from playground.core.sampling.chains import ChainSettings, LangevinChains, chain_target
+from playground.core.sampling.chains import ChainSettings, LangevinChains
+from playground.core.snapshots.chains import chain_target
 from playground.core.training import Session
-from playground.core.training.chain_views import chains_snapshot
+from playground.core.snapshots.chains import chains_snapshot
 
 
 def near_modes(x: torch.Tensor, modes: torch.Tensor, std: float) -> tuple[int, float, list]:
@@ -53,8 +54,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chains", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default: %(default)s, as the app and `train`; 0: torch's own)",
+    )
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     n = args.chains
 
     print("1. gmm82, exact score, uniform start: weight of the 0.8 mode")

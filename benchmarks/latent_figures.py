@@ -26,7 +26,7 @@ import time
 import torch
 
 from playground.core.training import Session
-from playground.core.training.latent_metrics import factor_correlations
+from playground.core.metrics.latent import factor_correlations
 
 
 def run(model: str, dataset: str, steps: int, seed: int, values: dict) -> tuple[Session, float]:
@@ -77,9 +77,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--beta", type=float, default=4.0)
     parser.add_argument("--latent-dim", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default: %(default)s, as the app and `train`; 0: torch's own)",
+    )
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     (digits if args.figure == "digits" else shapes)(args)
 
 

@@ -38,8 +38,15 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=3000, help="NCSN training steps")
     parser.add_argument("--samples", type=int, default=2000, help="chains per sampler")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default: %(default)s, as the app and `train`; 0: torch's own)",
+    )
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     data = make_dataset("gmm82")
     modes = data.modes
 

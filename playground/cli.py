@@ -10,9 +10,19 @@ import sys
 import time
 from typing import Any
 
+from .checks import check_dataset, check_model, check_train, did_you_mean, missing_display_message
+
 __all__ = ["main"]
 
 COMMANDS = ("gui", "list", "train", "eval", "open", "record")
+#: torch threads of ``train``, ``eval`` and ``record`` unless ``--threads`` says otherwise:
+#: one, as the app's training thread (``app.worker.TORCH_THREADS``)
+DEFAULT_THREADS = 1
+THREADS_HELP = (
+    "torch threads (default: %(default)s, as the app: small models gain nothing from more, "
+    "and two runs on a 2-core machine each keep their speed; 0: torch's own default, one "
+    "per core)"
+)
 #: what ``record --out`` writes
 RECORD_SUFFIXES = (".gif", ".mp4", ".png")
 
@@ -48,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a hyperparameter (repeatable); `list` shows each model's",
     )
     tr.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    tr.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
     tr.add_argument("--out", default=None, help="save the trained session as a preset here")
     tr.add_argument(
         "--no-optimizer",
@@ -68,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--eval-samples", type=int, default=10_000, help="samples for the metrics")
     ev.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    ev.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
 
     op = sub.add_parser("open", help="open the app on a preset, paused at its trained state")
     op.add_argument("path", help="a preset folder or .dgmpreset bundle")
@@ -80,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--out", required=True, help="a .gif, .mp4 or .png file")
     rec.add_argument("--fps", type=float, default=None, help="frames per second of the file")
     rec.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    rec.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
     return p
 
 
@@ -169,6 +182,21 @@ def _preview(session: Any, view: str) -> bytes | None:
     return png
 
 
+def _check_threads(n: int) -> None:
+    if n < 0:
+        raise ValueError("--threads must be >= 0 (0: torch's own default)")
+
+
+def _set_threads(n: int) -> None:
+    """Pin torch to ``n`` threads in this thread, where the command's work runs (0: leave
+    torch's default, which follows OMP_NUM_THREADS or else the number of cores)."""
+    _check_threads(n)
+    if n > 0:
+        import torch
+
+        torch.set_num_threads(n)
+
+
 def _read_notes(file: str | None) -> str | None:
     if file is None:
         return None
@@ -180,19 +208,25 @@ def _read_notes(file: str | None) -> str | None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from .core import hyperparameters as hpm
-    from .core.models import get_model_class
-    from .core.models.base import NonFiniteLossError
-    from .core.training import Session
-
+    # everything that can be checked without torch first: a typo answers at once
+    check_train(args.model, args.dataset, args.assignments)
     if args.steps < 0:
-        raise hpm.HyperparameterError("--steps must be >= 0")
-    values = hpm.parse_assignments(get_model_class(args.model).Config, args.assignments)
+        raise ValueError("--steps must be >= 0")
+    _check_threads(args.threads)
     if not args.out:
         given = [f"--{k}" for k in ("title", "description", "notes", "view") if getattr(args, k)]
         if given:
             raise ValueError(f"{', '.join(given)} describe a preset: add --out PATH")
     notes = _read_notes(args.notes)
+    _set_threads(args.threads)
+    import torch
+
+    from .core import hyperparameters as hpm
+    from .core.models import get_model_class
+    from .core.models.base import NonFiniteLossError
+    from .core.training import Session
+
+    values = hpm.parse_assignments(get_model_class(args.model).Config, args.assignments)
     session = Session(args.model, args.dataset, values, seed=args.seed, device=args.device)
     if args.view is not None and args.view not in session.available_views:
         raise ValueError(
@@ -227,6 +261,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "steps": session.step_count,
         "seed": args.seed,
         "device": str(session.device),
+        "threads": torch.get_num_threads(),
         **({"objective": session.objective} if hasattr(session.config, "objective") else {}),
         "seconds": round(seconds, 3),
         "steps_per_s": round(session.step_count / seconds, 2) if seconds > 0 else None,
@@ -243,6 +278,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     if args.eval_samples < 1:
         raise ValueError("--eval-samples must be >= 1")
+    _set_threads(args.threads)
     session = load_preset(args.path, device=args.device)
     metrics = session.evaluate(n=args.eval_samples, record=False)
     if args.json:
@@ -278,6 +314,7 @@ def _check_preset(path: str) -> None:
 def _cmd_open(args: argparse.Namespace) -> int:
     from .core.device import resolve_device
 
+    _check_display()
     _check_preset(args.path)
     resolve_device(args.device)
     from .app.main import launch
@@ -294,6 +331,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
         raise ValueError(f"--out {args.out}: the file must end in {', '.join(RECORD_SUFFIXES)}")
     if args.fps is not None and args.fps <= 0:
         raise ValueError("--fps must be > 0")
+    _set_threads(args.threads)
     session = load_preset(args.path, device=args.device)
     if args.view not in session.available_views:
         raise ValueError(
@@ -310,7 +348,20 @@ def _cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
+class _NoDisplayError(Exception):
+    """Qt would abort: no display to open a window on (the message says what to do)."""
+
+
+def _check_display() -> None:
+    message = missing_display_message()
+    if message:
+        raise _NoDisplayError(message)
+
+
 def _cmd_gui(args: argparse.Namespace) -> int:
+    check_model(args.model)  # before torch: a typo answers at once
+    check_dataset(args.dataset)
+    _check_display()
     from .core.data import make_dataset
     from .core.device import resolve_device
     from .core.models import get_model_class
@@ -336,11 +387,23 @@ def main(argv: list[str] | None = None) -> int:
     Arguments:
         argv: the arguments after the program name (default: ``sys.argv[1:]``).
 
+    Names, dataset specs and ``--set`` values are checked before torch is imported
+    (against :mod:`playground.manifest`), so a typo answers at once.
+
     Returns:
         The exit code: 0, 1 for training stopped by a non-finite loss, 2 for an unknown
-        name, a bad value or a preset that cannot be opened (the message on stderr).
+        command, name, a bad value, a preset that cannot be opened, or a window that
+        cannot open for want of a display (the message on stderr, one line).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        # a word where the command goes is a command, not the app's first argument
+        print(
+            f"error: unknown command {argv[0]!r}; {did_you_mean(argv[0], list(COMMANDS))}"
+            f"the commands: {', '.join(COMMANDS)} (python -m playground --help)",
+            file=sys.stderr,
+        )
+        return 2
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv = ["gui", *argv]
     args = _parser().parse_args(argv)
@@ -354,6 +417,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         return commands[args.command](args)
+    except _NoDisplayError as e:
+        print(e, file=sys.stderr)
+        return 2
     except ValueError as e:
         # unknown model, dataset, hyperparameter or device, a model that cannot train
         # on the dataset, or a preset that cannot be opened (PresetError): every such

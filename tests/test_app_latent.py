@@ -16,12 +16,9 @@ from playground.app.views import (  # noqa: E402
 from playground.app.views.images import mosaic  # noqa: E402
 from playground.app.views.latent import traversal_columns
 from playground.app.views.latent_space import LABEL_COLORS  # noqa: E402
-from playground.core.training.latent_views import (  # noqa: E402
-    LatentSpace,
-    Reconstructions,
-    Traversal,
-)
-from playground.core.training.snapshot import Snapshot  # noqa: E402
+from playground.core.snapshots.latent_space import LatentSpace, Reconstructions
+from playground.core.snapshots.latent import Traversal
+from playground.core.snapshots.base import Snapshot  # noqa: E402
 
 ANCHORS, DIMS, STEPS, H, W = 4, 3, 41, 8, 8
 BOX = (-4.0, 4.0, -4.0, 4.0)
@@ -74,11 +71,35 @@ def snap(**parts) -> Snapshot:
 
 
 def test_views_skip_snapshots_without_their_part(qtbot):
-    for cls in (TraversalView, ReconstructionsView, LatentSpaceView, ExplorerView):
+    rng = np.random.default_rng(4)
+    r = Reconstructions(
+        inputs=rng.random((16, H, W), dtype=np.float32),
+        outputs=rng.random((16, H, W), dtype=np.float32),
+    )
+    # each view, a snapshot with its part, and what it drew from it
+    cases = [
+        (TraversalView, {"traversal": image_traversal()}, lambda v: v.grid_panel.image.image),
+        (ReconstructionsView, {"reconstructions": r}, lambda v: v.outputs_panel.image.image),
+        (LatentSpaceView, {"latent_space": latent_space()}, lambda v: v.scatter.getData()[0]),
+        (ExplorerView, {"traversal": image_traversal()}, lambda v: v.image_panel.image.image),
+    ]
+    for cls, part, drawn in cases:
         view = cls()
         qtbot.addWidget(view)
-        view.show_snapshot(snap())
+        view.show_snapshot(snap())  # nothing to draw yet: no error, still blank
+        assert drawn(view) is None or len(drawn(view)) == 0, cls.__name__
+        view.show_snapshot(snap(**part))
+        before = np.array(drawn(view), copy=True)
+        assert before.size > 0, cls.__name__
+        # without its part (the explorer: without an image traversal) the view keeps its picture
+        skipped = [snap()] + ([snap(traversal=plane_traversal())] if cls is ExplorerView else [])
+        for empty in skipped:
+            if hasattr(view, "accepts"):  # the main window counts no draw for these
+                assert not view.accepts(empty)
+            view.show_snapshot(empty)
+            np.testing.assert_array_equal(drawn(view), before, err_msg=cls.__name__)
         view.clear()
+        assert drawn(view) is None or len(drawn(view)) == 0, cls.__name__
 
 
 def test_traversal_grid_is_the_mosaic_of_columns_with_kl_labels(qtbot):

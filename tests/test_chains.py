@@ -15,15 +15,10 @@ from playground.core.data import make_dataset
 from playground.core.models.energy import EBM
 from playground.core.models.latent import VAE
 from playground.core.models.score import NCSN, ScoreModel
-from playground.core.sampling.chains import (
-    ChainSettings,
-    LangevinChains,
-    chain_options,
-    chain_target,
-    checkerboard_log_prob,
-)
+from playground.core.sampling.chains import ChainSettings, LangevinChains, checkerboard_log_prob
+from playground.core.snapshots.chains import chain_options, chain_target
 from playground.core.training import Session
-from playground.core.training.chain_views import Chains, chains_snapshot
+from playground.core.snapshots.chains import Chains, chains_snapshot
 
 
 def build(cls, dataset: str = "8gaussians", **values):

@@ -146,7 +146,7 @@ def test_a_broken_preset_exits_2_naming_the_file(saved_preset, capsys, command):
     assert err.startswith("error:") and "model.safetensors: not a safetensors file" in err
 
 
-def test_train_out_writes_title_notes_and_maybe_a_preview(tmp_path, capsys):
+def test_train_out_writes_title_notes_and_a_preview(tmp_path, capsys):
     notes = tmp_path / "notes.md"
     notes.write_text("# What this shows\n")
     out = tmp_path / "preset"
@@ -158,8 +158,9 @@ def test_train_out_writes_title_notes_and_maybe_a_preview(tmp_path, capsys):
     assert cfg["title"] == "Two moons" and cfg["description"] == "a line"
     assert cfg["view"] == "density" and cfg["family"] == "flow"
     assert (out / "notes.md").read_text() == "# What this shows\n"
-    preview = out / "preview.png"  # absent where the app cannot draw (no Qt)
-    assert not preview.exists() or preview.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "without a preview" not in capsys.readouterr().err
+    preview = out / "preview.png"
+    assert preview.is_file() and preview.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
 @pytest.mark.parametrize(
@@ -237,3 +238,129 @@ def test_record_prints_one_json_line(saved_preset, tmp_path, fake_app, capsys):
 def test_record_bad_options_exit_2(saved_preset, fake_app, capsys, extra, message):
     assert main(["record", str(saved_preset), *extra]) == 2
     assert message in capsys.readouterr().err and not fake_app["record"]
+
+
+# ------------------------------------------------------------------ checks before torch
+def _bare_env(**extra):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    return {**env, **extra}
+
+
+def test_an_unknown_model_answers_before_torch_is_imported():
+    code = (
+        "import sys, time\n"
+        "t = time.perf_counter()\n"
+        "from playground.cli import main\n"
+        "rc = main(['train', 'realnvpp', 'moons'])\n"
+        "print(rc, 'torch' in sys.modules, time.perf_counter() - t)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    rc, torch_imported, seconds = result.stdout.split()
+    assert rc == "2" and torch_imported == "False", result.stderr
+    assert float(seconds) < 1.0
+    err = result.stderr.strip()
+    assert err.startswith("error: unknown model 'realnvpp'") and "did you mean realnvp?" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_python_m_playground_train_a_typo_exits_2():
+    result = subprocess.run(
+        [sys.executable, "-m", "playground", "train", "realnvpp", "moons"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "did you mean realnvp?" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "realnvp", "moonz"], "did you mean moons?"),
+        (["train", "realnvp", "moons", "--set", "lrr=1"], "did you mean lr?"),
+        (["train", "realnvp", "moons", "--set", "lr=5"], "above the maximum"),
+        (["train", "realnvp", "digits"], "cannot train on the image set digits"),
+        (["gui", "--model", "realnvpp"], "did you mean realnvp?"),
+        (["--dataset", "moonz"], "did you mean moons?"),
+    ],
+)
+def test_bad_values_exit_2_without_torch(argv, message, monkeypatch, capsys):
+    # the checks import nothing that imports torch: with torch unimportable they still answer
+    monkeypatch.setitem(sys.modules, "torch", None)
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["trian", "realnvp", "moons"], "unknown command 'trian'; did you mean train?"),
+        (["nosuchcommand"], "unknown command 'nosuchcommand'; the commands: gui, list"),
+    ],
+)
+def test_an_unknown_command_says_so_in_one_line(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: " + message) and len(err.strip().splitlines()) == 1
+
+
+def test_options_without_a_command_still_open_the_app(fake_app):
+    assert main(["--model", "maf", "--paused", "--device", "cpu"]) == 0
+    assert fake_app["launch"][0]["model"] == "maf" and fake_app["launch"][0]["paused"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland only")
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-m", "playground"],
+        ["-c", "import sys; from playground.app.main import launch; sys.exit(launch())"],
+    ],
+)
+def test_no_display_says_so_in_one_sentence(argv):
+    result = subprocess.run(
+        [sys.executable, *argv], capture_output=True, text=True, timeout=120, env=_bare_env()
+    )
+    assert result.returncode == 2
+    err = result.stderr.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("error: no display") and "QT_QPA_PLATFORM=offscreen" in err
+    assert "X server" in err
+
+
+# ------------------------------------------------------------------ --threads
+@pytest.fixture
+def thread_calls(monkeypatch):
+    import torch
+
+    calls: list[int] = []
+    monkeypatch.setattr(torch, "set_num_threads", calls.append)
+    return calls
+
+
+@pytest.mark.parametrize("threads, expected", [(None, [1]), ("3", [3]), ("0", [])])
+def test_train_sets_torch_threads(threads, expected, thread_calls, capsys):
+    argv = ["train", "realnvp", "moons", "--steps", "0", "--eval-samples", "100"]
+    assert main(argv + (["--threads", threads] if threads else [])) == 0
+    assert thread_calls == expected
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert isinstance(out["threads"], int) and out["threads"] >= 1
+
+
+def test_eval_and_record_set_torch_threads(saved_preset, tmp_path, fake_app, thread_calls):
+    assert main(["eval", str(saved_preset), "--eval-samples", "100"]) == 0
+    assert main(["eval", str(saved_preset), "--eval-samples", "100", "--threads", "2"]) == 0
+    out = str(tmp_path / "x.gif")
+    argv = ["record", str(saved_preset), "--view", "density", "--steps", "1", "--out", out]
+    assert main([*argv, "--threads", "0"]) == 0
+    assert thread_calls == [1, 2]
+
+
+def test_negative_threads_exit_2(capsys):
+    assert main(["train", "realnvp", "moons", "--threads", "-1"]) == 2
+    assert "--threads" in capsys.readouterr().err

@@ -13,14 +13,8 @@ import torch
 
 from playground.core.data.base import cell_area
 from playground.core.training import Session
-from playground.core.training.diffusion_views import (
-    DiffusionProcess,
-    ReverseStrip,
-    density_steps,
-    diffusion_process,
-    reverse_strip,
-)
-from playground.core.training.image_views import sample_grid
+from playground.core.snapshots.diffusion import DiffusionProcess, ReverseStrip, density_steps, diffusion_process, reverse_strip
+from playground.core.snapshots.images import sample_grid
 
 TINY = {"hidden": 16, "depth": 1}
 

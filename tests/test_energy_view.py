@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from playground.core.training.energy_views import BUFFER_POINTS, EnergyImage, energy_image
+from playground.core.snapshots.energy import BUFFER_POINTS, EnergyImage, energy_image
 from playground.core.training.session import Session
 
 SMALL = {"hidden": 32, "depth": 2, "batch_size": 64, "langevin_steps": 5}

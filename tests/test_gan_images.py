@@ -10,7 +10,7 @@ import torch
 
 from playground.core.models import MODELS
 from playground.core.training import Session
-from playground.core.training.image_views import slerp
+from playground.core.snapshots.images import slerp
 
 IMAGE_GANS = ["gan", "wgan", "wgan-gp", "sngan", "fgan", "infogan"]
 SMALL = {"hidden": 32, "batch_size": 16}
@@ -98,7 +98,7 @@ def test_image_metrics_judge_classes_with_a_classifier():
 
 def test_class_metrics_of_a_perfect_and_a_collapsed_sampler():
     from playground.core.data import make_dataset
-    from playground.core.training.metrics import image_metrics
+    from playground.core.metrics.density import image_metrics
 
     data = make_dataset("digits")
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from playground.core.data import make_dataset
-from playground.core.training.mode_metrics import MODE_SAMPLES, mode_metrics
+from playground.core.metrics.modes import MODE_SAMPLES, mode_metrics
 
 # four modes on the corners of a square of side 10, std 0.5: a mode's ball has radius 1.5
 MEANS = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]])

@@ -18,7 +18,7 @@ from playground.core.sampling import (
     mala_log_acceptance,
     score_from_log_prob,
 )
-from playground.core.training.sample_metrics import mmd2, sample_metrics
+from playground.core.metrics.samples import mmd2, sample_metrics
 
 torch.set_num_threads(1)
 

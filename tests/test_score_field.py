@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from playground.core.training import Session
-from playground.core.training.score_views import ScoreField, score_field
+from playground.core.snapshots.score import ScoreField, score_field
 
 NCSN_SMALL = {"hidden": 16, "batch_size": 32, "levels": 3, "steps_per_level": 2}
 
@@ -161,7 +161,7 @@ def test_view_draws_arrows_and_the_slider_changes_the_level(qtbot, ncsn_session)
 
 def test_view_hides_the_true_plot_and_slider_without_them(qtbot):
     from playground.app.views import ScoreFieldView
-    from playground.core.training.snapshot import Snapshot
+    from playground.core.snapshots.base import Snapshot
 
     view = ScoreFieldView()
     qtbot.addWidget(view)

@@ -9,12 +9,8 @@ import pytest
 import torch
 
 from playground.core.training import Session
-from playground.core.training.latent_metrics import (
-    active_units,
-    factor_correlations,
-    mutual_information,
-)
-from playground.core.training.latent_views import TRAVERSAL_STEPS
+from playground.core.metrics.latent import active_units, factor_correlations, mutual_information
+from playground.core.snapshots.latent import TRAVERSAL_STEPS
 
 SMALL = {"hidden": 32, "batch_size": 32}
 

@@ -9,6 +9,7 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from ..checks import missing_display_message
 from . import theme
 from .main_window import MainWindow
 
@@ -41,8 +42,14 @@ def launch(
             worker has started; the first session then starts paused too.
 
     Returns:
-        The event loop's exit code.
+        The event loop's exit code; 2, with one sentence on stderr, where there is no
+        display to open the window on (Qt would abort).
     """
+    if QApplication.instance() is None:
+        no_display = missing_display_message()
+        if no_display:
+            print(no_display, file=sys.stderr)
+            return 2
     app = QApplication.instance() or QApplication(list(argv) if argv else sys.argv[:1])
     app.setApplicationName("DGM Playground")
     theme.apply(app)

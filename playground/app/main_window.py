@@ -31,27 +31,7 @@ from ..core import hyperparameters as hpm
 from . import theme
 from .panels import HyperparameterForm, PresetGallery, SessionPanel, TransportPanel
 from .presenting import Presenting
-from .views import (
-    VIEW_TITLES,
-    ChainsView,
-    CriticView,
-    CurvesView,
-    DensityView,
-    DiffusionView,
-    EnergyView,
-    ExplorerView,
-    ImageGridView,
-    InterpolationView,
-    LatentSpaceView,
-    ManifoldView,
-    ModesView,
-    ReconstructionsView,
-    ReverseStripView,
-    SamplesView,
-    ScoreFieldView,
-    TrajectoryView,
-    TraversalView,
-)
+from .views import VIEWS, View
 from .window_menus import (
     APP_TITLE,
     MAX_RECENT,
@@ -162,27 +142,7 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
         self.side_panel = scroll
         self.slim_bar = self._make_slim_bar()
 
-        self.views: dict[str, QWidget] = {
-            "density": DensityView(),
-            "energy": EnergyView(),
-            "samples": SamplesView(),
-            "diffusion": DiffusionView(),
-            "trajectory": TrajectoryView(),
-            "score_field": ScoreFieldView(),
-            "chains": ChainsView(),
-            "critic": CriticView(),
-            "manifold": ManifoldView(),
-            "grid": ImageGridView(),
-            "interpolation": InterpolationView(),
-            "reverse_strip": ReverseStripView(),
-            "traversal": TraversalView(),
-            "reconstructions": ReconstructionsView(),
-            "latent_space": LatentSpaceView(),
-            "explorer": ExplorerView(),
-            # Modes after Curves: flows on mixtures offer it too, and Curves keeps its number
-            "curves": CurvesView(),
-            "modes": ModesView(),
-        }
+        self.views: dict[str, View] = {cls.name: cls() for cls in VIEWS}
         self.tabs = QTabWidget()
         # until the first session says which views it has: those of every density model
         self._show_tabs(["density", "samples", "trajectory", "curves"])
@@ -249,8 +209,9 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
         p.device_chosen.connect(lambda d: self._post("device", d))
         self.form.edited.connect(self.edit_hyperparameter)
         self.tabs.currentChanged.connect(self._on_tab)
-        self.views["critic"].parts_changed.connect(self._post_views)
-        self.views["chains"].settings_changed.connect(self._on_chain_settings)
+        for view in self.views.values():
+            view.parts_changed.connect(self._post_views)
+            view.command.connect(self._on_view_command)
 
     def _on_dataset_chosen(self, dataset: str) -> None:
         """Train on ``dataset``; ``folder`` first asks which folder and what size."""
@@ -297,7 +258,7 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
     def visible_view(self) -> str:
         """The snapshot view of the current tab."""
         widget = self.tabs.currentWidget()
-        return widget.view_name if widget is not None else next(iter(self.views))
+        return widget.name if widget is not None else next(iter(self.views))
 
     @property
     def visible_parts(self) -> tuple[str, ...]:
@@ -305,13 +266,12 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
         return self._parts_of(self.visible_view)
 
     def _parts_of(self, name: str) -> tuple[str, ...]:
-        parts = getattr(self.views[name], "snapshot_parts", None)
-        return tuple(parts()) if parts is not None else (name,)
+        return tuple(self.views[name].snapshot_parts())
 
     @property
     def tab_names(self) -> list[str]:
         """The view names of the tabs on show, in order."""
-        return [self.tabs.widget(i).view_name for i in range(self.tabs.count())]
+        return [self.tabs.widget(i).name for i in range(self.tabs.count())]
 
     def _show_tabs(self, names: list[str]) -> None:
         """Offer exactly the tabs ``names`` (in :attr:`views` order), numbered 1..n (Ctrl+n);
@@ -324,7 +284,7 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
         while self.tabs.count():
             self.tabs.removeTab(0)
         for i, name in enumerate(names, start=1):
-            self.tabs.addTab(self.views[name], f"{i}  {VIEW_TITLES[name]}")
+            self.tabs.addTab(self.views[name], f"{i}  {self.views[name].title}")
         if current in names:
             self.tabs.setCurrentIndex(names.index(current))
         self.tabs.blockSignals(old)
@@ -384,8 +344,7 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
         self.step = snap.step
         name = self.visible_view
         view = self.views[name]
-        accepts = getattr(view, "accepts", None)
-        drawn = accepts(snap) if accepts is not None else getattr(snap, name, None) is not None
+        drawn = view.accepts(snap)
         if drawn:
             view.show_snapshot(snap)
             self.draws[name] += 1
@@ -415,8 +374,8 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
             self._posted_parts = parts
             self.worker.post("views", parts)
 
-    def _on_chain_settings(self, settings: Any) -> None:
-        self._post("chain_settings", settings)
+    def _on_view_command(self, command: Any) -> None:
+        self._post(*command)
 
     def _on_model_chosen(self, model: str) -> None:
         datasets = self.session_panel.datasets_for(model)

@@ -11,7 +11,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QApplication, QWidget
 
 from . import theme
-from .views import VIEW_CLASSES
+from .views import VIEW_CLASSES, View
 
 __all__ = [
     "render_preview",
@@ -50,7 +50,7 @@ def default_view(session: Any) -> str:
     raise ValueError(f"{session.model_name} on {session.dataset_name} offers no drawable view")
 
 
-def build_view(session: Any, view: str | None, size: tuple[int, int]) -> QWidget:
+def build_view(session: Any, view: str | None, size: tuple[int, int]) -> View:
     """A view widget for ``session`` at ``size`` (width, height) pixels, shown off screen.
 
     A size below the widget's minimum (its controls' row) is laid out larger, with the
@@ -88,16 +88,14 @@ def build_view(session: Any, view: str | None, size: tuple[int, int]) -> QWidget
 PREVIEW_CHAIN_FRAMES = 60
 
 
-def draw_view(session: Any, widget: QWidget) -> None:
+def draw_view(session: Any, widget: View) -> None:
     """Snapshot the parts ``widget`` draws (reading the session only; the chains view also
     runs its chains :data:`PREVIEW_CHAIN_FRAMES` frames) and draw them."""
-    parts = getattr(widget, "snapshot_parts", None)
-    names = tuple(parts()) if parts is not None else (widget.view_name,)
+    names = tuple(widget.snapshot_parts())
     for _ in range(PREVIEW_CHAIN_FRAMES - 1 if "chains" in names else 0):
         session.snapshot(["chains"])
     snap = session.snapshot(names)
-    accepts = getattr(widget, "accepts", None)
-    if accepts is None or accepts(snap):
+    if widget.accepts(snap):
         widget.show_snapshot(snap)
     QApplication.processEvents()
 

@@ -12,6 +12,7 @@ __all__ = [
     "HyperparameterError",
     "FieldInfo",
     "hp",
+    "with_defaults",
     "fields_info",
     "from_dict",
     "to_dict",
@@ -78,6 +79,41 @@ def hp(
     """
     meta = dict(low=low, high=high, log=log, choices=choices, help=help, live=live)
     return field(default=default, metadata={"playground": meta})
+
+
+def with_defaults(cls: type, /, **defaults: Any) -> type:
+    """A config dataclass that differs from ``cls`` only in the defaults of some fields.
+
+    Each named field keeps its type, bounds, choices, log scale, live flag, help and its
+    place in the field order; only its default changes. A model whose hyperparameters are
+    a shared config with its paper's defaults writes ``Config = with_defaults(GANConfig,
+    n_critic=5)``, or subclasses the result to add fields of its own, instead of
+    re-declaring whole fields.
+
+    Arguments:
+        cls: a config dataclass (its fields made by :func:`hp`).
+        defaults: field name to its new default, parsed and checked as :func:`from_dict`
+            checks a value.
+
+    Returns:
+        A dataclass subclass of ``cls``, of the same name.
+
+    Raises:
+        HyperparameterError: an unknown name, or a default of the wrong type, outside its
+            range or not among its choices.
+    """
+    infos = {i.name: i for i in fields_info(cls)}
+    metadata = {f.name: f.metadata for f in dataclasses.fields(cls)}
+    spec = []
+    for key, value in defaults.items():
+        if key not in infos:
+            raise HyperparameterError(f"unknown hyperparameter {key!r}; valid: {', '.join(infos)}")
+        value = _coerce(infos[key], value)
+        spec.append((key, infos[key].type, field(default=value, metadata=metadata[key])))
+    new = dataclasses.make_dataclass(cls.__name__, spec, bases=(cls,))
+    new.__module__, new.__qualname__ = cls.__module__, cls.__qualname__
+    new.__doc__ = cls.__doc__
+    return new
 
 
 def _field_type(cls: type, f: dataclasses.Field) -> type:

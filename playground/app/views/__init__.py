@@ -1,5 +1,11 @@
-"""One widget per kind of picture; each draws a snapshot and never calls the model."""
+"""One widget per picture; each draws a snapshot and never calls the model.
 
+:data:`VIEWS` is the one ordered list of view classes: its order is the tab order (the tabs
+a session offers are numbered 1..n in this order, Ctrl+1..n). Adding a view is one module
+here plus one entry in the list; each class names its picture (``name``), its tab
+(``title``) and, where it reads more than its own picture, its ``parts``."""
+
+from .base import View
 from .chains import ChainsView
 from .critic import CriticView
 from .curves import CurvesView
@@ -9,6 +15,7 @@ from .energy import EnergyView
 from .images import ImageGridView, InterpolationView
 from .latent import ExplorerView, TraversalView
 from .latent_space import LatentSpaceView, ReconstructionsView
+from .log_det import LogDetView
 from .manifold import ManifoldView
 from .modes import ModesView
 from .samples import SamplesView
@@ -16,70 +23,54 @@ from .score import ScoreFieldView
 from .trajectory import TrajectoryView
 
 __all__ = [
+    "View",
+    "VIEWS",
+    "VIEW_CLASSES",
     "DensityView",
+    "EnergyView",
     "SamplesView",
+    "DiffusionView",
     "TrajectoryView",
+    "LogDetView",
     "ScoreFieldView",
     "ChainsView",
-    "DiffusionView",
-    "EnergyView",
-    "ReverseStripView",
     "CriticView",
     "ManifoldView",
-    "ModesView",
     "ImageGridView",
     "InterpolationView",
+    "ReverseStripView",
     "TraversalView",
     "ReconstructionsView",
     "LatentSpaceView",
     "ExplorerView",
     "CurvesView",
-    "VIEW_TITLES",
-    "VIEW_CLASSES",
+    "ModesView",
 ]
 
-#: snapshot view name -> tab title, in tab order (the tabs a session offers are numbered
-#: 1..n in this order, Ctrl+1..n)
-VIEW_TITLES = {
-    "density": "Density",
-    "samples": "Samples",
-    "grid": "Samples",
-    "interpolation": "Interpolation",
-    "traversal": "Traversals",
-    "reconstructions": "Reconstructions",
-    "latent_space": "Latent space",
-    "explorer": "Explorer",
-    "trajectory": "Trajectories",
-    "score_field": "Score field",
-    "chains": "Langevin chains",
-    "diffusion": "Diffusion process",
-    "energy": "Energy",
-    "reverse_strip": "Reverse process",
-    "critic": "Critic",
-    "manifold": "Manifold",
-    "curves": "Curves",
-    "modes": "Modes",
-}
+#: the view classes in tab order
+VIEWS: tuple[type[View], ...] = (
+    DensityView,
+    EnergyView,
+    SamplesView,
+    DiffusionView,
+    TrajectoryView,
+    LogDetView,
+    ScoreFieldView,
+    ChainsView,
+    CriticView,
+    ManifoldView,
+    ImageGridView,
+    InterpolationView,
+    ReverseStripView,
+    TraversalView,
+    ReconstructionsView,
+    LatentSpaceView,
+    ExplorerView,
+    # Modes after Curves: flows on mixtures offer it too, and Curves keeps its number
+    CurvesView,
+    ModesView,
+)
 
-#: snapshot view name -> its widget class, in the main window's tab order (for drawing a
-#: view outside the window: previews, headless recordings)
-VIEW_CLASSES: dict[str, type] = {
-    "density": DensityView,
-    "energy": EnergyView,
-    "samples": SamplesView,
-    "diffusion": DiffusionView,
-    "trajectory": TrajectoryView,
-    "score_field": ScoreFieldView,
-    "chains": ChainsView,
-    "critic": CriticView,
-    "manifold": ManifoldView,
-    "grid": ImageGridView,
-    "interpolation": InterpolationView,
-    "reverse_strip": ReverseStripView,
-    "traversal": TraversalView,
-    "reconstructions": ReconstructionsView,
-    "latent_space": LatentSpaceView,
-    "explorer": ExplorerView,
-    "curves": CurvesView,
-    "modes": ModesView,
-}
+#: view name -> its class, in tab order (for drawing a view outside the window: previews,
+#: headless recordings)
+VIEW_CLASSES: dict[str, type[View]] = {cls.name: cls for cls in VIEWS}

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 # the settings module is plain Python: the view is built before torch is imported
 from ...core.chain_settings import CHAIN_SAMPLERS, CHAIN_SOURCES, CHAIN_STARTS, ChainSettings
 from .. import theme
+from .base import View
 
 if TYPE_CHECKING:
-    from ...core.training.chain_views import Chains
+    from ...core.snapshots.chains import Chains
 
 __all__ = ["ChainsView", "LadderSpinBox", "LadderDoubleSpinBox", "TRAIL_BUCKETS", "LOG_RANGE"]
 
@@ -114,7 +115,7 @@ def _pen(alpha: int) -> Any:
     return pg.mkPen(QColor(c.red(), c.green(), c.blue(), alpha), width=2)
 
 
-class ChainsView(QWidget):
+class ChainsView(View):
     """Langevin chains over the target's picture, and the controls that steer them.
 
     The background is the snapshot's picture (``log p``, or ``-E`` for an EBM) in one
@@ -125,11 +126,14 @@ class ChainsView(QWidget):
     combos only what the snapshot's ``options`` allow, without emitting.
     """
 
-    view_name = "chains"
+    name = "chains"
+    title = "Langevin chains"
     settings_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        # the window posts every view's command to the worker
+        self.settings_changed.connect(lambda s: self.command.emit(("chain_settings", s)))
         self.source = QComboBox()
         self.source.setToolTip("Follow the model's score or the target's exact score")
         self.sampler = QComboBox()
@@ -336,10 +340,6 @@ class ChainsView(QWidget):
         self._emit()
 
     # ------------------------------------------------------------------ drawing
-
-    def accepts(self, snapshot: Any) -> bool:
-        """Whether ``snapshot`` has chains for this view."""
-        return getattr(snapshot, "chains", None) is not None
 
     def clear(self) -> None:
         """Forget the session's picture (a new model or dataset is coming)."""

@@ -12,10 +12,11 @@ from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .. import theme
+from .base import View
 
 if TYPE_CHECKING:
-    from ...core.training.adversarial_views import GeneratorGradients
-    from ...core.training.snapshot import Snapshot
+    from ...core.snapshots.critic import GeneratorGradients
+    from ...core.snapshots.base import Snapshot
 
 __all__ = ["CriticView", "critic_levels", "arrow_segments"]
 
@@ -95,7 +96,7 @@ def arrow_segments(
     return pts[:, 0], pts[:, 1]
 
 
-class CriticView(QWidget):
+class CriticView(View):
     """Critic heatmap (one reused ``ImageItem``, explicit levels, labelled colour bar), real
     and fake samples (two ``ScatterPlotItem`` s and a legend), and a *generator gradients*
     toggle that draws the generator's update arrows as one ``connect='pairs'`` curve.
@@ -104,8 +105,9 @@ class CriticView(QWidget):
         parts_changed: the snapshot parts it needs changed (see :meth:`snapshot_parts`).
     """
 
-    view_name = "critic"
-    parts_changed = Signal()
+    name = "critic"
+    title = "Critic"
+    parts = ("critic", "gradients")
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -152,10 +154,6 @@ class CriticView(QWidget):
     def snapshot_parts(self) -> tuple[str, ...]:
         """The snapshot parts this view draws: the critic, and the gradients when toggled."""
         return ("critic", "gradients") if self.arrows_box.isChecked() else ("critic",)
-
-    def accepts(self, snapshot: Snapshot) -> bool:
-        """Whether ``snapshot`` has something for this view."""
-        return snapshot.critic is not None
 
     def clear(self) -> None:
         """Forget the session's picture."""

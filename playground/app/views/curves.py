@@ -11,9 +11,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .. import theme
+from .base import View
 
 if TYPE_CHECKING:
-    from ...core.training.snapshot import Snapshot
+    from ...core.snapshots.base import Snapshot
 
 __all__ = ["CurvesView"]
 
@@ -42,14 +43,15 @@ GROUPS = {
 GROUP_OF = {name: title for title, names in GROUPS.items() for name in names}
 
 
-class CurvesView(QWidget):
+class CurvesView(View):
     """One plot per quantity, created the first time a snapshot names it, then reused.
 
     Loss terms are recorded every step; metrics such as ``nll``, ``nll_gap`` and
     ``reverse_kl`` appear when the worker first evaluates them.
     """
 
-    view_name = "curves"
+    name = "curves"
+    title = "Curves"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

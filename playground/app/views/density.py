@@ -19,9 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from .. import theme
+from .base import View
 
 if TYPE_CHECKING:
-    from ...core.training.snapshot import Snapshot
+    from ...core.snapshots.base import Snapshot
 
 __all__ = ["DensityView"]
 
@@ -31,7 +32,7 @@ LOG_RANGE = 10.0
 CONTOUR_DEPTHS = (1.0, 3.0, 6.0)
 
 
-class DensityView(QWidget):
+class DensityView(View):
     """Heatmap of the model's density on the dataset box, with the target overlaid.
 
     The image is one reused ``ImageItem`` with explicit levels; target contours are
@@ -39,7 +40,8 @@ class DensityView(QWidget):
     data points are drawn instead where the target has no exact density.
     """
 
-    view_name = "density"
+    name = "density"
+    title = "Density"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

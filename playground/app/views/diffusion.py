@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
 
 from .. import theme
 from .images import GAP, _ImagePanel, mosaic
+from .base import View
 
 if TYPE_CHECKING:
-    from ...core.training.diffusion_views import DiffusionProcess
+    from ...core.snapshots.diffusion import DiffusionProcess
 
 __all__ = ["DiffusionView", "ReverseStripView"]
 
@@ -46,14 +47,15 @@ def _step_name(d: DiffusionProcess, k: int) -> str:
     return d.labels[k]
 
 
-class DiffusionView(QWidget):
+class DiffusionView(View):
     """The noised density ``pi(x | k)`` as a heatmap with the particles of both processes
     at step ``k`` over it: the forward process (data points, blue) and the learned reverse
     process (model, orange), both indexed by the same noise level. A slider picks ``k``;
     *Play* sweeps it (forward: 0 to K; reverse: K to 0) and stops at the end. Moving the
     slider redraws from the snapshot's arrays only; a new snapshot keeps the slider."""
 
-    view_name = "diffusion"
+    name = "diffusion"
+    title = "Diffusion process"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -115,10 +117,6 @@ class DiffusionView(QWidget):
         self.show_forward.toggled.connect(self._redraw)
         self.show_reverse.toggled.connect(self._redraw)
         self.play.toggled.connect(self._toggle_play)
-
-    def accepts(self, snapshot) -> bool:
-        """Whether ``snapshot`` has a diffusion process to draw."""
-        return getattr(snapshot, "diffusion", None) is not None
 
     @property
     def steps(self) -> int:
@@ -215,12 +213,13 @@ class DiffusionView(QWidget):
         self.image.setRect(QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy))
 
 
-class ReverseStripView(QWidget):
+class ReverseStripView(View):
     """An image model's reverse process: rows of ``x_t`` from ``t = T`` (left) to the
     sample (right), the timesteps above the columns, class labels at the left when each
     row is guided to a class."""
 
-    view_name = "reverse_strip"
+    name = "reverse_strip"
+    title = "Reverse process"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -234,10 +233,6 @@ class ReverseStripView(QWidget):
         layout.addWidget(self.caption)
         self.column_labels: list[pg.TextItem] = []
         self._layout_key: tuple | None = None
-
-    def accepts(self, snapshot) -> bool:
-        """Whether ``snapshot`` has a reverse strip to draw."""
-        return getattr(snapshot, "reverse_strip", None) is not None
 
     def clear(self) -> None:
         """Forget the session's picture."""

@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
 )
 
 from .. import theme
+from .base import View
 
 if TYPE_CHECKING:
-    from ...core.training.energy_views import EnergyImage
-    from ...core.training.snapshot import Snapshot
+    from ...core.snapshots.energy import EnergyImage
+    from ...core.snapshots.base import Snapshot
 
 __all__ = ["EnergyView", "energy_levels", "ENERGY_COLORMAP", "BAR_LABEL"]
 
@@ -72,7 +73,7 @@ def energy_levels(energy: np.ndarray) -> tuple[float, float]:
     return (0.0, 10.0 * base)
 
 
-class EnergyView(QWidget):
+class EnergyView(View):
     """Heatmap of ``E(x)`` (one reused ``ImageItem``, explicit levels, a labelled colour
     bar), and three scatter layers, each with a checkbox that shows its symbol (the key;
     no legend covers the plot): the data (blue discs), the replay buffer (small green
@@ -80,7 +81,8 @@ class EnergyView(QWidget):
     points and the negatives.
     """
 
-    view_name = "energy"
+    name = "energy"
+    title = "Energy"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -137,10 +139,6 @@ class EnergyView(QWidget):
         self.levels: tuple[float, float] = (0.0, 1.0)
         for box in (self.show_data, self.show_buffer, self.show_negatives):
             box.toggled.connect(self._set_visibility)
-
-    def accepts(self, snapshot: Snapshot) -> bool:
-        """Whether ``snapshot`` has an energy picture (``snapshot.energy``)."""
-        return getattr(snapshot, "energy", None) is not None
 
     def clear(self) -> None:
         """Forget the session's picture (a new model or dataset is coming)."""

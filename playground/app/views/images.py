@@ -9,9 +9,10 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .. import theme
+from .base import View
 
 if TYPE_CHECKING:
-    from ...core.training.snapshot import Snapshot
+    from ...core.snapshots.base import Snapshot
 
 __all__ = ["ImageGridView", "InterpolationView", "mosaic"]
 
@@ -75,11 +76,12 @@ class _ImagePanel:
         self._array, self._shape = None, None
 
 
-class ImageGridView(QWidget):
+class ImageGridView(View):
     """Model samples from a fixed latent batch (so the same samples evolve), training images
     beside them; for InfoGAN one row per categorical code value."""
 
-    view_name = "grid"
+    name = "grid"
+    title = "Samples"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -111,10 +113,11 @@ class ImageGridView(QWidget):
         self.caption.setText(g.caption)
 
 
-class InterpolationView(QWidget):
+class InterpolationView(View):
     """Generated images along straight or spherical paths between fixed latent pairs."""
 
-    view_name = "interpolation"
+    name = "interpolation"
+    title = "Interpolation"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

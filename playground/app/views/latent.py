@@ -19,10 +19,11 @@ from PySide6.QtWidgets import (
 
 from .. import theme
 from .images import GAP, _ImagePanel, mosaic
+from .base import View
 
 if TYPE_CHECKING:
-    from ...core.training.latent_views import Traversal
-    from ...core.training.snapshot import Snapshot
+    from ...core.snapshots.latent import Traversal
+    from ...core.snapshots.base import Snapshot
 
 __all__ = [
     "TraversalView",
@@ -70,7 +71,7 @@ def _sync_anchors(combo: QComboBox, n: int) -> None:
     combo.blockSignals(old)
 
 
-class TraversalView(QWidget):
+class TraversalView(View):
     """Latent traversals: one row per latent dimension (most KL first), swept from -3 to +3
     prior standard deviations around an anchor's posterior mean.
 
@@ -79,7 +80,8 @@ class TraversalView(QWidget):
     polyline with dots over the data, the anchor marked.
     """
 
-    view_name = "traversal"
+    name = "traversal"
+    title = "Traversals"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -256,14 +258,15 @@ class TraversalView(QWidget):
         self.legend.addItem(self.anchor_mark, "anchor")
 
 
-class ExplorerView(QWidget):
+class ExplorerView(View):
     """One decoded image at a time: pick a latent dimension and an anchor, then slide the
     dimension from -3 to +3 prior standard deviations around the anchor's posterior mean.
 
     The slider only indexes the snapshot's traversal (41 decoded values): no model call.
     """
 
-    view_name = "explorer"
+    name = "explorer"
+    title = "Explorer"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -310,9 +313,9 @@ class ExplorerView(QWidget):
             signal.connect(self._redraw)
 
     def accepts(self, snapshot: Snapshot) -> bool:
-        """Whether ``snapshot`` has an image traversal (the explorer draws that)."""
-        t = snapshot.traversal
-        return t is not None and t.decoded.ndim == 5
+        """Whether ``snapshot`` was made for the explorer and has an image traversal."""
+        t = snapshot.explorer
+        return snapshot.made_for(self.name) and t is not None and t.decoded.ndim == 5
 
     @property
     def step_index(self) -> int:
@@ -327,10 +330,10 @@ class ExplorerView(QWidget):
         self.value_label.setText("")
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
-        """Draw the image at the chosen step of ``snapshot.traversal``."""
+        """Draw the image at the chosen step of ``snapshot.explorer``."""
         if not self.accepts(snapshot):
             return
-        t = snapshot.traversal
+        t = snapshot.explorer
         _sync_anchors(self.anchor, len(t.anchors))
         self._sync_dims(t)
         steps = t.decoded.shape[2]

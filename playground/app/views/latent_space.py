@@ -13,9 +13,10 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from .. import theme
 from .images import _ImagePanel, mosaic
+from .base import View
 
 if TYPE_CHECKING:
-    from ...core.training.snapshot import Snapshot
+    from ...core.snapshots.base import Snapshot
 
 __all__ = ["ReconstructionsView", "LatentSpaceView", "LABEL_COLORS"]
 
@@ -33,14 +34,15 @@ LOG_RANGE = 12.0
 RECON_COLUMNS = 8
 
 
-class ReconstructionsView(QWidget):
+class ReconstructionsView(View):
     """A fixed test batch and its reconstructions ``decode(posterior_mean(x))``.
 
     Images: two panels, inputs above their reconstructions. Points on the plane: inputs in
     blue, reconstructions in orange, a thin grey segment joining each pair.
     """
 
-    view_name = "reconstructions"
+    name = "reconstructions"
+    title = "Reconstructions"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -117,13 +119,14 @@ def _heat_plot(canvas: pg.GraphicsLayoutWidget, title: str, col: int, cmap) -> t
     return plot, image
 
 
-class LatentSpaceView(QWidget):
+class LatentSpaceView(View):
     """The test points' posterior means in the two most-used latent dimensions, coloured by
     class, beside the prior ``log p(z)`` and the aggregate posterior ``log q(z)``: one colour
     scale (the top 12 nats of both), so holes in q(z) where p(z) is high stand out.
     """
 
-    view_name = "latent_space"
+    name = "latent_space"
+    title = "Latent space"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

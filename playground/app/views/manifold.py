@@ -11,9 +11,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .. import theme
+from .base import View
 
 if TYPE_CHECKING:
-    from ...core.training.snapshot import Snapshot
+    from ...core.snapshots.base import Snapshot
 
 __all__ = ["ManifoldView", "NO_MANIFOLD_TEXT"]
 
@@ -21,15 +22,15 @@ NO_MANIFOLD_TEXT = (
     "The manifold view needs a 1D or 2D latent: set latent_dim to 1 or 2 to see how the "
     "generator warps the latent plane."
 )
-#: the snapshot parts that, when present, mean the snapshot was taken for another view
-_OTHER_PARTS = ("density", "trajectory", "critic", "gradients", "modes", "curves")
 
 
-class ManifoldView(QWidget):
+class ManifoldView(View):
     """The warped latent grid (one ``PlotCurveItem`` with a ``connect`` array) over the
     real data and the fake samples; axes fixed to the dataset box."""
 
-    view_name = "manifold"
+    name = "manifold"
+    title = "Manifold"
+    parts = ("manifold", "samples")
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -69,16 +70,10 @@ class ManifoldView(QWidget):
         self._data: np.ndarray | None = None
         self._connect: np.ndarray | None = None
 
-    def snapshot_parts(self) -> tuple[str, ...]:
-        """The manifold, and the sample cloud for the fake and real points."""
-        return ("manifold", "samples")
-
     def accepts(self, snapshot: Snapshot) -> bool:
-        """A manifold, or a snapshot taken for this view whose manifold is ``None``
-        (a latent of more than two dimensions)."""
-        if snapshot.manifold is not None:
-            return True
-        return all(getattr(snapshot, p, None) is None for p in _OTHER_PARTS)
+        """A snapshot made for this view: with its manifold, or with ``None`` there (a
+        latent of more than two dimensions: the view says why)."""
+        return snapshot.made_for("manifold")
 
     def clear(self) -> None:
         """Forget the session's picture."""

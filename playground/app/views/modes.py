@@ -11,10 +11,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from .. import theme
+from .base import View
 
 if TYPE_CHECKING:
-    from ...core.training.adversarial_views import ModeCoverage
-    from ...core.training.snapshot import Snapshot
+    from ...core.metrics.modes import ModeCoverage
+    from ...core.snapshots.base import Snapshot
 
 __all__ = ["ModesView", "summary_text"]
 
@@ -33,11 +34,12 @@ def summary_text(m: ModeCoverage) -> str:
     )
 
 
-class ModesView(QWidget):
+class ModesView(View):
     """A ``BarGraphItem`` of counts per mode (with the count a perfect model would give),
     the mode means coloured captured / missed, and the summary line above them."""
 
-    view_name = "modes"
+    name = "modes"
+    title = "Modes"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -83,14 +85,6 @@ class ModesView(QWidget):
         self._k = 0
         self._numbers: list[pg.TextItem] = []
         self._brushes = {True: pg.mkBrush(CAPTURED_COLOR), False: pg.mkBrush(MISSED_COLOR)}
-
-    def snapshot_parts(self) -> tuple[str, ...]:
-        """The mode coverage only."""
-        return ("modes",)
-
-    def accepts(self, snapshot: Snapshot) -> bool:
-        """Whether ``snapshot`` has mode coverage."""
-        return snapshot.modes is not None
 
     def clear(self) -> None:
         """Forget the session's picture."""

@@ -8,17 +8,19 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .. import theme
+from .base import View
 
 if TYPE_CHECKING:
-    from ...core.training.snapshot import Snapshot
+    from ...core.snapshots.base import Snapshot
 
 __all__ = ["SamplesView"]
 
 
-class SamplesView(QWidget):
+class SamplesView(View):
     """Two reused ``ScatterPlotItem``s (model in orange, data in blue) and a legend."""
 
-    view_name = "samples"
+    name = "samples"
+    title = "Samples"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

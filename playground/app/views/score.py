@@ -12,10 +12,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from .. import theme
 from .critic import arrow_segments
+from .base import View
 
 if TYPE_CHECKING:
-    from ...core.training.score_views import ScoreField
-    from ...core.training.snapshot import Snapshot
+    from ...core.snapshots.score import ScoreField
+    from ...core.snapshots.base import Snapshot
 
 __all__ = ["ScoreFieldView", "ARROW_CELLS"]
 
@@ -38,14 +39,15 @@ def _capped(field: np.ndarray, k: float, cap: float) -> tuple[np.ndarray, float]
     return d, float(np.linalg.norm(d, axis=1).max()) if len(d) else 0.0
 
 
-class ScoreFieldView(QWidget):
+class ScoreFieldView(View):
     """Two plots fixed to the data box: the model's score arrows and the exact target's,
     drawn at one shared scale per level (so errors show as different arrows; the longest
     ~5% are capped at ARROW_CAP_CELLS), light data
     points underneath, and a slider over the noise levels. Moving the slider redraws from
     the snapshot's arrays; the model is never called."""
 
-    view_name = "score_field"
+    name = "score_field"
+    title = "Score field"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -98,10 +100,6 @@ class ScoreFieldView(QWidget):
         plot = theme.make_plot(title=title)
         canvas.addItem(plot)
         return canvas, plot
-
-    def accepts(self, snapshot: Snapshot) -> bool:
-        """Whether ``snapshot`` has something for this view."""
-        return snapshot.score_field is not None
 
     @property
     def level(self) -> int:

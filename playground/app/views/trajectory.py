@@ -18,9 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from .. import theme
+from .base import View
 
 if TYPE_CHECKING:
-    from ...core.training.snapshot import Snapshot
+    from ...core.snapshots.base import Snapshot
 
 __all__ = ["TrajectoryView"]
 
@@ -30,14 +31,15 @@ BASE_HALF_WIDTH = 3.0
 ANIMATION_FPS = 4
 
 
-class TrajectoryView(QWidget):
+class TrajectoryView(View):
     """Warped grid (one ``PlotCurveItem`` with a ``connect`` array) and particles per layer.
 
     The slider picks the depth: 0 is the base space for ``z -> x`` (sampling) and the
     data space for ``x -> z`` (density evaluation). *Animate* sweeps the slider once.
     """
 
-    view_name = "trajectory"
+    name = "trajectory"
+    title = "Trajectories"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

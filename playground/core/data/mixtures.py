@@ -11,7 +11,14 @@ from torch import Tensor
 from playground.core.data.base import Density2D
 from playground.core.data.quadrature import gaussian_mixture_log_prob
 
-__all__ = ["GaussianMixture2D", "EightGaussians", "Ring8", "Grid25"]
+__all__ = [
+    "GaussianMixture2D",
+    "EightGaussians",
+    "Ring8",
+    "Grid25",
+    "mixture_score",
+    "mixture_parts",
+]
 
 
 class GaussianMixture2D(Density2D):
@@ -115,3 +122,35 @@ class Grid25(GaussianMixture2D):
         torch.arange(-4.0, 5.0, 2.0, dtype=torch.float64),
     ).flip(1)
     mode_std = 0.05
+
+
+def mixture_score(
+    x: Tensor, means: Tensor, weights: Tensor, std: float, sigma: float = 0.0
+) -> Tensor:
+    """``grad log sum_k w_k N(x; mu_k, (std^2 + sigma^2) I)`` in float64: ``(n, 2)``.
+
+    The score of an isotropic Gaussian mixture convolved with ``N(0, sigma^2 I)``:
+    ``sum_k r_k(x) (mu_k - x) / s^2`` with ``s^2 = std^2 + sigma^2`` and ``r_k`` the
+    posterior responsibilities.
+    """
+    x = x.to(torch.float64)
+    mu = means.to(torch.float64)
+    var = float(std) ** 2 + float(sigma) ** 2
+    diff = mu[None, :, :] - x[:, None, :]  # (n, k, 2)
+    logits = weights.to(torch.float64).log()[None, :] - 0.5 * diff.square().sum(-1) / var
+    r = torch.softmax(logits, dim=1)
+    return (r[:, :, None] * diff).sum(1) / var
+
+
+def mixture_parts(data: Density2D) -> tuple[Tensor, Tensor, float] | None:
+    """``(means (k, 2), weights (k,) float64 summing to 1, std)`` of an isotropic Gaussian
+    mixture (``data.means``, ``data.mode_std``, ``data.mode_weights`` or equal weights);
+    ``None`` for any other dataset."""
+    means = getattr(data, "means", None)
+    std = getattr(data, "mode_std", None)
+    if not torch.is_tensor(means) or std is None:
+        return None
+    k = means.shape[0]
+    w = getattr(data, "mode_weights", None)
+    weights = torch.tensor(w if w is not None else [1.0 / k] * k, dtype=torch.float64)
+    return means, weights / weights.sum(), float(std)

@@ -1,12 +1,18 @@
-"""The one small protocol every model of the zoo follows."""
+"""The one protocol every model of the zoo follows: everything the core may ask a model,
+declared here with its default, so the core never probes a model with getattr, hasattr or
+isinstance; and the training plumbing every model shares (step counter, random number
+generator, learning-rate schedule)."""
 
 from __future__ import annotations
 
 import abc
+import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -17,6 +23,8 @@ __all__ = [
     "NonFiniteLossError",
     "TrainingConfig",
     "CAPABILITIES",
+    "ScoreLevels",
+    "NoiseProcess",
     "FINAL_LR_FRACTION",
     "cosine_lr_factor",
     "lr_decay_hp",
@@ -52,16 +60,90 @@ def lr_decay_hp(default: int, help: str = "") -> Any:
     )
 
 
-#: capability -> the method(s) that provide it (DESIGN.md, "One protocol for every model").
-CAPABILITIES = {
-    "density": "log_prob(x) -> (n,)",
-    "energy": "energy(x) -> (n,)",
-    "samples": "sample(n, generator) -> (n, d)",
-    "trajectory": "trajectory(x, direction) -> (steps, n, d)",
-    "score": "score(x) -> (n, d)",
-    "latent": "encode(x), decode(z)",
-    "critic": "critic(x) -> (n,)",
+#: capability -> the methods a model that declares it implements (DESIGN.md, "One protocol
+#: for every model"). Only such a model has them: the core asks ``"density" in
+#: model.capabilities``, never ``hasattr``. Signatures (``x (n, d)`` points, or images
+#: ``(n, 1, h, w)``; densities in nats):
+#:
+#: - density: ``log_prob(x) -> (n,)``
+#: - energy: ``energy(x) -> (n,)``, unnormalised ``-log p``
+#: - samples: ``sample(n, rng) -> (n, d)``, every random number from ``rng``
+#: - trajectory: ``trajectory(x, direction) -> (steps + 1, n, d)`` and ``layer_names()``,
+#:   one name per step (:attr:`GenerativeModel.trajectory_grid`: whether a grid is warped)
+#: - layers: ``layer_log_dets(x) -> ((n,), (layers, n))``: ``log p_Z`` and each layer's
+#:   ``log|det J|``
+#: - score: ``score(x) -> (n, d)``, or ``score(x, level)`` at the levels of
+#:   :meth:`GenerativeModel.score_levels`
+#: - latent: ``encode(x) -> (n, latent_dim)`` and ``decode(z) -> (n, *event_shape)``
+#:   (the whole latent protocol: :class:`~.latent.base.LatentModel`)
+#: - critic: ``critic(x) -> (n,)``
+#: - process: ``noise_process() -> NoiseProcess`` (a DDPM's or an NCSN's noising)
+CAPABILITIES: dict[str, tuple[str, ...]] = {
+    "density": ("log_prob",),
+    "energy": ("energy",),
+    "samples": ("sample",),
+    "trajectory": ("trajectory", "layer_names"),
+    "layers": ("layer_log_dets",),
+    "score": ("score",),
+    "latent": ("encode", "decode"),
+    "critic": ("critic",),
+    "process": ("noise_process",),
 }
+
+
+@dataclass(frozen=True)
+class ScoreLevels:
+    """The noise levels a model's score is defined at (:meth:`GenerativeModel.score_levels`).
+
+    The level ``i`` score estimates ``grad log`` of the density of
+    ``signal_scale[i] x + noise_std[i] eps``, ``x`` from the data, ``eps ~ N(0, I)``.
+
+    Attributes:
+        values: ``(L,)`` what to pass as ``score``'s second argument: an NCSN's sigmas
+            (float32), a DDPM's steps ``t`` (int64); CPU.
+        noise_std: ``(L,)`` float32 noise std of each level, data units (a DDPM's
+            ``sqrt(1 - abar_t)``).
+        signal_scale: ``(L,)`` factor on the data at each level: a DDPM's
+            ``sqrt(abar_t)`` (float64), else ones.
+        labels: ``L`` names of the levels: ``t = 37`` (DDPM), ``sigma = 0.5``.
+        conditional: whether ``score(x, values[i])`` takes the level; False for a
+            denoising score model, whose one level is its config ``sigma`` and whose
+            ``score(x)`` takes ``x`` only.
+    """
+
+    values: Tensor
+    noise_std: Tensor
+    signal_scale: Tensor
+    labels: tuple[str, ...]
+    conditional: bool
+
+
+@dataclass(frozen=True)
+class NoiseProcess:
+    """How a diffusion model noises data, step ``k = 0..K`` (capability ``process``):
+    ``x_k = signal_scale[k] x_0 + noise_std[k] eps``; ``k = 0`` is the data.
+
+    Attributes:
+        kind: ``ddpm`` (``K = T``, step ``k`` is ``t = k``) or ``ncsn`` (``K = L``, the
+            levels in increasing order: ``k = 1`` is ``sigma_L``, the smallest).
+        noise_std: ``(K + 1,)`` float64, data units: ``sqrt(1 - abar_t)`` (DDPM),
+            ``sigma`` (NCSN); 0 at ``k = 0``.
+        signal_scale: ``(K + 1,)`` float64: ``sqrt(abar_t)`` (DDPM), 1 (NCSN).
+        labels: ``K + 1`` names: ``data`` at 0, then ``t = 37`` (DDPM) or
+            ``sigma_3 = 1.25`` (NCSN, the model's own numbering: ``sigma_1`` largest).
+        key: identifies the schedule, for caches of pictures that depend on it only.
+
+    References:
+        Ho, Jain and Abbeel, "Denoising Diffusion Probabilistic Models", NeurIPS 2020,
+        eq. (4); Song and Ermon, "Generative Modeling by Estimating Gradients of the Data
+        Distribution", NeurIPS 2019, section 4.2.
+    """
+
+    kind: str
+    noise_std: np.ndarray
+    signal_scale: np.ndarray
+    labels: list[str]
+    key: tuple
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -98,10 +180,19 @@ class TrainingConfig:
 
 
 class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
-    """Base class of every model: declares capabilities, owns its optimisers.
+    """Base class of every model: the whole protocol the core asks a model about.
 
     A subclass sets the class attributes, builds its networks in ``__init__`` and
-    implements :meth:`train_step`, plus the methods of the capabilities it declares.
+    implements :meth:`train_step`, plus the methods of the capabilities it declares (see
+    :data:`CAPABILITIES`; only a model that declares a capability has its methods). Every
+    other flag and optional method is declared below with its default, which is right for a
+    model that does not have the feature.
+
+    Training plumbing, once for every model: :attr:`rng` draws every random number of a
+    training step (the Session seeds it); :attr:`steps_taken` counts the steps (a model's
+    :meth:`train_step` adds one when it succeeds) and is saved with the weights, so a
+    reloaded model resumes its schedules; :meth:`apply_lr_schedule` sets every optimiser's
+    rate from it.
 
     Arguments:
         config: an instance of the subclass's ``Config`` dataclass.
@@ -112,10 +203,20 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
         name: the model name on the command line.
         family: ``flow``, ``gan``, ``vae``, ``energy``, ``score``, ``diffusion``, ...
         Config: the hyperparameter dataclass.
-        capabilities: a subset of :data:`CAPABILITIES`.
+        capabilities: a subset of the keys of :data:`CAPABILITIES`.
         description: one line for ``list`` and the app.
-        optimizers: name to optimiser; the learning rate of each follows ``config.lr``
-            unless the subclass overrides :meth:`apply_live`.
+        discrete_latent: ``z`` takes discrete values (VQ-VAE, Gumbel-softmax): no latent
+            traversal, no latent-space heatmaps.
+        trajectory_grid: the trajectory view warps a grid with the particles (a flow's
+            bijection); False for a stochastic process (DDPM), whose particles are drawn alone.
+        parts: the halves of a step that :meth:`train_part` runs alone (GANs:
+            ``("critic", "generator")``).
+        has_codes: :meth:`generate_with_codes` is implemented (InfoGAN).
+        last_acceptance_rate: a MALA sampler's acceptance rate in the last :meth:`sample`,
+            in ``[0, 1]``; ``None`` for any other sampler.
+        optimizers: name to optimiser (:meth:`configure_optimizers`).
+        rng: the ``torch.Generator`` of the training noise, on the model's device.
+        steps_taken: ``()`` int64 buffer, the training steps taken.
     """
 
     name: ClassVar[str] = ""
@@ -123,12 +224,32 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
     Config: ClassVar[type] = TrainingConfig
     capabilities: ClassVar[frozenset[str]] = frozenset()
     description: ClassVar[str] = ""
+    discrete_latent: ClassVar[bool] = False
+    trajectory_grid: ClassVar[bool] = True
+    parts: ClassVar[tuple[str, ...]] = ()
+    has_codes: ClassVar[bool] = False
+    last_acceptance_rate: float | None = None
+    steps_taken: Tensor
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        unknown = set(cls.capabilities) - set(CAPABILITIES)
+        if unknown:
+            raise TypeError(
+                f"{cls.__name__}: unknown capabilities {sorted(unknown)}; "
+                f"valid: {', '.join(CAPABILITIES)}"
+            )
 
     def __init__(self, config: Any, data: Any):
         super().__init__()
         self.config = config
         self.data = data
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        # the Session replaces it with one seeded from its seed, on its device
+        self.rng = torch.Generator()
+        # saved with the weights, so a reloaded model resumes its schedules (learning rate,
+        # KL weight, temperature, dead codes)
+        self.register_buffer("steps_taken", torch.zeros((), dtype=torch.long))
 
     @classmethod
     def trains_on(cls, data: Any) -> bool:
@@ -144,6 +265,7 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
         Session to the fields the user did not set; none by default."""
         return {}
 
+    # ---------------------------------------------------------------- flags
     @property
     def batches_per_step(self) -> int:
         """Data batches one :meth:`train_step` consumes (a GAN: one per critic step).
@@ -157,16 +279,114 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
         """Whether :meth:`train_step` needs a batch of data samples."""
         return True
 
+    @property
+    def needs_labels(self) -> bool:
+        """Whether :meth:`train_step` takes ``(x, y)`` batches, samples with their class
+        labels (a guided DDPM); False: ``x`` alone."""
+        return False
+
+    @property
+    def has_probability(self) -> bool:
+        """Whether ``critic(x)`` is the logit of a probability ``D(x)`` (a GAN's classifier
+        critic), so the critic view may draw ``sigmoid(critic(x))``."""
+        return False
+
+    # ------------------------------------------------------- optional methods
+    def train_part(self, part: str, batch: Tensor | None) -> dict[str, float]:
+        """One update of the half ``part`` of a step alone (one of :attr:`parts`).
+
+        Arguments:
+            part: a name in :attr:`parts`.
+            batch: ``(batch_size, d)`` data (one chunk, not ``batches_per_step`` of them).
+
+        Returns:
+            The named loss terms of that update.
+
+        Raises:
+            ValueError: ``part`` is not one of :attr:`parts` (by default there are none).
+        """
+        raise ValueError(
+            f"{self.name or type(self).__name__} has no {part!r} step; "
+            f"parts: {', '.join(self.parts) or 'none'}"
+        )
+
+    def generate_with_codes(self, z: Tensor, c: Tensor, c_cont: Tensor) -> Tensor:
+        """Samples of chosen latent codes (where :attr:`has_codes`, InfoGAN).
+
+        Arguments:
+            z: ``(n, latent_dim)`` noise.
+            c: ``(n,)`` integer categories.
+            c_cont: ``(n, continuous_codes)`` continuous codes.
+
+        Returns:
+            ``(n, *event_shape)`` samples.
+
+        Raises:
+            NotImplementedError: the model has no latent codes (``has_codes`` is False).
+        """
+        raise NotImplementedError(f"{self.name or type(self).__name__} has no latent codes")
+
+    def codebook_perplexity(self, x: Tensor) -> float | None:
+        """``exp`` of the entropy of the codebook usage over ``x (n, ...)``, in codes (a
+        VQ-VAE: from 1 to its codebook size); ``None`` for a model without a codebook."""
+        return None
+
+    def score_levels(self) -> ScoreLevels | None:
+        """The noise levels of :meth:`score` (capability ``score``); ``None``: one score
+        of the clean data, sigma 0, taking ``x`` only (an EBM, implicit score matching)."""
+        return None
+
+    def noise_process(self) -> NoiseProcess | None:
+        """How the model noises data step by step (capability ``process``); ``None`` for
+        a model without a noising process."""
+        return None
+
+    # ------------------------------------------------------------ training
     def configure_optimizers(self) -> None:
         """Create ``self.optimizers``; called by the Session after the model is on its device."""
         self.optimizers = {"model": torch.optim.Adam(self.parameters(), lr=self.config.lr)}
 
-    def apply_live(self, config: Any) -> None:
-        """Take a new config whose changed fields are all live (learning rate, batch size)."""
-        self.config = config
-        for opt in self.optimizers.values():
+    def base_lr(self, optimizer: str) -> float:
+        """The rate of optimiser ``optimizer`` before any decay: ``config.lr`` (a GAN
+        overrides it: a rate per network)."""
+        return float(self.config.lr)
+
+    def lr_factor(self) -> float:
+        """The cosine schedule's factor on every rate at :attr:`steps_taken` over
+        ``config.lr_decay_steps`` (see :func:`cosine_lr_factor`); 1 for a config without
+        that field (a constant rate)."""
+        decay_steps = getattr(self.config, "lr_decay_steps", 0)
+        return cosine_lr_factor(int(self.steps_taken), decay_steps)
+
+    def scheduled_lr(self, optimizer: str = "model") -> float:
+        """The rate of optimiser ``optimizer`` at the current step: :meth:`base_lr` times
+        :meth:`lr_factor` (floor: 2% of it)."""
+        return self.base_lr(optimizer) * self.lr_factor()
+
+    def apply_lr_schedule(self) -> None:
+        """Set every optimiser's rate to :meth:`scheduled_lr`; models call it at the start
+        of :meth:`train_step`, so the rate of step ``t`` follows ``t = steps_taken``."""
+        for key, opt in self.optimizers.items():
+            lr = self.scheduled_lr(key)
             for group in opt.param_groups:
-                group["lr"] = config.lr
+                group["lr"] = lr
+
+    def apply_live(self, config: Any) -> None:
+        """Take a new config whose changed fields are all live (learning rate, batch size);
+        the rates become :meth:`scheduled_lr` at once."""
+        self.config = config
+        self.apply_lr_schedule()
+
+    @contextlib.contextmanager
+    def rng_kept_on_failure(self) -> Iterator[None]:
+        """Within it, a :class:`NonFiniteLossError` puts :attr:`rng` back to its state on
+        entry, so a refused step leaves no trace (repeating it draws the same numbers)."""
+        state = self.rng.get_state()
+        try:
+            yield
+        except NonFiniteLossError:
+            self.rng.set_state(state)
+            raise
 
     @abc.abstractmethod
     def train_step(self, batch: Tensor | None) -> dict[str, float]:

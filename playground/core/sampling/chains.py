@@ -1,6 +1,7 @@
 """Live Langevin chains: their settings and their state from frame to frame (positions,
 trails, MALA acceptance, the annealing level). What they sample is in :mod:`.targets`
-(re-exported here)."""
+(re-exported here); what a model offers them is in
+:mod:`playground.core.snapshots.chains`."""
 
 from __future__ import annotations
 
@@ -19,8 +20,6 @@ from .targets import (
     EXACT_LEVELS,
     EXACT_SIGMA_MIN,
     ChainTarget,
-    chain_options,
-    chain_target,
     checkerboard_log_prob,
 )
 
@@ -31,8 +30,6 @@ __all__ = [
     "ChainSettings",
     "ChainTarget",
     "LangevinChains",
-    "chain_target",
-    "chain_options",
     "checkerboard_log_prob",
     "EXACT_LEVELS",
     "EXACT_SIGMA_MIN",
@@ -121,7 +118,7 @@ class LangevinChains:
         """Restart if needed, then run one frame of ``settings.steps_per_frame`` steps.
 
         Arguments:
-            target: what the chains sample (:func:`chain_target`).
+            target: what the chains sample (:func:`playground.core.snapshots.chains.chain_target`).
             settings: the current settings.
             data_points: ``(m, 2)`` points for the ``data`` start (a ``uniform`` start is
                 used when ``None`` or empty).

@@ -13,13 +13,13 @@ import torch
 from torch import Tensor
 
 from ..chain_settings import CHAIN_SOURCES
+from ..data.mixtures import mixture_score
 from .langevin import geometric_sigmas, score_from_log_prob
 
 __all__ = [
     "CHAIN_SOURCES",
     "ChainTarget",
-    "chain_target",
-    "chain_options",
+    "exact_target",
     "checkerboard_log_prob",
     "EXACT_LEVELS",
     "EXACT_SIGMA_MIN",
@@ -127,8 +127,6 @@ def _exact_sigmas(data: Any) -> Tensor:
 
 
 def _mixture_noised_score(data: Any) -> Callable[[Tensor, float], Tensor]:
-    from ..training.score_views import mixture_score
-
     means = data.means.to(torch.float64)
     k = means.shape[0]
     w = getattr(data, "mode_weights", None)
@@ -165,7 +163,13 @@ def _autograd_works(data: Any, score: Callable[[Tensor], Tensor]) -> bool:
     return _EXACT_SCORE_WORKS[cls]
 
 
-def _exact_target(data: Any) -> ChainTarget:
+def exact_target(data: Any) -> ChainTarget:
+    """What chains on the exact target sample (see
+    :func:`playground.core.snapshots.chains.chain_target`, source ``exact``).
+
+    Raises:
+        ValueError: ``data`` has no exact density, or autograd cannot differentiate it.
+    """
     from ..data.gaussian import Gaussian2D
     from ..data.toy import Checkerboard
 
@@ -197,117 +201,3 @@ def _exact_target(data: Any) -> ChainTarget:
         if not _autograd_works(data, score):
             raise ValueError(f"autograd cannot differentiate {data.name}'s exact log-density")
     return ChainTarget(score, log_prob, noised, sigmas, picture, True, label)
-
-
-# ----------------------------------------------------------------------------- model targets
-
-
-def _model_target(model: Any) -> ChainTarget:
-    from ..training.score_views import score_levels
-
-    name = getattr(model, "name", "") or type(model).__name__
-    capabilities = getattr(type(model), "capabilities", frozenset())
-    if "latent" in capabilities:
-        raise ValueError(
-            f"{name} is a latent-variable model: its log p(x) is an estimate, not a "
-            "density to run Langevin on; use the exact source"
-        )
-    if hasattr(model, "energy"):
-        neg_energy = lambda x: -model.energy(x)  # noqa: E731
-        score = model.score if hasattr(model, "score") else score_from_log_prob(neg_energy)
-        return ChainTarget(score, neg_energy, None, None, neg_energy, False, "-E(x) (EBM)")
-    if hasattr(model, "log_prob"):
-        return ChainTarget(
-            score_from_log_prob(model.log_prob),
-            model.log_prob,
-            None,
-            None,
-            model.log_prob,
-            True,
-            f"model log p(x) ({getattr(model, 'family', '') or name})",
-        )
-    if hasattr(model, "score"):
-        sigmas, conditional = score_levels(model)
-        if conditional:
-            levels = torch.as_tensor(sigmas, dtype=torch.float32)
-            sigma_min = float(levels[-1])
-            return ChainTarget(
-                lambda x: model.score(x, sigma_min),
-                None,
-                lambda x, sigma: model.score(x, float(sigma)),
-                levels,
-                None,
-                False,
-                "model score s(x, sigma) (no density)",
-            )
-        family = getattr(model, "family", "") or name
-        label = f"model score ({family}, no density)"
-        return ChainTarget(model.score, None, None, None, None, False, label)
-    raise ValueError(f"{name} has no log p(x), energy or score: Langevin chains cannot run on it")
-
-
-def chain_target(model: Any, data: Any, source: str) -> ChainTarget:
-    """The target of the chains for a source.
-
-    ``exact``: a 2D density with ``has_log_prob``. The score is autograd of
-    ``data.log_prob`` (float64, on the CPU), except: Gaussian mixtures (8gaussians, ring8,
-    grid25, gmm82 with its weights) and the 2D Gaussians use their closed-form score, and
-    also get the exact noised score ``grad log (p * N(0, sigma^2 I))`` for annealed
-    Langevin, with ``EXACT_LEVELS`` geometric sigmas from half the box width down to
-    ``EXACT_SIGMA_MIN``. The checkerboard's ``log p`` is piecewise constant (zero gradient,
-    ``-inf`` off the squares), so its score, log-density (for MALA) and noised score are
-    those of the board convolved with ``N(0, s^2 I)``, ``s = CHECKERBOARD_SMOOTHING``
-    (0.05), in closed form (:func:`checkerboard_log_prob`); the picture stays the exact
-    board. Energy targets (U1..U4) use ``log p = -U - log Z``.
-
-    ``model``: a model with ``energy`` (an EBM: ``log_prob = -E``, unnormalised), with
-    ``log_prob`` (a flow: score by autograd, MALA possible), or with ``score`` (a score
-    model: no density; an NCSN runs plain Langevin at ``sigma_min`` and annealed Langevin
-    over ``model.sigmas``). Latent-variable models (VAEs) are refused: their ``log p`` is
-    an importance-sampled estimate.
-
-    Arguments:
-        model: the session's model (its functions run on its device).
-        data: the session's dataset.
-        source: one of :data:`CHAIN_SOURCES`.
-
-    Returns:
-        A :class:`ChainTarget`.
-
-    Raises:
-        ValueError: an unknown source, data that is not a 2D density, or the source is not
-            available (the message says why).
-    """
-    if getattr(data, "is_image", False) or getattr(data, "dim", 2) != 2:
-        name = getattr(data, "name", type(data).__name__)
-        raise ValueError(f"Langevin chains run on 2D densities; {name} is not one")
-    if source == "exact":
-        return _exact_target(data)
-    if source == "model":
-        return _model_target(model)
-    raise ValueError(f"unknown chain source {source!r}; valid: {', '.join(CHAIN_SOURCES)}")
-
-
-def chain_options(model: Any, data: Any) -> dict[str, dict[str, tuple[str, ...]]]:
-    """The sources available for this model and dataset, with their samplers and starts.
-
-    ``mala`` is offered where the target has a log-density, ``annealed`` where it has a
-    noised score; the ``data`` start where the dataset can be sampled; ``uniform`` (on the
-    box) and ``prior`` (``N(0, I)``, or ``N(0, sigma_1^2 I)`` for annealed Langevin) always.
-
-    Returns:
-        ``{source: {"samplers": (...), "starts": (...)}}`` in :data:`CHAIN_SOURCES` order;
-        empty when no source is available (a GAN on a density without an exact log p).
-    """
-    out: dict[str, dict[str, tuple[str, ...]]] = {}
-    starts = ("uniform", "prior") + (("data",) if getattr(data, "can_sample", False) else ())
-    for source in CHAIN_SOURCES:
-        try:
-            t = chain_target(model, data, source)
-        except ValueError:
-            continue
-        samplers = ("langevin",) + (("mala",) if t.log_prob is not None else ())
-        if t.noised_score is not None and t.sigmas is not None:
-            samplers += ("annealed",)
-        out[source] = {"samplers": samplers, "starts": starts}
-    return out

@@ -1,6 +1,7 @@
-"""Training: the Session, its metrics and its snapshots."""
+"""Training: the Session (model + data + optimiser + step), its history and its frozen
+copies for drawing."""
 
-from .session import Session
-from .snapshot import Snapshot
+from ..snapshots import Snapshot
+from .session import FrozenSession, Session
 
-__all__ = ["Session", "Snapshot"]
+__all__ = ["Session", "FrozenSession", "Snapshot"]

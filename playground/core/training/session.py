@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from copy import deepcopy
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -15,19 +16,23 @@ from ..data.base import Density2D
 from ..device import resolve_device
 from ..models import get_model_class
 from ..models.base import GenerativeModel, NonFiniteLossError
-from ..sampling.chains import ChainSettings, LangevinChains, chain_options
-from .adversarial_views import (
-    mode_coverage,
+from ..metrics.density import density_metrics, image_metrics
+from ..metrics.latent import latent_metrics, test_points
+from ..metrics.modes import mode_coverage, mode_metrics
+from ..metrics.samples import SAMPLE_METRIC_N, guidance_accuracy, sample_metrics
+from ..sampling.chains import ChainSettings, LangevinChains
+from ..snapshots import (
+    OVERLAY_POINTS,
+    Snapshot,
+    SnapshotContext,
+    offered_pictures,
+    take_snapshot,
 )
+from ..snapshots.chains import chain_options
+from ..snapshots.samples import SAMPLE_POINTS
 from .history import History
-from .latent_metrics import latent_metrics, test_points
-from .metrics import density_metrics, image_metrics
-from .mode_metrics import mode_metrics
-from .sample_metrics import SAMPLE_METRIC_N, guidance_accuracy, sample_metrics
-from .snapshot import VIEWS, Snapshot
-from .view_snapshots import OVERLAY_POINTS, SAMPLE_POINTS, session_snapshot
 
-__all__ = ["Session"]
+__all__ = ["Session", "FrozenSession"]
 
 #: families whose held-out metrics are sample-based: MMD to the data (and mode weights)
 SAMPLE_METRIC_FAMILIES = ("diffusion", "score", "energy")
@@ -126,6 +131,7 @@ class Session:
             else None
         )
         self._test: tuple | None = None
+        self._offered: list[str] | None = None
         # the chains view's state: chains that persist from frame to frame, and their cache
         self.chains = LangevinChains(self.seed + 10)
         self._chain_cache: dict = {}
@@ -265,10 +271,7 @@ class Session:
         """The chains view's sources (``model``, ``exact``) with their samplers and starts;
         empty when no chains can run (see :func:`~..sampling.chains.chain_options`)."""
         if self._chain_options is None:
-            if self.data.is_image:
-                self._chain_options = {}
-            else:
-                self._chain_options = chain_options(self.model, self.data)
+            self._chain_options = chain_options(self.model, self.data)
         return self._chain_options
 
     # ---------------------------------------------------------------- observing
@@ -277,34 +280,90 @@ class Session:
         """``forward_kl``, ``reverse_kl``, or the model's own objective name."""
         return getattr(self.config, "objective", "forward_kl")
 
-    @property
-    def available_views(self) -> list[str]:
-        """The views this model can show, in the app's order."""
-        caps = set(self.model_class.capabilities)
-        if "latent" in caps and not getattr(self.model_class, "discrete_latent", False):
-            caps.add("traversal")
-        if "energy" in caps:  # the density view draws -E(x), log p up to log Z
-            caps.add("density")
-        kind = "image" if self.data.is_image else "plane"
-        views = [
-            v
-            for v, (need, data) in VIEWS.items()
-            if (need is None or need in caps) and data in (None, kind)
-        ]
-        views = [v for v in views if v != "modes" or self.data.modes is not None]
-        # chains for models that have a source of their own (a density, an energy, a
-        # score); the exact target is then a second source in the view
-        return [v for v in views if v != "chains" or "model" in self.chain_options]
-
-    def snapshot(self, views: Iterable[str] = ("density",), resolution: int = 128) -> Snapshot:
-        """Compute what the named views draw, as immutable numpy arrays (see
-        :func:`~.view_snapshots.session_snapshot`).
+    def snapshot_context(self, model: GenerativeModel | None = None, resolution: int = 128):
+        """What the pictures of this session are built from (see
+        :class:`~..snapshots.SnapshotContext`).
 
         Arguments:
-            views: a subset of :attr:`available_views`; others are ignored.
+            model: the model to draw (default: the session's; the snapshot thread passes a
+                frozen copy of its weights, see :meth:`frozen_copy`).
+            resolution: grid points per side of the density picture.
+        """
+        return SnapshotContext(
+            model=self.model if model is None else model,
+            data=self.data,
+            device=self.device,
+            seed=self.seed,
+            overlay=self._overlay,
+            target_cache=self._target_cache,
+            chains=self.chains,
+            chain_settings=self.chain_settings,
+            chain_cache=self._chain_cache,
+            chain_options=self.chain_options,
+            test_set=lambda: self.test_set,
+            history=self.history,
+            resolution=resolution,
+        )
+
+    @property
+    def available_views(self) -> list[str]:
+        """The pictures this session offers, in the order of
+        :data:`~..snapshots.PICTURES`."""
+        if self._offered is None:
+            self._offered = offered_pictures(self.snapshot_context())
+        return list(self._offered)
+
+    def snapshot(self, views: Iterable[str] = ("density",), resolution: int = 128) -> Snapshot:
+        """Build what the named pictures draw, as immutable numpy arrays (see
+        :func:`~..snapshots.take_snapshot`); the chains picture advances the chains one
+        frame.
+
+        Arguments:
+            views: picture names; those this session does not offer are ignored.
             resolution: grid points per side of the density image.
         """
-        return session_snapshot(self, views, resolution)
+        return take_snapshot(
+            self.snapshot_context(resolution=resolution),
+            views,
+            self.step_count,
+            self.last_terms,
+            self.available_views,
+        )
+
+    def frozen_copy(self, previous: FrozenSession | None = None) -> FrozenSession:
+        """A copy of this step's weights and state that another thread draws from while
+        training goes on (the app's snapshot thread).
+
+        Arguments:
+            previous: the last frozen copy of this session: its model is reused and its
+                weights are copied in place (~0.3 ms for a RealNVP) while the session's
+                model is the same object; otherwise the model is deep-copied (without its
+                optimisers).
+
+        Returns:
+            A :class:`FrozenSession`; its pictures share the session's caches and chains.
+        """
+        if previous is not None and previous.source is self.model:
+            copy = previous.model
+            with torch.no_grad():
+                mine, theirs = copy.state_dict(), self.model.state_dict()
+                for a, b in zip(mine.values(), theirs.values(), strict=True):
+                    a.copy_(b)
+            # live fields (a sampler, a step size) reach the pictures too; configs are
+            # replaced on change, never mutated, so sharing one is safe
+            copy.config = self.model.config
+        else:
+            model = self.model
+            memo = {id(model.data): model.data, id(model.optimizers): {}}
+            memo[id(model.rng)] = torch.Generator(device=model.rng.device)
+            copy = deepcopy(model, memo)
+        return FrozenSession(
+            self.snapshot_context(copy),
+            self.model,
+            self.step_count,
+            dict(self.last_terms),
+            tuple(self.available_views),
+        )
 
     def evaluate(self, n: int = 10_000, record: bool = True) -> dict[str, float]:
         """Held-out metrics in nats (see :func:`~.metrics.density_metrics`), and for
@@ -390,3 +449,35 @@ class Session:
             "steps": self.step_count,
             "hyperparameters": hpm.to_dict(self.config),
         }
+
+
+class FrozenSession:
+    """A session's pictures at one step, drawn from a private copy of its weights (see
+    :meth:`Session.frozen_copy`), so another thread can build them while training goes on.
+
+    Attributes:
+        context: the :class:`~..snapshots.SnapshotContext` with the copied model.
+        source: the session's live model the copy was taken from.
+        step, terms: the step count and loss terms at the copy.
+        offered: the pictures the session offers.
+    """
+
+    def __init__(
+        self,
+        context: SnapshotContext,
+        source: GenerativeModel,
+        step: int,
+        terms: dict[str, float],
+        offered: tuple[str, ...],
+    ):
+        self.context, self.source = context, source
+        self.step, self.terms, self.offered = step, terms, offered
+
+    @property
+    def model(self) -> GenerativeModel:
+        """The copied model."""
+        return self.context.model
+
+    def snapshot(self, views: Iterable[str]) -> Snapshot:
+        """The pictures ``views`` of the copy (see :meth:`Session.snapshot`)."""
+        return take_snapshot(self.context, views, self.step, self.terms, self.offered)

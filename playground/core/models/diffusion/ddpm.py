@@ -6,21 +6,23 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from ...hyperparameters import hp
-from ..base import (
-    GenerativeModel,
-    NonFiniteLossError,
-    TrainingConfig,
-    cosine_lr_factor,
-    lr_decay_hp,
-)
+from ..base import GenerativeModel, NoiseProcess, ScoreLevels, TrainingConfig, lr_decay_hp
 from .networks import TIME_EMBEDDING_DIM, EpsilonNet, timestep_embedding
 from .schedules import SCHEDULES, NoiseSchedule
 
-__all__ = ["DDPM", "EpsilonNet", "timestep_embedding", "TIME_EMBEDDING_DIM", "GUIDANCE"]
+__all__ = [
+    "DDPM",
+    "EpsilonNet",
+    "timestep_embedding",
+    "TIME_EMBEDDING_DIM",
+    "GUIDANCE",
+    "ddpm_field_steps",
+]
 
 #: how samples are steered to a class: none, a classifier on noisy samples (Dhariwal &
 #: Nichol 2021), or the difference of a conditional and an unconditional model (Ho &
@@ -29,11 +31,20 @@ GUIDANCE = ("none", "classifier", "classifier-free")
 
 #: seed of the noise of :meth:`DDPM.trajectory` (fixed, so the paths evolve smoothly)
 TRAJECTORY_SEED = 0
+#: a DDPM's score field is drawn at this many steps, evenly spaced from T down to 1
+DDPM_FIELD_STEPS = 10
 
 
-def _noise(shape: tuple[int, ...], generator: torch.Generator, like: Tensor) -> Tensor:
-    """``N(0, I)`` of ``shape`` from ``generator`` only, on ``like``'s device and dtype."""
-    eps = torch.randn(shape, generator=generator, device=generator.device, dtype=like.dtype)
+def ddpm_field_steps(T: int, count: int = DDPM_FIELD_STEPS) -> list[int]:
+    """The diffusion steps :meth:`DDPM.score_levels` offers: ``count`` (or ``T``, if fewer)
+    distinct steps from ``T`` down to ``1`` (most noise first, as NCSN's levels)."""
+    steps = np.unique(np.round(np.linspace(1, T, min(count, T))).astype(int))
+    return [int(t) for t in steps[::-1]]
+
+
+def _noise(shape: tuple[int, ...], rng: torch.Generator, like: Tensor) -> Tensor:
+    """``N(0, I)`` of ``shape`` from ``rng`` only, on ``like``'s device and dtype."""
+    eps = torch.randn(shape, generator=rng, device=rng.device, dtype=like.dtype)
     return eps.to(like.device)
 
 
@@ -147,9 +158,6 @@ class DDPM(GenerativeModel):
             if config.guidance == "classifier"
             else None
         )
-        self.generator = torch.Generator()
-        # saved with the weights, so the lr schedule resumes after a preset reload
-        self.register_buffer("steps_taken", torch.zeros((), dtype=torch.long))
 
     @property
     def T(self) -> int:
@@ -227,6 +235,29 @@ class DDPM(GenerativeModel):
         abar = self.schedule.at(self.schedule.alpha_bars, tt, x)
         return (-eps / (1.0 - abar).sqrt()).reshape(n, -1)
 
+    def score_levels(self) -> ScoreLevels:
+        """:meth:`score` at the steps :func:`ddpm_field_steps` ``(T)``: ``values`` are the
+        steps ``t`` (int64), ``noise_std`` ``sqrt(1 - abar_t)`` and ``signal_scale``
+        ``sqrt(abar_t)``, since ``x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps`` (Ho eq. 4)."""
+        steps = ddpm_field_steps(self.T)
+        abar = self.schedule.alpha_bars.detach().cpu()[torch.tensor(steps) - 1].double()
+        return ScoreLevels(
+            values=torch.tensor(steps),
+            noise_std=(1.0 - abar).sqrt().float(),
+            signal_scale=abar.sqrt(),
+            labels=tuple(f"t = {t}" for t in steps),
+            conditional=True,
+        )
+
+    def noise_process(self) -> NoiseProcess:
+        """The forward process at every step ``t = 0..T`` (Ho eq. 4): ``noise_std``
+        ``sqrt(1 - abar_t)``, ``signal_scale`` ``sqrt(abar_t)``, with ``abar_0 = 1``."""
+        abar = self.schedule.alpha_bars.detach().double().cpu().numpy()
+        abar = np.concatenate([[1.0], abar])
+        labels = ["data"] + [f"t = {t}" for t in range(1, len(abar))]
+        key = ("ddpm", self.T, self.schedule.kind)
+        return NoiseProcess("ddpm", np.sqrt(1.0 - abar), np.sqrt(abar), labels, key)
+
     def classifier_log_prob(self, xt: Tensor, t: Tensor, y: Tensor) -> Tensor:
         """``log p_phi(y | x_t, t)`` ``(n,)`` of the noisy classifier."""
         logits = self.classifier(xt.reshape(xt.shape[0], -1), t)
@@ -234,7 +265,7 @@ class DDPM(GenerativeModel):
 
     # -------------------------------------------------------------- training
     def simple_loss(
-        self, x0: Tensor, generator: torch.Generator, y: Tensor | None = None
+        self, x0: Tensor, rng: torch.Generator, y: Tensor | None = None
     ) -> Tensor:
         """The simple loss (Ho eq. 14) of ``x0 (n, *event_shape)`` in diffusion space: the
         mean over the batch and elements of ``(eps - eps_theta(x_t, t))^2``, ``t`` uniform
@@ -243,14 +274,13 @@ class DDPM(GenerativeModel):
         model with classifier guidance also returns the classifier's cross-entropy on the
         same ``x_t`` (:attr:`last_classifier_loss`)."""
         n = x0.shape[0]
-        t = torch.randint(1, self.T + 1, (n,), generator=generator, device=generator.device)
+        t = torch.randint(1, self.T + 1, (n,), generator=rng, device=rng.device)
         t = t.to(x0.device)
-        eps = _noise(tuple(x0.shape), generator, x0)
-        abar = self.schedule.at(self.schedule.alpha_bars, t, x0)
-        xt = abar.sqrt() * x0 + (1.0 - abar).sqrt() * eps
+        eps = _noise(tuple(x0.shape), rng, x0)
+        xt = self.schedule.q_sample(x0, t, eps)
         cond = None
         if y is not None and self.config.guidance == "classifier-free":
-            drop = torch.rand(n, generator=generator, device=generator.device).to(x0.device)
+            drop = torch.rand(n, generator=rng, device=rng.device).to(x0.device)
             cond = torch.where(drop < self.config.p_uncond, torch.full_like(y, self.n_classes), y)
         if y is not None and self.classifier is not None:
             logits = self.classifier(xt.reshape(n, -1).detach(), t)
@@ -266,7 +296,7 @@ class DDPM(GenerativeModel):
         Raises:
             ValueError: no batch.
             NonFiniteLossError: the loss or a gradient was not finite; no parameter, no
-                optimiser state, no step counter and no generator state changed.
+                optimiser state, no step counter and no rng state changed.
         """
         if batch is None:
             raise ValueError(f"{self.name} trains on data batches; got None")
@@ -274,37 +304,28 @@ class DDPM(GenerativeModel):
         if isinstance(batch, tuple):  # (x, y): a guided model's labelled batch
             batch, labels = batch
             labels = labels.to(batch.device)
-        lr = self.config.lr * cosine_lr_factor(int(self.steps_taken), self.config.lr_decay_steps)
-        for opt in self.optimizers.values():
-            for group in opt.param_groups:
-                group["lr"] = lr
-        state = self.generator.get_state()
-        x0 = self.to_diffusion(batch.reshape(batch.shape[0], *self.event_shape))
-        loss = self.simple_loss(x0, self.generator, labels)
-        try:
+        self.apply_lr_schedule()
+        with self.rng_kept_on_failure():
+            x0 = self.to_diffusion(batch.reshape(batch.shape[0], *self.event_shape))
+            loss = self.simple_loss(x0, self.rng, labels)
             values = self.optimize(loss, {})
             if self.classifier is not None and labels is not None:
                 c = self.last_classifier_loss
                 values.update(self.optimize(c, {"classifier_loss": c}, optimizer="classifier"))
                 values["loss"] = float(loss.detach())
-        except NonFiniteLossError:
-            self.generator.set_state(state)
-            raise
         self.steps_taken += 1
         return values
 
     # -------------------------------------------------------------- sampling
-    def _generator(self, generator: torch.Generator | None) -> torch.Generator:
-        device = next(self.parameters()).device
-        return (
-            generator
-            if generator is not None
-            else torch.Generator(device).manual_seed(TRAJECTORY_SEED)
-        )
+    def _path_rng(self, rng: torch.Generator | None) -> torch.Generator:
+        """``rng``, or a fresh one seeded :data:`TRAJECTORY_SEED` on the model's device."""
+        if rng is not None:
+            return rng
+        return torch.Generator(next(self.parameters()).device).manual_seed(TRAJECTORY_SEED)
 
     @torch.no_grad()
     def reverse_from(
-        self, xT: Tensor, generator: torch.Generator | None = None, y: Tensor | None = None
+        self, xT: Tensor, rng: torch.Generator | None = None, y: Tensor | None = None
     ) -> Tensor:
         """Ancestral sampling (Ho algorithm 2) from ``x_T`` ``(n, *event_shape)``:
         ``x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) eps_theta(x_t, t)) / sqrt(alpha_t)
@@ -312,7 +333,7 @@ class DDPM(GenerativeModel):
 
         Arguments:
             xT: the start, in diffusion space.
-            generator: the noise ``z`` (``None``: a fresh one seeded 0).
+            rng: the noise ``z`` (``None``: a fresh one seeded 0).
             y: ``(n,)`` classes to guide each sample to (guided models; ``None``: none).
                 Classifier guidance adds ``s beta_t grad_x log p_phi(y | x_t, t)`` to the
                 mean (Dhariwal & Nichol 2021, algorithm 1, with ``Sigma = beta_t I``).
@@ -321,41 +342,39 @@ class DDPM(GenerativeModel):
             ``(T + 1, n, *event_shape)``: index ``k`` is ``x_{T-k}`` (index 0 is ``xT``,
             the last is ``x_0``), diffusion space, not clipped.
         """
-        g = self._generator(generator)
+        g = self._path_rng(rng)
         s = self.schedule
         x = xT
         path = [x]
         for t in range(self.T, 0, -1):
             tt = torch.full((x.shape[0],), t, device=x.device, dtype=torch.long)
-            beta, alpha = s.at(s.betas, t, x), s.at(s.alphas, t, x)
-            abar = s.at(s.alpha_bars, t, x)
             eps = self.guided_epsilon(x, tt, y) if self.needs_labels else self.epsilon(x, tt)
-            mean = (x - beta / (1.0 - abar).sqrt() * eps) / alpha.sqrt()
+            mean, variance = s.p_mean_var(x, t, eps)
             if y is not None and self.classifier is not None:
                 with torch.enable_grad():
                     xg = x.detach().requires_grad_(True)
                     (grad,) = torch.autograd.grad(self.classifier_log_prob(xg, tt, y).sum(), xg)
-                mean = mean + self.config.guidance_scale * beta * grad
+                mean = mean + self.config.guidance_scale * variance * grad
             x = mean
             if t > 1:
-                x = x + beta.sqrt() * _noise(tuple(x.shape), g, x)
+                x = x + variance.sqrt() * _noise(tuple(x.shape), g, x)
             path.append(x)
         return torch.stack(path)
 
     @torch.no_grad()
     def reverse_process(
-        self, n: int, generator: torch.Generator, y: Tensor | None = None
+        self, n: int, rng: torch.Generator, y: Tensor | None = None
     ) -> Tensor:
         """``x_T ~ N(0, I)`` then :meth:`reverse_from` (guided to ``y`` if given):
         ``(T + 1, n, *event_shape)`` from ``x_T`` (index 0) to ``x_0`` (last), diffusion
         space."""
         like = next(self.parameters())
-        xT = _noise((n, *self.event_shape), generator, like)
-        return self.reverse_from(xT, generator, y)
+        xT = _noise((n, *self.event_shape), rng, like)
+        return self.reverse_from(xT, rng, y)
 
-    def sample_classes(self, n: int, generator: torch.Generator) -> Tensor | None:
+    def sample_classes(self, n: int, rng: torch.Generator) -> Tensor | None:
         """The classes :meth:`sample` guides to: ``guidance_class`` for all, or uniform
-        classes from ``generator`` when it is -1; ``None`` without guidance.
+        classes from ``rng`` when it is -1; ``None`` without guidance.
 
         Raises:
             ValueError: ``guidance_class`` is not a class of the dataset.
@@ -365,53 +384,52 @@ class DDPM(GenerativeModel):
         c = self.config.guidance_class
         device = next(self.parameters()).device
         if c < 0:
-            y = torch.randint(self.n_classes, (n,), generator=generator, device=generator.device)
+            y = torch.randint(self.n_classes, (n,), generator=rng, device=rng.device)
             return y.to(device)
         if c >= self.n_classes:
             raise ValueError(f"guidance_class {c} is not one of the {self.n_classes} classes")
         return torch.full((n,), c, dtype=torch.long, device=device)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+    def sample(self, n: int, rng: torch.Generator) -> Tensor:
         """``x_0`` of :meth:`reverse_process` in data space: ``(n, 2)`` on the plane,
         ``(n, 1, h, w)`` in ``[0, 1]`` for images; guided models guide to
         :meth:`sample_classes`."""
-        y = self.sample_classes(n, generator)
-        return self.from_diffusion(self.reverse_process(n, generator, y)[-1])
+        y = self.sample_classes(n, rng)
+        return self.from_diffusion(self.reverse_process(n, rng, y)[-1])
 
     @torch.no_grad()
-    def sample_class(self, n: int, y: int, generator: torch.Generator) -> Tensor:
+    def sample_class(self, n: int, y: int, rng: torch.Generator) -> Tensor:
         """``n`` samples guided to class ``y`` (data space)."""
         device = next(self.parameters()).device
         labels = torch.full((n,), int(y), dtype=torch.long, device=device)
-        return self.from_diffusion(self.reverse_process(n, generator, labels)[-1])
+        return self.from_diffusion(self.reverse_process(n, rng, labels)[-1])
 
     @torch.no_grad()
-    def forward_process(self, x0: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    def forward_process(self, x0: Tensor, rng: torch.Generator | None = None) -> Tensor:
         """The forward Markov chain (Ho eq. 2) from data ``x0 (n, *event_shape)``:
         ``x_t = sqrt(alpha_t) x_{t-1} + sqrt(beta_t) eps_t``.
 
         Arguments:
             x0: data, in data space (images in ``[0, 1]``).
-            generator: the noise (``None``: a fresh one seeded 0).
+            rng: the noise (``None``: a fresh one seeded 0).
 
         Returns:
             ``(T + 1, n, *event_shape)``: index ``t`` is ``x_t`` (index 0 is ``x_0``),
             diffusion space.
         """
-        g = self._generator(generator)
+        g = self._path_rng(rng)
         s = self.schedule
         x = self.to_diffusion(x0.reshape(x0.shape[0], *self.event_shape))
         path = [x]
         for t in range(1, self.T + 1):
-            eps = _noise(tuple(x.shape), g, x)
-            x = s.at(s.alphas, t, x).sqrt() * x + s.at(s.betas, t, x).sqrt() * eps
+            x = s.q_step(x, t, _noise(tuple(x.shape), g, x))
             path.append(x)
         return torch.stack(path)
 
     @torch.no_grad()
     def trajectory(
-        self, x: Tensor, direction: str = "inverse", generator: torch.Generator | None = None
+        self, x: Tensor, direction: str = "inverse", rng: torch.Generator | None = None
     ) -> Tensor:
         """The path of the reverse or the forward process, one point per step.
 
@@ -420,7 +438,7 @@ class DDPM(GenerativeModel):
                 data ``x_0`` for ``forward``.
             direction: ``inverse`` (the reverse process, noise to data, as a flow's z to
                 x) or ``forward`` (data to noise).
-            generator: the noise of the path (``None``: a fresh one seeded 0, so paths of
+            rng: the noise of the path (``None``: a fresh one seeded 0, so paths of
                 successive snapshots differ only by training).
 
         Returns:
@@ -434,9 +452,9 @@ class DDPM(GenerativeModel):
         n = x.shape[0]
         x = x.reshape(n, *self.event_shape)
         if direction == "forward":
-            path = self.forward_process(x, generator)
+            path = self.forward_process(x, rng)
         else:
-            path = self.reverse_from(x, generator)
+            path = self.reverse_from(x, rng)
         return path.reshape(self.T + 1, n, self.dim)
 
     def layer_names(self) -> list[str]:

@@ -160,13 +160,62 @@ class NoiseSchedule(nn.Module):
 
         Returns:
             ``(mean, variance)``: the mean ``(n, ...)`` and the variance per element,
-            broadcastable to it, in ``x0``'s dtype (coefficients computed in float64).
+            broadcastable to it, computed in ``x0``'s dtype from ``alpha_bar_t`` (float64
+            data gets float64 coefficients; training's float32 noising, :meth:`q_sample`,
+            rounds ``alpha_bar_t`` to float32 first).
 
         Raises:
             ValueError: a ``t`` outside ``1..T``.
         """
-        abar = self._gather(self.alpha_bars, t, x0)
-        return abar.sqrt().to(x0.dtype) * x0, (1.0 - abar).to(x0.dtype)
+        abar = self.at(self.alpha_bars, t, x0)
+        return abar.sqrt() * x0, 1.0 - abar
+
+    def q_sample(self, x0: Tensor, t: int | Tensor, eps: Tensor) -> Tensor:
+        """``x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps``: a draw of
+        :meth:`q_mean_var` from the noise ``eps``, shaped like ``x0 (n, ...)`` (Ho 2020,
+        eq. 4 reparameterised, the argument of ``eps_theta`` in eq. 14).
+
+        Raises:
+            ValueError: a ``t`` outside ``1..T``.
+        """
+        mean, variance = self.q_mean_var(x0, t)
+        return mean + variance.sqrt() * eps
+
+    def q_step(self, x_prev: Tensor, t: int | Tensor, eps: Tensor) -> Tensor:
+        """One step of the forward chain ``q(x_t | x_{t-1}) = N(sqrt(alpha_t) x_{t-1},
+        beta_t I)`` (Ho 2020, eq. 2): ``sqrt(alpha_t) x_prev + sqrt(beta_t) eps``, shaped
+        like ``x_prev (n, ...)``, in its dtype.
+
+        Raises:
+            ValueError: a ``t`` outside ``1..T``.
+        """
+        return self.at(self.alphas, t, x_prev).sqrt() * x_prev + (
+            self.at(self.betas, t, x_prev).sqrt() * eps
+        )
+
+    def p_mean_var(self, xt: Tensor, t: int | Tensor, eps: Tensor) -> tuple[Tensor, Tensor]:
+        """The reverse step ``p(x_{t-1} | x_t) = N(mu, sigma_t^2 I)`` of ancestral sampling
+        (Ho 2020, algorithm 2), given the predicted noise ``eps`` of ``x_t``:
+
+        ``mu = (x_t - beta_t / sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_t)`` (eq. 11), the
+        posterior mean of :meth:`posterior_mean_var` at the ``x_0`` that ``eps`` predicts,
+        ``(x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t)``; ``sigma_t^2 = beta_t``
+        (section 3.2's first choice). Algorithm 2 adds no noise at ``t = 1``.
+
+        Arguments:
+            xt, eps: ``(n, ...)`` each.
+            t: the step of ``xt``, in ``1..T``: an int or ``(n,)``.
+
+        Returns:
+            ``(mean, variance)``: ``(n, ...)`` and ``beta_t`` broadcastable to it, in
+            ``xt``'s dtype.
+
+        Raises:
+            ValueError: a ``t`` outside ``1..T``.
+        """
+        beta, alpha = self.at(self.betas, t, xt), self.at(self.alphas, t, xt)
+        abar = self.at(self.alpha_bars, t, xt)
+        return (xt - beta / (1.0 - abar).sqrt() * eps) / alpha.sqrt(), beta
 
     def posterior_mean_var(self, x0: Tensor, xt: Tensor, t: int | Tensor) -> tuple[Tensor, Tensor]:
         """``q(x_{t-1} | x_t, x_0) = N(mu_tilde, beta_tilde I)`` (Ho 2020, eqs. 6-7):

@@ -10,13 +10,7 @@ from torch import Tensor, nn
 
 from ...hyperparameters import hp
 from ...sampling.langevin import langevin, score_from_log_prob
-from ..base import (
-    GenerativeModel,
-    NonFiniteLossError,
-    TrainingConfig,
-    cosine_lr_factor,
-    lr_decay_hp,
-)
+from ..base import GenerativeModel, TrainingConfig, lr_decay_hp
 
 __all__ = ["EBM", "EnergyNet", "EBM_SAMPLERS", "SAMPLE_STEPS_FACTOR", "MIN_SAMPLE_STEPS"]
 
@@ -147,15 +141,11 @@ class EBM(GenerativeModel):
         super().__init__(config, data)
         self.box = tuple(float(v) for v in data.box)
         self.net = EnergyNet(2, config.hidden, config.depth)
-        self.generator = torch.Generator()
-        self.register_buffer("steps_taken", torch.zeros((), dtype=torch.long))
         self.register_buffer("replay_buffer", torch.zeros(config.buffer_size, 2))
         self.register_buffer("buffer_fill", torch.zeros((), dtype=torch.long))
         self.register_buffer("buffer_next", torch.zeros((), dtype=torch.long))
         #: how many of the points just before ``buffer_next`` the last step wrote
         self.register_buffer("last_negatives_count", torch.zeros((), dtype=torch.long))
-        #: MALA's acceptance rate in the last :meth:`sample` (``None``: unadjusted)
-        self.last_acceptance_rate: float | None = None
 
     # ---------------------------------------------------------------- energy
     def energy(self, x: Tensor) -> Tensor:
@@ -168,24 +158,24 @@ class EBM(GenerativeModel):
         return score_from_log_prob(lambda y: -self.energy(y))(x)
 
     # ---------------------------------------------------------------- chains
-    def uniform(self, n: int, generator: torch.Generator) -> Tensor:
-        """``(n, 2)`` uniform on ``data.box``, from ``generator`` only, on the model's device."""
+    def uniform(self, n: int, rng: torch.Generator) -> Tensor:
+        """``(n, 2)`` uniform on ``data.box``, from ``rng`` only, on the model's device."""
         xmin, xmax, ymin, ymax = self.box
-        u = torch.rand(n, 2, generator=generator, device=generator.device)
+        u = torch.rand(n, 2, generator=rng, device=rng.device)
         lo = torch.tensor([xmin, ymin], device=u.device)
         hi = torch.tensor([xmax, ymax], device=u.device)
         return (lo + (hi - lo) * u).to(self.replay_buffer.device)
 
-    def run_chains(self, x0: Tensor, n_steps: int, generator: torch.Generator) -> Tensor:
+    def run_chains(self, x0: Tensor, n_steps: int, rng: torch.Generator) -> Tensor:
         """Unadjusted Langevin on ``-grad E`` from ``x0 (n, 2)`` for ``n_steps`` steps of
         ``config.step_size``, then clamped to ``data.box``: ``(n, 2)``, detached."""
-        x = langevin(self.score, x0, self.config.step_size, n_steps, generator).x
+        x = langevin(self.score, x0, self.config.step_size, n_steps, rng).x
         xmin, xmax, ymin, ymax = self.box
         lo = torch.tensor([xmin, ymin], device=x.device)
         hi = torch.tensor([xmax, ymax], device=x.device)
         return torch.maximum(torch.minimum(x, hi), lo)
 
-    def chain_starts(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    def chain_starts(self, n: int, rng: torch.Generator) -> tuple[Tensor, Tensor]:
         """Starts of ``n`` negative chains: a uniform pick of the buffer's filled points with
         probability ``1 - reinit_prob`` each, else uniform noise on the box (always noise
         while the buffer is empty).
@@ -194,9 +184,9 @@ class EBM(GenerativeModel):
             ``(x0 (n, 2), from_buffer (n,) bool)``.
         """
         fill = int(self.buffer_fill)
-        noise = self.uniform(n, generator)
-        u = torch.rand(n, generator=generator, device=generator.device)
-        idx = torch.randint(0, max(fill, 1), (n,), generator=generator, device=generator.device)
+        noise = self.uniform(n, rng)
+        u = torch.rand(n, generator=rng, device=rng.device)
+        idx = torch.randint(0, max(fill, 1), (n,), generator=rng, device=rng.device)
         dev = self.replay_buffer.device
         from_buffer = (u >= self.config.reinit_prob).to(dev) & (fill > 0)
         x0 = torch.where(from_buffer[:, None], self.replay_buffer[idx.to(dev)], noise)
@@ -251,31 +241,24 @@ class EBM(GenerativeModel):
         Raises:
             ValueError: no batch.
             NonFiniteLossError: a term or a gradient was not finite; no parameter, no
-                optimiser state, no buffer, no step counter and no generator state changed.
+                optimiser state, no buffer, no step counter and no rng state changed.
         """
         if batch is None:
             raise ValueError(f"{self.name} trains on data batches; got None")
         cfg = self.config
-        lr = cfg.lr * cosine_lr_factor(int(self.steps_taken), cfg.lr_decay_steps)
-        for opt in self.optimizers.values():
-            for group in opt.param_groups:
-                group["lr"] = lr
-        state = self.generator.get_state()
-        x0, _ = self.chain_starts(batch.shape[0], self.generator)
-        negatives = self.run_chains(x0, cfg.langevin_steps, self.generator)
-        e = self.energy(torch.cat([batch, negatives]))
-        e_data, e_neg = e[: batch.shape[0]], e[batch.shape[0] :]
-        terms = {"energy_data": e_data.mean(), "energy_negative": e_neg.mean()}
-        loss = terms["energy_data"] - terms["energy_negative"]
-        if cfg.energy_reg > 0:
-            terms["energy_reg"] = cfg.energy_reg * (e_data.square() + e_neg.square()).mean()
-            loss = loss + terms["energy_reg"]
-        terms["cd_gap"] = (terms["energy_negative"] - terms["energy_data"]).detach()
-        try:
+        self.apply_lr_schedule()
+        with self.rng_kept_on_failure():
+            x0, _ = self.chain_starts(batch.shape[0], self.rng)
+            negatives = self.run_chains(x0, cfg.langevin_steps, self.rng)
+            e = self.energy(torch.cat([batch, negatives]))
+            e_data, e_neg = e[: batch.shape[0]], e[batch.shape[0] :]
+            terms = {"energy_data": e_data.mean(), "energy_negative": e_neg.mean()}
+            loss = terms["energy_data"] - terms["energy_negative"]
+            if cfg.energy_reg > 0:
+                terms["energy_reg"] = cfg.energy_reg * (e_data.square() + e_neg.square()).mean()
+                loss = loss + terms["energy_reg"]
+            terms["cd_gap"] = (terms["energy_negative"] - terms["energy_data"]).detach()
             values = self.optimize(loss, terms)
-        except NonFiniteLossError:
-            self.generator.set_state(state)
-            raise
         with torch.no_grad():
             self._write_buffer(negatives)
             self.last_negatives_count.fill_(negatives.shape[0])
@@ -291,7 +274,7 @@ class EBM(GenerativeModel):
         return torch.where(inside, -self.energy(x), torch.full_like(x[:, 0], -torch.inf))
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+    def sample(self, n: int, rng: torch.Generator) -> Tensor:
         """Chains from uniform noise on the box, ``max(MIN_SAMPLE_STEPS,
         SAMPLE_STEPS_FACTOR * langevin_steps)`` steps of ``step_size``, by ``sampler``:
         unadjusted Langevin (clamped to the box) or MALA on :meth:`box_log_prob`, which
@@ -304,16 +287,16 @@ class EBM(GenerativeModel):
             Roberts and Tweedie, Bernoulli 1996 (MALA); Du and Mordatch, NeurIPS 2019.
         """
         steps = max(MIN_SAMPLE_STEPS, SAMPLE_STEPS_FACTOR * self.config.langevin_steps)
-        x0 = self.uniform(n, generator)
+        x0 = self.uniform(n, rng)
         if self.config.sampler != "mala":
             self.last_acceptance_rate = None
-            return self.run_chains(x0, steps, generator)
+            return self.run_chains(x0, steps, rng)
         result = langevin(
             self.score,
             x0,
             self.config.step_size,
             steps,
-            generator,
+            rng,
             mala=True,
             log_prob_fn=self.box_log_prob,
         )

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from ...hyperparameters import hp
-from ..base import GenerativeModel, TrainingConfig, cosine_lr_factor, lr_decay_hp
+from ..base import GenerativeModel, TrainingConfig, lr_decay_hp
 
 __all__ = ["FlowLayer", "Flow", "FlowConfig", "OBJECTIVES", "soft_clamp", "check_objective"]
 
@@ -144,7 +144,9 @@ class Flow(GenerativeModel):
     """
 
     family: ClassVar[str] = "flow"
-    capabilities: ClassVar[frozenset[str]] = frozenset({"density", "samples", "trajectory"})
+    capabilities: ClassVar[frozenset[str]] = frozenset(
+        {"density", "samples", "trajectory", "layers"}
+    )
     Config: ClassVar[type] = FlowConfig
     dim: ClassVar[int] = 2
 
@@ -159,9 +161,6 @@ class Flow(GenerativeModel):
         super().__init__(config, data)
         check_objective(self.name or type(self).__name__, config.objective, data)
         self.layers = nn.ModuleList(self.build_layers(config))
-        self.generator = torch.Generator()
-        # saved with the weights, so a reloaded model resumes its learning-rate schedule
-        self.register_buffer("steps_taken", torch.zeros((), dtype=torch.long))
 
     @abc.abstractmethod
     def build_layers(self, config: Any) -> list[FlowLayer]:
@@ -172,9 +171,9 @@ class Flow(GenerativeModel):
         """Forward KL trains on data batches; reverse KL draws its own samples."""
         return self.config.objective == "forward_kl"
 
-    def _base_noise(self, n: int, generator: torch.Generator) -> Tensor:
+    def _base_noise(self, n: int, rng: torch.Generator) -> Tensor:
         p = next(self.parameters())
-        z = torch.randn(n, self.dim, generator=generator, device=generator.device, dtype=p.dtype)
+        z = torch.randn(n, self.dim, generator=rng, device=rng.device, dtype=p.dtype)
         return z.to(p.device)
 
     def base_log_prob(self, z: Tensor) -> Tensor:
@@ -209,13 +208,13 @@ class Flow(GenerativeModel):
         z, log_det = self.forward(x)
         return self.base_log_prob(z) + log_det
 
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+    def sample(self, n: int, rng: torch.Generator) -> Tensor:
         """Push ``n`` base samples through the inverse: returns ``(n, 2)``."""
-        return self.inverse(self._base_noise(n, generator))[0]
+        return self.inverse(self._base_noise(n, rng))[0]
 
-    def sample_with_log_prob(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    def sample_with_log_prob(self, n: int, rng: torch.Generator) -> tuple[Tensor, Tensor]:
         """Samples ``(n, 2)`` and their ``log q`` ``(n,)`` in nats, in one inverse pass."""
-        z = self._base_noise(n, generator)
+        z = self._base_noise(n, rng)
         x, log_det = self.inverse(z)
         return x, self.base_log_prob(z) - log_det
 
@@ -240,13 +239,29 @@ class Flow(GenerativeModel):
                 path.append(layer.inverse(path[-1])[0])
         return torch.stack(path)
 
+    def layer_log_dets(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """The change of variables one layer at a time, data to base.
+
+        ``log q(x) = log p_Z(f(x)) + sum_k log|det df_k / dh_{k-1}|`` with ``h_0 = x`` and
+        ``f = f_L o ... o f_1`` (Dinh et al. 2016, "Density estimation using Real NVP",
+        eq. 3): the base term and the ``L`` layer terms sum to :meth:`log_prob`.
+
+        Arguments:
+            x: ``(n, 2)`` points.
+
+        Returns:
+            ``(log_base (n,), log_dets (L, n))`` in nats; row ``k`` of ``log_dets`` is
+            ``layers[k]`` (the data-to-base order, :meth:`layer_names` reversed).
+        """
+        terms = []
+        for layer in self.layers:
+            x, ld = layer(x)
+            terms.append(ld.expand(x.shape[0]))
+        return self.base_log_prob(x), torch.stack(terms)
+
     def layer_names(self) -> list[str]:
         """One name per layer in the z-to-x order: name ``k`` maps inverse step ``k`` to ``k+1``."""
         return [f"{layer.label} {k + 1}" for k, layer in enumerate(reversed(self.layers))]
-
-    def scheduled_lr(self) -> float:
-        """``config.lr`` after the cosine decay at the current step (floor: 2% of ``lr``)."""
-        return self.config.lr * cosine_lr_factor(int(self.steps_taken), self.config.lr_decay_steps)
 
     def inverse_temperature(self) -> float:
         """``beta = min(1, 0.01 + t / anneal_steps)`` at step ``t`` (1 when not annealing).
@@ -275,10 +290,7 @@ class Flow(GenerativeModel):
         Raises:
             NonFiniteLossError: no parameter and no step counter changed.
         """
-        lr = self.scheduled_lr()
-        for opt in self.optimizers.values():
-            for group in opt.param_groups:
-                group["lr"] = lr
+        self.apply_lr_schedule()
         if self.config.objective == "forward_kl":
             if batch is None:
                 raise ValueError(f"{self.name}: forward_kl trains on data batches; got None")
@@ -287,7 +299,7 @@ class Flow(GenerativeModel):
             nll = -self.log_prob(batch).mean()
             terms = self.optimize(nll, {"nll": nll})
         else:
-            x, log_q = self.sample_with_log_prob(self.config.batch_size, self.generator)
+            x, log_q = self.sample_with_log_prob(self.config.batch_size, self.rng)
             log_p = self.data.unnormalized_log_prob(x).to(log_q.device)
             loss = (log_q - self.inverse_temperature() * log_p).mean()
             kl = (log_q - log_p).mean() + self.data.log_normalizer

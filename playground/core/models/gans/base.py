@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from ..base import FINAL_LR_FRACTION, GenerativeModel, cosine_lr_factor
+from ..base import FINAL_LR_FRACTION, GenerativeModel
 from .config import GANConfig
 from .losses import CLASSIFIER_LOSSES, CRITIC_LOSSES, GENERATOR_LOSSES, feature_matching_loss
 from .networks import OPTIMIZERS, Critic, make_optimizer, mlp
@@ -56,6 +56,7 @@ class GAN(GenerativeModel):
     family: ClassVar[str] = "gan"
     capabilities: ClassVar[frozenset[str]] = frozenset({"samples", "critic"})
     Config: ClassVar[type] = GANConfig
+    parts: ClassVar[tuple[str, ...]] = ("critic", "generator")
     #: the loss pair when the config has no ``loss`` field
     loss: ClassVar[str] = "non-saturating"
     dim: ClassVar[int] = 2
@@ -90,12 +91,9 @@ class GAN(GenerativeModel):
         self.dim = math.prod(self.event_shape)
         self.generator_net = self.build_generator(config)
         self.critic_net = self.build_critic(config)
-        self.generator = torch.Generator()
         self._kinds: dict[str, str] = {}
         self._history_means: dict[str, list[Tensor]] = {}
         self._history_counts: dict[str, int] = {}
-        # saved with the weights, so a reloaded model resumes its learning-rate schedule
-        self.register_buffer("steps_taken", torch.zeros((), dtype=torch.long))
 
     # ------------------------------------------------------------- networks
     def build_generator(self, config: Any) -> nn.Module:
@@ -137,13 +135,13 @@ class GAN(GenerativeModel):
     def _nets(self) -> dict[str, nn.Module]:
         return {"critic": self.critic_net, "generator": self.generator_net}
 
-    def lr_factor(self) -> float:
-        """The schedule's factor on both rates at the current iteration (1 without decay)."""
-        return cosine_lr_factor(int(self.steps_taken), self.config.lr_decay_steps)
+    def base_lr(self, optimizer: str) -> float:
+        """``lr_critic`` or ``lr_generator``: each network has its own rate."""
+        return float(getattr(self.config, f"lr_{optimizer}"))
 
     def _make(self, key: str, config: Any):
         kind = getattr(config, f"optimizer_{key}")
-        lr = getattr(config, f"lr_{key}") * self.lr_factor()
+        lr = self.scheduled_lr(key)
         self._kinds[key] = kind
         return make_optimizer(
             kind, self._nets()[key].parameters(), lr, (config.beta1, config.beta2)
@@ -166,7 +164,7 @@ class GAN(GenerativeModel):
                 self.optimizers[key] = self._make(key, config)
                 continue
             for group in opt.param_groups:
-                group["lr"] = getattr(config, f"lr_{key}") * self.lr_factor()
+                group["lr"] = self.scheduled_lr(key)
                 if "betas" in group:
                     group["betas"] = (config.beta1, config.beta2)
 
@@ -182,9 +180,10 @@ class GAN(GenerativeModel):
     def _device(self) -> torch.device:
         return next(self.parameters()).device
 
-    def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """``z ~ N(0, I)``: ``(n, latent_dim)``, drawn from ``generator`` (default: training)."""
-        g = self.generator if generator is None else generator
+    def sample_latent(self, n: int, rng: torch.Generator | None = None) -> Tensor:
+        """``z ~ N(0, I)``: ``(n, latent_dim)``, drawn from ``rng`` (default: the training
+        :attr:`rng`)."""
+        g = self.rng if rng is None else rng
         z = torch.randn(n, self.config.latent_dim, generator=g, device=g.device)
         return z.to(self._device())
 
@@ -192,9 +191,9 @@ class GAN(GenerativeModel):
         """``G(z)``: ``(n, latent_dim) -> (n, 2)`` or ``(n, 1, h, w)``."""
         return self.to_data(self.generator_net(z))
 
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
-        """``n`` samples ``(n, 2)`` (or ``(n, 1, h, w)``) of the generator."""
-        return self.generate(self.sample_latent(n, generator))
+    def sample(self, n: int, rng: torch.Generator) -> Tensor:
+        """``n`` samples ``(n, 2)`` (or ``(n, 1, h, w)``) of the generator, latents from ``rng``."""
+        return self.generate(self.sample_latent(n, rng))
 
     # ---------------------------------------------------------------- critic
     def pack_samples(self, x: Tensor) -> Tensor:
@@ -338,6 +337,7 @@ class GAN(GenerativeModel):
         """``n_critic`` critic steps on consecutive chunks of ``batch``, then ``n_generator``
         generator steps; returns the last value of each term (always ``loss_d``, ``loss_g``).
         """
+        self.apply_lr_schedule()
         chunks = torch.chunk(batch, self.config.n_critic)
         terms: dict[str, float] = {}
         for chunk in chunks:
@@ -345,11 +345,19 @@ class GAN(GenerativeModel):
         for i in range(self.config.n_generator):
             terms.update(self.generator_step(chunks[i % len(chunks)]))
         self.steps_taken += 1
-        if self.config.lr_decay_steps > 0:
-            for key, opt in self.optimizers.items():
-                for group in opt.param_groups:
-                    group["lr"] = getattr(self.config, f"lr_{key}") * self.lr_factor()
         return terms
+
+    def train_part(self, part: str, batch: Tensor | None) -> dict[str, float]:
+        """One :meth:`critic_step` (``part = "critic"``) or :meth:`generator_step`
+        (``"generator"``) alone, at the scheduled rates; the step counter does not move.
+
+        Raises:
+            ValueError: another ``part``.
+        """
+        if part not in self.parts:
+            return super().train_part(part, batch)
+        self.apply_lr_schedule()
+        return self.critic_step(batch) if part == "critic" else self.generator_step(batch)
 
     def generator_update_direction(self, z: Tensor, batch: Tensor | None = None) -> Tensor:
         """``-∂L_G/∂x`` at ``x = G(z)``: where the generator loss pushes each sample ``(n, 2)``.

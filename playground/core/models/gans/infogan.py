@@ -123,14 +123,14 @@ class InfoGAN(GAN):
         }
 
     # ------------------------------------------------------------- latents
-    def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+    def sample_latent(self, n: int, rng: torch.Generator | None = None) -> Tensor:
         """The full latent ``[z, onehot(c), c']`` ``(n, latent_dim + k + continuous_codes)``.
 
         Arguments:
             n: rows.
-            generator: the random generator (default: the training one).
+            rng: the random number generator (default: the training :attr:`rng`).
         """
-        g = self.generator if generator is None else generator
+        g = self.rng if rng is None else rng
         cfg = self.config
         z = torch.randn(n, cfg.latent_dim, generator=g, device=g.device)
         c = torch.randint(cfg.categories, (n,), generator=g, device=g.device)
@@ -175,16 +175,14 @@ class InfoGAN(GAN):
         """
         return self.to_data(self.generator_net(self.join_latent(z, c, c_cont)))
 
-    def sample_with_codes(
-        self, n: int, generator: torch.Generator
-    ) -> tuple[Tensor, Tensor, Tensor]:
+    def sample_with_codes(self, n: int, rng: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
         """``n`` samples with the codes that made them.
 
         Returns:
             ``(x, c, c')``: ``(n, 2)`` samples, ``(n,)`` int64 categories,
             ``(n, continuous_codes)`` continuous codes.
         """
-        latent = self.sample_latent(n, generator)
+        latent = self.sample_latent(n, rng)
         _, c, c_cont = self.split_latent(latent)
         return self.generate(latent), c, c_cont
 

@@ -9,10 +9,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from ...hyperparameters import hp
+from ...hyperparameters import hp, with_defaults
 from .base import GAN, Critic, GANConfig
 from .losses import LOSSES, gradient_penalty
-from .networks import OPTIMIZERS
 
 __all__ = ["VanillaGAN", "WGAN", "WGANGP", "SNGAN"]
 
@@ -60,28 +59,18 @@ class WGAN(GAN):
     loss: ClassVar[str] = "wasserstein"
 
     @dataclass
-    class Config(GANConfig):
+    class Config(
+        with_defaults(
+            GANConfig,
+            lr_generator=5e-5,
+            lr_critic=5e-5,
+            optimizer_generator="rmsprop",
+            optimizer_critic="rmsprop",
+            n_critic=5,
+        )
+    ):
         """WGAN hyperparameters: the paper's algorithm 1 defaults."""
 
-        lr_generator: float = hp(
-            5e-5, low=1e-7, high=1.0, log=True, live=True, help="generator learning rate"
-        )
-        lr_critic: float = hp(
-            5e-5, low=1e-7, high=1.0, log=True, live=True, help="critic learning rate"
-        )
-        optimizer_generator: str = hp(
-            "rmsprop",
-            choices=OPTIMIZERS,
-            live=True,
-            help="generator optimiser (a change restarts it)",
-        )
-        optimizer_critic: str = hp(
-            "rmsprop",
-            choices=OPTIMIZERS,
-            live=True,
-            help="critic optimiser (a change restarts it)",
-        )
-        n_critic: int = hp(5, low=1, high=20, live=True, help="critic steps per iteration")
         clip: float = hp(
             0.01, low=1e-4, high=10.0, log=True, live=True, help="clip critic parameters to ±clip"
         )
@@ -117,25 +106,18 @@ class WGANGP(GAN):
     loss: ClassVar[str] = "wasserstein"
 
     @dataclass
-    class Config(GANConfig):
+    class Config(
+        with_defaults(GANConfig, lr_generator=1e-4, lr_critic=1e-4, beta1=0.0, beta2=0.9, n_critic=5)
+    ):
         """WGAN-GP hyperparameters: the paper's algorithm 1 defaults."""
 
-        lr_generator: float = hp(
-            1e-4, low=1e-7, high=1.0, log=True, live=True, help="generator learning rate"
-        )
-        lr_critic: float = hp(
-            1e-4, low=1e-7, high=1.0, log=True, live=True, help="critic learning rate"
-        )
-        beta1: float = hp(0.0, low=0.0, high=0.999, live=True, help="Adam beta1 of both networks")
-        beta2: float = hp(0.9, low=0.0, high=0.9999, live=True, help="Adam beta2 of both networks")
-        n_critic: int = hp(5, low=1, high=20, live=True, help="critic steps per iteration")
         gp_lambda: float = hp(
             10.0, low=0.0, high=1000.0, live=True, help="weight λ of the gradient penalty"
         )
 
     def critic_regularizer(self, real: Tensor, fake: Tensor) -> dict[str, Tensor]:
         """``gradient_penalty``: λ times the penalty on interpolates of packed samples."""
-        g = self.generator
+        g = self.rng
         eps = torch.rand(real.shape[0], 1, generator=g, device=g.device).to(real)
         gp = gradient_penalty(self.critic_net, real, fake, eps)
         return {"gradient_penalty": self.config.gp_lambda * gp}

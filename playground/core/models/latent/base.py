@@ -48,14 +48,15 @@ class LatentModel(GenerativeModel):
             positions times code_dim: the quantised vectors flattened; for the
             Gumbel-softmax VAE, latents times categories: the one-hots flattened).
         event_shape: one data point's shape, from :func:`event_shape_of`.
-        discrete_latent: ``z`` takes discrete values (VQ-VAE, Gumbel-softmax): the
-            latent-space heatmaps and the Gaussian per-dimension KL do not apply.
+
+    ``discrete_latent`` (declared on :class:`~..base.GenerativeModel`) is True where ``z``
+    takes discrete values (VQ-VAE, Gumbel-softmax): the latent-space heatmaps and the
+    Gaussian per-dimension KL do not apply.
     """
 
     family: ClassVar[str] = "latent"
     #: ``density``: :meth:`log_prob` is the IWAE estimate (the 2D density view draws it)
     capabilities: ClassVar[frozenset[str]] = frozenset({"density", "samples", "latent"})
-    discrete_latent: ClassVar[bool] = False
 
     def __init__(self, config: Any, data: Any):
         super().__init__(config, data)
@@ -78,8 +79,12 @@ class LatentModel(GenerativeModel):
         """A point code of each ``x``: ``E_q[z | x]`` (VQ-VAE: the quantised code, Gumbel:
         the category probabilities), ``(n, latent_dim)``; the latent scatter plots it."""
 
+    def encode(self, x: Tensor) -> Tensor:
+        """The latent code of each ``x``: :meth:`posterior_mean`, ``(n, latent_dim)``."""
+        return self.posterior_mean(x)
+
     def posterior_sample(
-        self, x: Tensor, generator: torch.Generator | None = None
+        self, x: Tensor, rng: torch.Generator | None = None
     ) -> tuple[Tensor, Tensor]:
         """``z ~ q(z | x)`` and ``log q(z | x)``: ``((n, latent_dim), (n,))`` nats.
 
@@ -135,8 +140,8 @@ class LatentModel(GenerativeModel):
 
     # ------------------------------------------------------------------- prior
     @abc.abstractmethod
-    def sample_prior(self, n: int, generator: torch.Generator) -> Tensor:
-        """``z ~ p(z)``: ``(n, latent_dim)``, drawn from ``generator`` only."""
+    def sample_prior(self, n: int, rng: torch.Generator) -> Tensor:
+        """``z ~ p(z)``: ``(n, latent_dim)``, drawn from ``rng`` only."""
 
     def prior_log_prob(self, z: Tensor) -> Tensor:
         """``log p(z)`` in nats, ``(n,)``; the latent view draws it as a heatmap.
@@ -146,14 +151,14 @@ class LatentModel(GenerativeModel):
         """
         raise NoLatentDensityError(f"{self.name} has a discrete prior")
 
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+    def sample(self, n: int, rng: torch.Generator) -> Tensor:
         """Samples of the model: the decoder's mean at ``z ~ p(z)`` for images (what
         papers show), a draw of ``p(x | z)`` on the plane: ``(n, *event_shape)``."""
-        return self.decode(self.sample_prior(n, generator))
+        return self.decode(self.sample_prior(n, rng))
 
     # ---------------------------------------------------------------- bounds
     @abc.abstractmethod
-    def elbo_terms(self, x: Tensor, generator: torch.Generator | None = None) -> dict[str, Tensor]:
+    def elbo_terms(self, x: Tensor, rng: torch.Generator | None = None) -> dict[str, Tensor]:
         """One-sample ELBO terms of each ``x``, each ``(n,)`` in nats:
 
         ``reconstruction`` = ``E_q[log p(x | z)]``, ``kl`` = ``KL(q(z | x) || p(z))`` (or
@@ -163,7 +168,7 @@ class LatentModel(GenerativeModel):
         """
 
     @abc.abstractmethod
-    def iwae_bound(self, x: Tensor, k: int, generator: torch.Generator | None = None) -> Tensor:
+    def iwae_bound(self, x: Tensor, k: int, rng: torch.Generator | None = None) -> Tensor:
         """The importance-weighted bound ``log (1/k) sum_j p(x, z_j) / q(z_j | x)``,
         ``z_j ~ q(z | x)``: ``(n,)`` nats. It equals the one-sample ELBO for ``k = 1``,
         does not fall as ``k`` grows, and tends to ``log p(x)`` (Burda et al. 2016, eq. 8).

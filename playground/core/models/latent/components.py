@@ -1,5 +1,5 @@
-"""Building blocks of the VAE family: the decoder's likelihood, the schedules of the
-learning rate, KL weight and capacity, free bits, posterior flows and image defaults."""
+"""Building blocks of the VAE family: the decoder's likelihood, the schedules of the KL
+weight and capacity, free bits, posterior flows and image defaults."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ..base import cosine_lr_factor
 from ..flows.autoregressive import IAFLayer
 from ..flows.base import FlowLayer, soft_clamp
 from ..flows.planar import PlanarLayer
@@ -29,9 +28,7 @@ __all__ = [
     "MIN_INITIAL_STD",
     "IWAE_CHUNK",
     "EVALUATION_SEED",
-    "evaluation_generator",
-    "scheduled_lr",
-    "apply_lr_schedule",
+    "evaluation_rng",
     "kl_weight",
     "capacity_at",
     "free_bits_kl",
@@ -57,35 +54,16 @@ MIN_INITIAL_STD = 0.05
 #: samples ``z`` per decoder call in :meth:`VAE.iwae_bound` (bounds memory for the
 #: density view's 16,384 grid points x k = 100)
 IWAE_CHUNK = 8192
-#: the seed of the posterior noise when no generator is given (views and metrics): their
-#: estimates are then deterministic and never draw from the training generator
+#: the seed of the posterior noise when no rng is given (views and metrics): their
+#: estimates are then deterministic and never draw from the training rng
 EVALUATION_SEED = 0
 
 
-def evaluation_generator(generator: torch.Generator | None, like: Tensor) -> torch.Generator:
-    """``generator``, or a fresh one seeded :data:`EVALUATION_SEED` on ``like``'s device."""
-    if generator is not None:
-        return generator
+def evaluation_rng(rng: torch.Generator | None, like: Tensor) -> torch.Generator:
+    """``rng``, or a fresh one seeded :data:`EVALUATION_SEED` on ``like``'s device."""
+    if rng is not None:
+        return rng
     return torch.Generator(device=like.device).manual_seed(EVALUATION_SEED)
-
-
-def scheduled_lr(lr: float, decay_steps: int, step: int) -> float:
-    """``lr`` after a cosine decay to 2% of it over ``decay_steps`` (constant when 0), by
-    :func:`~playground.core.models.base.cosine_lr_factor`.
-
-    The decay lets Adam's noise-driven walk in flat directions die out: late in training
-    a collapsed unit's posterior mean stops wandering with ``x``.
-    """
-    return float(lr) * cosine_lr_factor(step, decay_steps)
-
-
-def apply_lr_schedule(model: Any) -> None:
-    """Set every optimiser of ``model`` to :func:`scheduled_lr` at its ``steps_taken``."""
-    cfg = model.config
-    lr = scheduled_lr(cfg.lr, cfg.lr_decay_steps, int(model.steps_taken))
-    for opt in model.optimizers.values():
-        for group in opt.param_groups:
-            group["lr"] = lr
 
 
 def kl_weight(beta: float, anneal_steps: int, step: int) -> float:
@@ -279,11 +257,11 @@ class DecoderLikelihood(nn.Module):
         else:
             last.bias.copy_(torch.cat([r.reshape(-1) for r in rows]).to(last.bias))
 
-    def sample(self, z: Tensor, generator: torch.Generator, decoder_std: float) -> Tensor:
+    def sample(self, z: Tensor, rng: torch.Generator, decoder_std: float) -> Tensor:
         """``x ~ p(x | z)`` for the Gaussian decoders: ``(n, *event_shape)``; the Bernoulli
         decoder returns its mean (the pixel probabilities)."""
         loc, log_std = self.params(z)
         if self.kind == "bernoulli":
             return torch.sigmoid(loc)
         std = torch.exp(log_std) if log_std is not None else decoder_std
-        return loc + std * normal_noise(tuple(loc.shape), generator, loc)
+        return loc + std * normal_noise(tuple(loc.shape), rng, loc)

@@ -111,8 +111,8 @@ def gaussian_log_likelihood(
     return _sum_event(-0.5 * z.square() - log_std - 0.5 * LOG_2PI, event_dims)
 
 
-def normal_noise(shape: tuple[int, ...], generator: torch.Generator, like: Tensor) -> Tensor:
-    """``N(0, I)`` noise of ``shape`` drawn from ``generator`` only (never the global
-    generator), returned on ``like``'s device and dtype."""
-    eps = torch.randn(shape, generator=generator, device=generator.device, dtype=like.dtype)
+def normal_noise(shape: tuple[int, ...], rng: torch.Generator, like: Tensor) -> Tensor:
+    """``N(0, I)`` noise of ``shape`` drawn from ``rng`` only (never the global
+    rng), returned on ``like``'s device and dtype."""
+    eps = torch.randn(shape, generator=rng, device=rng.device, dtype=like.dtype)
     return eps.to(like.device)

@@ -28,15 +28,15 @@ __all__ = [
 _IWAE_CHUNK = 65_536
 
 
-def gumbel_noise(shape: torch.Size | tuple[int, ...], generator: torch.Generator) -> Tensor:
+def gumbel_noise(shape: torch.Size | tuple[int, ...], rng: torch.Generator) -> Tensor:
     """``g = -log(-log u)``, ``u ~ U(0, 1)``: standard Gumbel noise of ``shape``, on the
-    generator's device, drawn from ``generator`` only."""
-    u = torch.rand(shape, generator=generator, device=generator.device)
+    rng's device, drawn from ``rng`` only."""
+    u = torch.rand(shape, generator=rng, device=rng.device)
     # u = 0 would give -inf; the smallest positive float gives g = -4.5 instead
     return -torch.log(-torch.log(u.clamp_min(torch.finfo(u.dtype).tiny)))
 
 
-def gumbel_softmax_sample(logits: Tensor, tau: float, generator: torch.Generator) -> Tensor:
+def gumbel_softmax_sample(logits: Tensor, tau: float, rng: torch.Generator) -> Tensor:
     """A relaxed one-hot sample ``y = softmax((logits + g) / tau)``, ``g ~ Gumbel(0, 1)``.
 
     As ``tau -> 0`` the samples become one-hot, distributed as :func:`gumbel_max_sample`;
@@ -45,7 +45,7 @@ def gumbel_softmax_sample(logits: Tensor, tau: float, generator: torch.Generator
     Arguments:
         logits: ``(*, categories)`` unnormalised log-probabilities.
         tau: the temperature, > 0.
-        generator: the source of the noise.
+        rng: the source of the noise.
 
     Returns:
         ``(*, categories)`` points of the simplex, differentiable in ``logits``.
@@ -54,16 +54,16 @@ def gumbel_softmax_sample(logits: Tensor, tau: float, generator: torch.Generator
         Jang, Gu & Poole, "Categorical Reparameterization with Gumbel-Softmax", ICLR 2017,
         equation (2); Maddison, Mnih & Teh, "The Concrete Distribution", ICLR 2017.
     """
-    g = gumbel_noise(logits.shape, generator).to(logits.device, logits.dtype)
+    g = gumbel_noise(logits.shape, rng).to(logits.device, logits.dtype)
     return torch.softmax((logits + g) / tau, dim=-1)
 
 
-def gumbel_max_sample(logits: Tensor, generator: torch.Generator) -> Tensor:
+def gumbel_max_sample(logits: Tensor, rng: torch.Generator) -> Tensor:
     """An exact sample of ``Cat(softmax(logits))`` as a one-hot: ``onehot(argmax(logits + g))``.
 
     Arguments:
         logits: ``(*, categories)`` unnormalised log-probabilities.
-        generator: the source of the noise.
+        rng: the source of the noise.
 
     Returns:
         ``(*, categories)`` one-hot vectors, dtype of ``logits`` (no gradient).
@@ -71,7 +71,7 @@ def gumbel_max_sample(logits: Tensor, generator: torch.Generator) -> Tensor:
     References:
         Jang et al. 2017, equation (1) (the Gumbel-max trick, Gumbel 1954).
     """
-    g = gumbel_noise(logits.shape, generator).to(logits.device, logits.dtype)
+    g = gumbel_noise(logits.shape, rng).to(logits.device, logits.dtype)
     k = (logits.detach() + g).argmax(-1)
     return F.one_hot(k, logits.shape[-1]).to(logits.dtype)
 
@@ -156,9 +156,6 @@ class GumbelVAE(DiscreteLatentModel):
         width = config.latents * config.categories
         self.encoder = Encoder(self.event_shape, width, config.hidden, config.depth)
         self.decoder = Decoder(width, self.event_shape, config.hidden, config.depth)
-        self.generator = torch.Generator()
-        # saved with the weights, so a reloaded model resumes its temperature schedule
-        self.register_buffer("steps_taken", torch.zeros((), dtype=torch.long))
 
     @property
     def latent_dim(self) -> int:
@@ -200,22 +197,22 @@ class GumbelVAE(DiscreteLatentModel):
 
     # ----------------------------------------------------------------- decoder
     # ------------------------------------------------------------------- prior
-    def sample_prior(self, n: int, generator: torch.Generator) -> Tensor:
-        """Uniform one-hots ``(n, latents * categories)`` from ``generator``."""
+    def sample_prior(self, n: int, rng: torch.Generator) -> Tensor:
+        """Uniform one-hots ``(n, latents * categories)`` from ``rng``."""
         cfg = self.config
         k = torch.randint(
-            cfg.categories, (n, cfg.latents), generator=generator, device=generator.device
+            cfg.categories, (n, cfg.latents), generator=rng, device=rng.device
         )
         device = next(self.parameters()).device
         return F.one_hot(k.to(device), cfg.categories).float().flatten(1)
 
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+    def sample(self, n: int, rng: torch.Generator) -> Tensor:
         """Decoder means at uniform one-hots for images ``(n, 1, h, w)``; on the plane a
         draw of ``N(mu(z), sigma^2 I)``, ``(n, 2)``."""
-        mean = self.decode(self.sample_prior(n, generator))
+        mean = self.decode(self.sample_prior(n, rng))
         if self.is_image:
             return mean
-        noise = torch.randn(mean.shape, generator=generator, device=generator.device)
+        noise = torch.randn(mean.shape, generator=rng, device=rng.device)
         return mean + self.config.sigma * noise.to(mean.device)
 
     # ---------------------------------------------------------------- bounds
@@ -224,15 +221,15 @@ class GumbelVAE(DiscreteLatentModel):
         kl = self.kl(logits)
         return {"reconstruction": reconstruction, "kl": kl, "elbo": reconstruction - kl}
 
-    def elbo_terms(self, x: Tensor, generator: torch.Generator | None = None) -> dict[str, Tensor]:
+    def elbo_terms(self, x: Tensor, rng: torch.Generator | None = None) -> dict[str, Tensor]:
         """One-sample ELBO terms ``(n,)`` nats with an exact one-hot ``z ~ q(z | x)``
         (Gumbel-max): ``reconstruction = log p(x | z)``, the closed-form ``kl`` and
-        ``elbo``. ``generator`` defaults to the model's."""
+        ``elbo``. ``rng`` defaults to the model's."""
         logits = self.logits(x)
-        z = gumbel_max_sample(logits, self.generator if generator is None else generator).flatten(1)
+        z = gumbel_max_sample(logits, self.rng if rng is None else rng).flatten(1)
         return self._terms(x, z, logits)
 
-    def iwae_bound(self, x: Tensor, k: int, generator: torch.Generator | None = None) -> Tensor:
+    def iwae_bound(self, x: Tensor, k: int, rng: torch.Generator | None = None) -> Tensor:
         """``log (1/k) sum_j p(x | z_j) p(z_j) / q(z_j | x)`` with exact one-hot samples
         ``z_j ~ q(z | x)`` (Gumbel-max): ``(n,)`` nats (Burda et al. 2016, eq. 8).
 
@@ -241,7 +238,7 @@ class GumbelVAE(DiscreteLatentModel):
         """
         if k < 1:
             raise ValueError(f"iwae_bound needs k >= 1 samples, not {k}")
-        g = self.generator if generator is None else generator
+        g = self.rng if rng is None else rng
         n, cfg = x.shape[0], self.config
         logits = self.logits(x)
         log_prior = -cfg.latents * math.log(cfg.categories)
@@ -276,7 +273,7 @@ class GumbelVAE(DiscreteLatentModel):
             raise ValueError(f"{self.name} trains on data batches; got None")
         tau = self.temperature()
         logits = self.logits(batch)
-        y = gumbel_softmax_sample(logits, tau, self.generator)
+        y = gumbel_softmax_sample(logits, tau, self.rng)
         if self.config.straight_through:
             hard = F.one_hot(y.argmax(-1), self.config.categories).to(y.dtype)
             y = hard + (y - y.detach())

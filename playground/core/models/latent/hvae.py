@@ -25,9 +25,8 @@ from .vae import (
     DecoderLikelihood,
     LatentConfig,
     anneal_hp,
-    apply_lr_schedule,
     beta_hp,
-    evaluation_generator,
+    evaluation_rng,
     image_defaults,
     kl_weight,
 )
@@ -107,9 +106,6 @@ class HVAE(LatentModel):
         self.encoder_2 = _GaussianLayer(d1, d2, hidden, depth)  # q(z2 | z1)
         self.decoder_2 = _GaussianLayer(d2, d1, hidden, depth)  # p(z1 | z2)
         self.decoder = DecoderLikelihood(d1, self.event_shape, hidden, depth, config.decoder)
-        self.generator = torch.Generator()
-        # saved with the weights, so the KL annealing resumes after a preset reload
-        self.register_buffer("steps_taken", torch.zeros((), dtype=torch.long))
 
     @property
     def latent_dim(self) -> int:
@@ -129,11 +125,11 @@ class HVAE(LatentModel):
         return self.posterior_params(x)[0]
 
     def posterior_sample(
-        self, x: Tensor, generator: torch.Generator | None = None
+        self, x: Tensor, rng: torch.Generator | None = None
     ) -> tuple[Tensor, Tensor]:
         """``z2`` from the plug-in posterior and its log-density: ``((n, d2), (n,))`` nats."""
         mu, logvar = self.posterior_params(x)
-        eps = normal_noise(tuple(mu.shape), evaluation_generator(generator, mu), mu)
+        eps = normal_noise(tuple(mu.shape), evaluation_rng(rng, mu), mu)
         z = mu + torch.exp(0.5 * logvar) * eps
         return z, gaussian_log_prob(z, mu, logvar)
 
@@ -155,22 +151,22 @@ class HVAE(LatentModel):
         """The decoder's mean at ``z1`` = the mean of ``p(z1 | z2)``: ``(n, *event_shape)``."""
         return self.decoder.mean(self.decoder_2(z)[0])
 
-    def sample_prior(self, n: int, generator: torch.Generator) -> Tensor:
+    def sample_prior(self, n: int, rng: torch.Generator) -> Tensor:
         p = next(self.parameters())
-        return normal_noise((n, self.latent_dim), generator, p)
+        return normal_noise((n, self.latent_dim), rng, p)
 
     def prior_log_prob(self, z: Tensor) -> Tensor:
         return standard_normal_log_prob(z)
 
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+    def sample(self, n: int, rng: torch.Generator) -> Tensor:
         """Ancestral samples: ``z2 ~ N(0, I)``, ``z1 ~ p(z1 | z2)``, then ``x ~ p(x | z1)``
         on the plane or the decoder's mean for images: ``(n, *event_shape)``."""
-        z2 = self.sample_prior(n, generator)
+        z2 = self.sample_prior(n, rng)
         mu, logvar = self.decoder_2(z2)
-        z1 = mu + torch.exp(0.5 * logvar) * normal_noise(tuple(mu.shape), generator, mu)
+        z1 = mu + torch.exp(0.5 * logvar) * normal_noise(tuple(mu.shape), rng, mu)
         if self.is_image:
             return self.decoder.mean(z1)
-        return self.decoder.sample(z1, generator, self.config.decoder_std)
+        return self.decoder.sample(z1, rng, self.config.decoder_std)
 
     # ------------------------------------------------------------------ bounds
     def _joint(
@@ -200,10 +196,10 @@ class HVAE(LatentModel):
             "kl_2": gaussian_kl_per_dim(mu2, logvar2).sum(-1),
         }
 
-    def elbo_terms(self, x: Tensor, generator: torch.Generator | None = None) -> dict[str, Tensor]:
+    def elbo_terms(self, x: Tensor, rng: torch.Generator | None = None) -> dict[str, Tensor]:
         """One-sample ``reconstruction``, ``kl_1``, ``kl_2``, ``kl`` = ``kl_1 + kl_2`` and
-        ``elbo``, each ``(n,)`` nats (``generator``: the noise; ``None``: seeded 0)."""
-        return self._elbo(x, evaluation_generator(generator, x))
+        ``elbo``, each ``(n,)`` nats (``rng``: the noise; ``None``: seeded 0)."""
+        return self._elbo(x, evaluation_rng(rng, x))
 
     def _elbo(self, x: Tensor, g: torch.Generator, path_only: bool = False) -> dict[str, Tensor]:
         mu1, logvar1 = self.q_z1(x)
@@ -220,12 +216,12 @@ class HVAE(LatentModel):
             "elbo": j["log_px"] - kl,
         }
 
-    def iwae_bound(self, x: Tensor, k: int, generator: torch.Generator | None = None) -> Tensor:
+    def iwae_bound(self, x: Tensor, k: int, rng: torch.Generator | None = None) -> Tensor:
         """``log (1/k) sum_j p(x, z1_j, z2_j) / q(z1_j, z2_j | x)`` over joint samples,
         ``(n,)`` nats (Burda et al. 2016, eq. 8); the noise is drawn as in
         :meth:`elbo_terms`, ``k`` rows at a time."""
         mu1, logvar1 = self.q_z1(x)
-        g = evaluation_generator(generator, mu1)
+        g = evaluation_rng(rng, mu1)
         eps1 = normal_noise((k, *mu1.shape), g, mu1)
         eps2 = normal_noise((k, x.shape[0], self.latent_dim), g, mu1)
         rows = max(1, IWAE_CHUNK // k)
@@ -265,10 +261,10 @@ class HVAE(LatentModel):
         """
         if batch is None:
             raise ValueError(f"{self.name} trains on data batches; got None")
-        apply_lr_schedule(self)
+        self.apply_lr_schedule()
         if int(self.steps_taken) == 0 and bool(torch.isfinite(batch).all()):
             self.decoder.data_init(batch)
-        parts = self._elbo(batch, self.generator, path_only=True)
+        parts = self._elbo(batch, self.rng, path_only=True)
         terms = {k: v.mean() for k, v in parts.items()}
         beta = self.current_beta()
         loss = -terms["reconstruction"] + beta * terms["kl"]

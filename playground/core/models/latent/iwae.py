@@ -56,7 +56,7 @@ class IWAE(VAE):
             raise ValueError(f"{self.name} trains on data batches; got None")
         self.begin_step(batch)
         k = self.config.k
-        log_px, log_pz, log_q = self.log_weights(batch, k, self.generator)
+        log_px, log_pz, log_q = self.log_weights(batch, k, self.rng)
         bound = (torch.logsumexp(log_px + log_pz - log_q, dim=0) - math.log(k)).mean()
         rec, kl = log_px.mean(), (log_q - log_pz).mean()
         terms = {"iwae_bound": bound, "elbo": rec - kl, "reconstruction": rec, "kl": kl}

@@ -31,9 +31,9 @@ PRIORS = ("standard", "mixture", "vamp", "flow")
 Encode = Callable[[Tensor], tuple[Tensor, Tensor]]
 
 
-def _indices(probs: Tensor, n: int, generator: torch.Generator) -> Tensor:
-    """``n`` draws of a categorical ``probs (K,)`` from ``generator``, on ``probs``'s device."""
-    idx = torch.multinomial(probs.detach().to(generator.device), n, True, generator=generator)
+def _indices(probs: Tensor, n: int, rng: torch.Generator) -> Tensor:
+    """``n`` draws of a categorical ``probs (K,)`` from ``rng``, on ``probs``'s device."""
+    idx = torch.multinomial(probs.detach().to(rng.device), n, True, generator=rng)
     return idx.to(probs.device)
 
 
@@ -61,8 +61,8 @@ class Prior(nn.Module, metaclass=abc.ABCMeta):
         """``log p(z)``: ``(n, d) -> (n,)`` nats."""
 
     @abc.abstractmethod
-    def sample(self, n: int, generator: torch.Generator, encoder: Encode | None = None) -> Tensor:
-        """``z ~ p(z)``: ``(n, d)``, drawn from ``generator`` only, on the prior's device."""
+    def sample(self, n: int, rng: torch.Generator, encoder: Encode | None = None) -> Tensor:
+        """``z ~ p(z)``: ``(n, d)``, drawn from ``rng`` only, on the prior's device."""
 
 
 class StandardNormalPrior(Prior):
@@ -78,14 +78,14 @@ class StandardNormalPrior(Prior):
     def log_prob(self, z: Tensor, encoder: Encode | None = None) -> Tensor:
         return standard_normal_log_prob(z)
 
-    def sample(self, n: int, generator: torch.Generator, encoder: Encode | None = None) -> Tensor:
-        return normal_noise((n, self.dim), generator, self.origin)
+    def sample(self, n: int, rng: torch.Generator, encoder: Encode | None = None) -> Tensor:
+        return normal_noise((n, self.dim), rng, self.origin)
 
 
 class MixturePrior(Prior):
     """A learnable mixture of ``K`` diagonal Gaussians ``sum_k pi_k N(z; m_k, diag(s_k^2))``.
 
-    The means start as ``N(0, I)`` draws (the global torch generator, which the Session
+    The means start as ``N(0, I)`` draws (the global torch rng, which the Session
     seeds), the variances at 1 and the weights ``pi = softmax(logits)`` uniform.
 
     Arguments:
@@ -108,9 +108,9 @@ class MixturePrior(Prior):
         per_component = gaussian_log_prob(z[:, None, :], self.means, self.logvars)  # (n, K)
         return torch.logsumexp(per_component + torch.log_softmax(self.logits, 0), dim=1)
 
-    def sample(self, n: int, generator: torch.Generator, encoder: Encode | None = None) -> Tensor:
-        k = _indices(torch.softmax(self.logits, 0), n, generator)
-        eps = normal_noise((n, self.dim), generator, self.means)
+    def sample(self, n: int, rng: torch.Generator, encoder: Encode | None = None) -> Tensor:
+        k = _indices(torch.softmax(self.logits, 0), n, rng)
+        eps = normal_noise((n, self.dim), rng, self.means)
         return self.means[k] + torch.exp(0.5 * self.logvars[k]) * eps
 
 
@@ -118,15 +118,15 @@ class VampPrior(Prior):
     """``p(z) = (1/K) sum_k q(z | u_k)``: the model's own encoder at ``K`` pseudo-inputs.
 
     The pseudo-inputs ``u_k`` live in data space and are learned with the model; they
-    start at training points (drawn with a generator seeded from the global torch
-    generator, so the Session's seed fixes them) plus a little noise. The components are
+    start at training points (drawn with a rng seeded from the global torch
+    rng, so the Session's seed fixes them) plus a little noise. The components are
     the Gaussian encoder's posteriors ``N(mu(u_k), diag(exp(logvar(u_k))))``, so
     :meth:`log_prob` and :meth:`sample` need the ``encoder``.
 
     Arguments:
         dim: ``d``.
         components: ``K``.
-        data: the training set (``sample(n, generator)``), for the initial pseudo-inputs.
+        data: the training set (``sample(n, rng)``), for the initial pseudo-inputs.
 
     Raises:
         ValueError (log_prob, sample): no ``encoder`` was given.
@@ -155,10 +155,10 @@ class VampPrior(Prior):
         per_component = gaussian_log_prob(z[:, None, :], mu, logvar)  # (n, K)
         return torch.logsumexp(per_component, dim=1) - math.log(mu.shape[0])
 
-    def sample(self, n: int, generator: torch.Generator, encoder: Encode | None = None) -> Tensor:
+    def sample(self, n: int, rng: torch.Generator, encoder: Encode | None = None) -> Tensor:
         mu, logvar = self._need(encoder)(self.pseudo_inputs)
-        k = _indices(torch.ones(mu.shape[0], device=mu.device), n, generator)
-        eps = normal_noise((n, self.dim), generator, mu)
+        k = _indices(torch.ones(mu.shape[0], device=mu.device), n, rng)
+        eps = normal_noise((n, self.dim), rng, mu)
         return mu[k] + torch.exp(0.5 * logvar[k]) * eps
 
 
@@ -191,8 +191,8 @@ class FlowPrior(Prior):
             log_det = log_det + ld
         return standard_normal_log_prob(z) + log_det
 
-    def sample(self, n: int, generator: torch.Generator, encoder: Encode | None = None) -> Tensor:
-        z = normal_noise((n, self.dim), generator, self.layers[0].mask)
+    def sample(self, n: int, rng: torch.Generator, encoder: Encode | None = None) -> Tensor:
+        z = normal_noise((n, self.dim), rng, self.layers[0].mask)
         for layer in reversed(self.layers):
             z = layer.inverse(z)[0]
         return z

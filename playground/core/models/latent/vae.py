@@ -19,14 +19,12 @@ from .components import (
     MAX_LOGVAR,
     POSTERIOR_FLOWS,
     DecoderLikelihood,
-    apply_lr_schedule,
     capacity_at,
-    evaluation_generator,
+    evaluation_rng,
     free_bits_kl,
     image_defaults,
     kl_weight,
     posterior_flow_layers,
-    scheduled_lr,
 )
 from .distributions import (
     gaussian_kl_per_dim,
@@ -44,13 +42,11 @@ __all__ = [
     "DECODERS",
     "POSTERIOR_FLOWS",
     "kl_weight",
-    "scheduled_lr",
-    "apply_lr_schedule",
     "capacity_at",
     "free_bits_kl",
     "posterior_flow_layers",
     "image_defaults",
-    "evaluation_generator",
+    "evaluation_rng",
 ]
 
 
@@ -72,6 +68,8 @@ class LatentConfig(TrainingConfig):
         choices=DECODERS,
         help="p(x|z): gaussian (learned variance), gaussian-fixed (decoder_std), bernoulli",
     )
+    # the decay lets Adam's noise-driven walk in flat directions die out: late in training
+    # a collapsed unit's posterior mean stops wandering with x
     lr_decay_steps: int = lr_decay_hp(3000)
     # 0.1: on the plane, noise a tenth of the data's scale keeps samples close to the data
     decoder_std: float = hp(
@@ -206,9 +204,6 @@ class VAE(LatentModel):
         self.posterior_flow = nn.ModuleList(
             posterior_flow_layers(config.posterior_flow, d, config.flow_layers, config.hidden)
         )
-        self.generator = torch.Generator()
-        # saved with the weights, so the KL schedules resume after a preset reload
-        self.register_buffer("steps_taken", torch.zeros((), dtype=torch.long))
 
     @property
     def latent_dim(self) -> int:
@@ -267,13 +262,13 @@ class VAE(LatentModel):
         return self._flow_to_z(mu)[0] if len(self.posterior_flow) else mu
 
     def posterior_sample(
-        self, x: Tensor, generator: torch.Generator | None = None
+        self, x: Tensor, rng: torch.Generator | None = None
     ) -> tuple[Tensor, Tensor]:
         """``z ~ q(z | x)`` and ``log q(z | x)``: ``((n, latent_dim), (n,))`` nats.
 
-        ``generator``: the noise's source (``None``: a fresh one seeded 0)."""
+        ``rng``: the noise's source (``None``: a fresh one seeded 0)."""
         mu, logvar = self.posterior_params(x)
-        eps = normal_noise(tuple(mu.shape), evaluation_generator(generator, mu), mu)
+        eps = normal_noise(tuple(mu.shape), evaluation_rng(rng, mu), mu)
         return self._reparameterise(mu, logvar, eps)
 
     def posterior_log_prob(self, z: Tensor, x: Tensor) -> Tensor:
@@ -299,28 +294,28 @@ class VAE(LatentModel):
     def decode(self, z: Tensor) -> Tensor:
         return self.decoder.mean(z)
 
-    def sample_prior(self, n: int, generator: torch.Generator) -> Tensor:
-        return self.prior.sample(n, generator, self.posterior_params)
+    def sample_prior(self, n: int, rng: torch.Generator) -> Tensor:
+        return self.prior.sample(n, rng, self.posterior_params)
 
     def prior_log_prob(self, z: Tensor) -> Tensor:
         return self.prior.log_prob(z, self.posterior_params)
 
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+    def sample(self, n: int, rng: torch.Generator) -> Tensor:
         """``x ~ p(x | z)``, ``z ~ p(z)`` on the plane; decoder means for images:
         ``(n, *event_shape)``."""
-        z = self.sample_prior(n, generator)
+        z = self.sample_prior(n, rng)
         if self.is_image:
             return self.decode(z)
-        return self.decoder.sample(z, generator, self.config.decoder_std)
+        return self.decoder.sample(z, rng, self.config.decoder_std)
 
     # ------------------------------------------------------------------ bounds
     def _elbo_parts(
-        self, x: Tensor, generator: torch.Generator, path_only: bool = False
+        self, x: Tensor, rng: torch.Generator, path_only: bool = False
     ) -> dict[str, Tensor]:
         """:meth:`elbo_terms` and ``kl_per_dim`` ``(n, d)`` where the KL is closed-form
         (``path_only``: see :meth:`_reparameterise`)."""
         mu, logvar = self.posterior_params(x)
-        eps = normal_noise(tuple(mu.shape), generator, mu)
+        eps = normal_noise(tuple(mu.shape), rng, mu)
         z, log_q = self._reparameterise(mu, logvar, eps, path_only)
         rec = self.decoder.log_prob(x, z, self.config.decoder_std)
         out = {"reconstruction": rec}
@@ -332,14 +327,14 @@ class VAE(LatentModel):
         out["elbo"] = rec - out["kl"]
         return out
 
-    def elbo_terms(self, x: Tensor, generator: torch.Generator | None = None) -> dict[str, Tensor]:
+    def elbo_terms(self, x: Tensor, rng: torch.Generator | None = None) -> dict[str, Tensor]:
         """One-sample ``reconstruction``, ``kl`` and ``elbo`` of each ``x``, ``(n,)`` nats
-        (``generator``: the posterior noise; ``None``: a fresh one seeded 0)."""
-        parts = self._elbo_parts(x, evaluation_generator(generator, x))
+        (``rng``: the posterior noise; ``None``: a fresh one seeded 0)."""
+        parts = self._elbo_parts(x, evaluation_rng(rng, x))
         return {k: parts[k] for k in ("reconstruction", "kl", "elbo")}
 
     def log_weights(
-        self, x: Tensor, k: int, generator: torch.Generator | None = None
+        self, x: Tensor, k: int, rng: torch.Generator | None = None
     ) -> tuple[Tensor, Tensor, Tensor]:
         """``log p(x | z_j)``, ``log p(z_j)`` and ``log q(z_j | x)`` for ``z_j ~ q(z | x)``.
 
@@ -350,7 +345,7 @@ class VAE(LatentModel):
             Three ``(k, n)`` tensors, nats.
         """
         mu, logvar = self.posterior_params(x)
-        g = evaluation_generator(generator, mu)
+        g = evaluation_rng(rng, mu)
         eps = normal_noise((k, *mu.shape), g, mu)
         rows = max(1, IWAE_CHUNK // k)
         parts: list[tuple[Tensor, Tensor, Tensor]] = []
@@ -364,10 +359,10 @@ class VAE(LatentModel):
             parts.append((log_px.view(k, -1), log_pz.view(k, -1), log_q))
         return tuple(torch.cat(p, dim=1) for p in zip(*parts, strict=True))  # type: ignore[return-value]
 
-    def iwae_bound(self, x: Tensor, k: int, generator: torch.Generator | None = None) -> Tensor:
+    def iwae_bound(self, x: Tensor, k: int, rng: torch.Generator | None = None) -> Tensor:
         """``log (1/k) sum_j p(x, z_j) / q(z_j | x)``, ``(n,)`` nats (Burda et al. 2016,
-        eq. 8); ``generator``: the posterior noise (``None``: a fresh one seeded 0)."""
-        log_px, log_pz, log_q = self.log_weights(x, k, generator)
+        eq. 8); ``rng``: the posterior noise (``None``: a fresh one seeded 0)."""
+        log_px, log_pz, log_q = self.log_weights(x, k, rng)
         return torch.logsumexp(log_px + log_pz - log_q, dim=0) - math.log(k)
 
     # ---------------------------------------------------------------- training
@@ -383,7 +378,7 @@ class VAE(LatentModel):
     def begin_step(self, batch: Tensor) -> None:
         """Before a step: the learning rate of the schedule and, at step 0 on a finite
         batch, :meth:`DecoderLikelihood.data_init` (a non-finite batch changes nothing)."""
-        apply_lr_schedule(self)
+        self.apply_lr_schedule()
         if int(self.steps_taken) == 0 and bool(torch.isfinite(batch).all()):
             self.decoder.data_init(batch)
 
@@ -410,7 +405,7 @@ class VAE(LatentModel):
             raise ValueError(f"{self.name} trains on data batches; got None")
         self.begin_step(batch)
         cfg = self.config
-        parts = self._elbo_parts(batch, self.generator, path_only=True)
+        parts = self._elbo_parts(batch, self.rng, path_only=True)
         rec, kl = parts["reconstruction"].mean(), parts["kl"].mean()
         kl_term = kl
         if cfg.free_bits > 0:

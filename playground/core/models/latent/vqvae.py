@@ -145,9 +145,6 @@ class VQVAE(DiscreteLatentModel):
         k = config.codebook_size
         # the paper's implementations: uniform in (-1/K, 1/K), small next to the encodings
         self.codebook = nn.Parameter(torch.empty(k, config.code_dim).uniform_(-1.0 / k, 1.0 / k))
-        self.generator = torch.Generator()
-        # saved with the weights, so a reloaded model resumes its dead-code clock
-        self.register_buffer("steps_taken", torch.zeros((), dtype=torch.long))
         self.register_buffer("code_last_used", torch.zeros(k, dtype=torch.long))
 
     @property
@@ -185,23 +182,23 @@ class VQVAE(DiscreteLatentModel):
 
     # ----------------------------------------------------------------- decoder
     # ------------------------------------------------------------------- prior
-    def sample_prior(self, n: int, generator: torch.Generator) -> Tensor:
+    def sample_prior(self, n: int, rng: torch.Generator) -> Tensor:
         """Uniform code indices per position, as their codes: ``(n, positions * code_dim)``."""
         k = torch.randint(
             self.config.codebook_size,
             (n, self.config.positions),
-            generator=generator,
-            device=generator.device,
+            generator=rng,
+            device=rng.device,
         )
         return self.codes_to_latent(k.to(self.codebook.device))
 
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+    def sample(self, n: int, rng: torch.Generator) -> Tensor:
         """Decoder means at uniform codes for images ``(n, 1, h, w)``; on the plane a draw
         of ``N(mu(z), sigma^2 I)``, ``(n, 2)``."""
-        mean = self.decode(self.sample_prior(n, generator))
+        mean = self.decode(self.sample_prior(n, rng))
         if self.is_image:
             return mean
-        noise = torch.randn(mean.shape, generator=generator, device=generator.device)
+        noise = torch.randn(mean.shape, generator=rng, device=rng.device)
         return mean + self.config.sigma * noise.to(mean.device)
 
     # ---------------------------------------------------------------- bounds
@@ -224,13 +221,13 @@ class VQVAE(DiscreteLatentModel):
         }
         return terms, z_e, k
 
-    def elbo_terms(self, x: Tensor, generator: torch.Generator | None = None) -> dict[str, Tensor]:
+    def elbo_terms(self, x: Tensor, rng: torch.Generator | None = None) -> dict[str, Tensor]:
         """``reconstruction``, ``kl`` (``positions * log K``), ``elbo``, ``codebook`` and
         ``commitment`` (``beta`` applied) of each ``x``, ``(n,)`` nats (squared distances
-        for the last two). Deterministic: ``generator`` is not used."""
+        for the last two). Deterministic: ``rng`` is not used."""
         return self._forward_terms(x)[0]
 
-    def iwae_bound(self, x: Tensor, k: int, generator: torch.Generator | None = None) -> Tensor:
+    def iwae_bound(self, x: Tensor, k: int, rng: torch.Generator | None = None) -> Tensor:
         """The ELBO ``(n,)`` nats for every ``k``: the posterior is one-hot, so all ``k``
         samples are the same code and the importance weights are equal.
 
@@ -290,7 +287,7 @@ class VQVAE(DiscreteLatentModel):
         dead = (self.steps_taken - self.code_last_used >= self.config.dead_after).nonzero()[:, 0]
         if dead.numel() == 0:
             return
-        g = self.generator
+        g = self.rng
         rows = torch.randint(encodings.shape[0], (dead.numel(),), generator=g, device=g.device)
         self.codebook[dead] = encodings[rows.to(encodings.device)]
         self.code_last_used[dead] = self.steps_taken

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from ...hyperparameters import HyperparameterError, hp
 from ...sampling.langevin import langevin
-from ..base import GenerativeModel, NonFiniteLossError, TrainingConfig, cosine_lr_factor
+from ..base import GenerativeModel, ScoreLevels, TrainingConfig
 from ..base import lr_decay_hp as _lr_decay_hp
 from .objectives import (
     PROJECTIONS,
@@ -74,7 +74,7 @@ class ScoreNet(nn.Module):
 
 class ScoreModelBase(GenerativeModel):
     """What the score models share: 2D data only, a cosine lr schedule, seeded noise,
-    uniform starts on ``data.box``, and a train step that restores the generator on a
+    uniform starts on ``data.box``, and a train step that restores :attr:`rng` on a
     non-finite loss. Subclasses implement :meth:`losses`."""
 
     family: ClassVar[str] = "score"
@@ -83,9 +83,6 @@ class ScoreModelBase(GenerativeModel):
     def __init__(self, config: Any, data: Any):
         super().__init__(config, data)
         self.box = tuple(float(b) for b in data.box)
-        self.generator = torch.Generator()
-        # saved with the weights, so the lr schedule resumes after a preset reload
-        self.register_buffer("steps_taken", torch.zeros((), dtype=torch.long))
 
     @classmethod
     def trains_on(cls, data: Any) -> bool:
@@ -106,29 +103,22 @@ class ScoreModelBase(GenerativeModel):
         Raises:
             ValueError: no batch.
             NonFiniteLossError: a term or a gradient was not finite; no parameter, no
-                optimiser state, no step counter and no generator state changed.
+                optimiser state, no step counter and no rng state changed.
         """
         if batch is None:
             raise ValueError(f"{self.name} trains on data batches; got None")
-        lr = self.config.lr * cosine_lr_factor(int(self.steps_taken), self.config.lr_decay_steps)
-        for opt in self.optimizers.values():
-            for group in opt.param_groups:
-                group["lr"] = lr
-        state = self.generator.get_state()
-        try:
+        self.apply_lr_schedule()
+        with self.rng_kept_on_failure():
             terms = self.losses(batch)
             values = self.optimize(terms.pop("loss"), terms)
-        except NonFiniteLossError:
-            self.generator.set_state(state)
-            raise
         self.steps_taken += 1
         return values
 
-    def uniform_start(self, n: int, generator: torch.Generator) -> Tensor:
+    def uniform_start(self, n: int, rng: torch.Generator) -> Tensor:
         """``(n, 2)`` points uniform on ``data.box``, on the model's device."""
         xmin, xmax, ymin, ymax = self.box
         like = next(self.parameters())
-        u = torch.rand((n, 2), generator=generator, device=generator.device, dtype=like.dtype)
+        u = torch.rand((n, 2), generator=rng, device=rng.device, dtype=like.dtype)
         lo = torch.tensor([xmin, ymin], dtype=like.dtype, device=u.device)
         hi = torch.tensor([xmax, ymax], dtype=like.dtype, device=u.device)
         return (lo + (hi - lo) * u).to(like.device)
@@ -233,6 +223,21 @@ class ScoreModel(ScoreModelBase):
         """``s_theta(x)``: ``(n, 2) -> (n, 2)``, units ``1 / data``."""
         return self.net(x)
 
+    def score_levels(self) -> ScoreLevels | None:
+        """Denoising: the one level of the config ``sigma`` (the score is that of the data
+        convolved with ``N(0, sigma^2 I)``; ``score(x)`` takes ``x`` only, so
+        ``conditional`` is False). Implicit and sliced: ``None``, the clean data's score."""
+        if self.config.objective != "denoising":
+            return None
+        sigma = torch.tensor([float(self.config.sigma)], dtype=torch.float32)
+        return ScoreLevels(
+            values=sigma,
+            noise_std=sigma.clone(),
+            signal_scale=torch.ones_like(sigma),
+            labels=(f"sigma = {float(sigma[0]):.3g}",),
+            conditional=False,
+        )
+
     def losses(self, x: Tensor) -> dict[str, Tensor]:
         """The chosen objective on ``x (b, 2)``: ``loss`` plus its parts (implicit:
         ``trace``, ``norm``; sliced: ``jacobian``, ``norm``; denoising: none)."""
@@ -240,13 +245,13 @@ class ScoreModel(ScoreModelBase):
         if c.objective == "implicit":
             return implicit_score_matching(self.net, x)
         if c.objective == "sliced":
-            return sliced_score_matching(self.net, x, self.generator, c.projection, c.projections)
+            return sliced_score_matching(self.net, x, self.rng, c.projection, c.projections)
         if c.objective == "denoising":
-            return denoising_score_matching(self.net, x, c.sigma, self.generator)
+            return denoising_score_matching(self.net, x, c.sigma, self.rng)
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {c.objective!r}")
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+    def sample(self, n: int, rng: torch.Generator) -> Tensor:
         """``sampler_steps`` of unadjusted Langevin with step ``step_size`` from a uniform
         start on ``data.box``: ``(n, 2)``.
 
@@ -254,6 +259,6 @@ class ScoreModel(ScoreModelBase):
             HyperparameterError: ``sampler`` is ``"mala"`` or ``"annealed"``.
         """
         check_sampler(self.config.sampler, self.RUNS)
-        x0 = self.uniform_start(n, generator)
+        x0 = self.uniform_start(n, rng)
         c = self.config
-        return langevin(self.score, x0, c.step_size, c.sampler_steps, generator).x
+        return langevin(self.score, x0, c.step_size, c.sampler_steps, rng).x

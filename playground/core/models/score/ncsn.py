@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from ...hyperparameters import hp
 from ...sampling.langevin import annealed_langevin, geometric_sigmas, langevin
-from ..base import TrainingConfig, lr_decay_hp
+from ..base import NoiseProcess, ScoreLevels, TrainingConfig, lr_decay_hp
 from .models import SAMPLERS, ScoreModelBase, check_sampler
 
 __all__ = ["NCSN", "NoiseConditionalScoreNet", "SIGMA_EMBEDDING_DIM"]
@@ -153,9 +154,32 @@ class NCSN(ScoreModelBase):
         s = s.reshape(-1, 1).expand(x.shape[0], 1)
         return self.net(x, s)
 
+    def score_levels(self) -> ScoreLevels:
+        """:meth:`score` at every level: ``values`` = ``noise_std`` = the sigmas
+        (decreasing, float32), ``signal_scale`` ones (the noise is added: ``x + sigma eps``)."""
+        sigmas = self.sigmas.detach().float().cpu()
+        return ScoreLevels(
+            values=sigmas,
+            noise_std=sigmas.clone(),
+            signal_scale=torch.ones_like(sigmas),
+            labels=tuple(f"sigma = {float(v):.3g}" for v in sigmas),
+            conditional=True,
+        )
+
+    def noise_process(self) -> NoiseProcess:
+        """The levels in increasing order, 0 first (the data): ``noise_std`` ``(0,
+        sigma_L, ..., sigma_1)``, ``signal_scale`` ones; labels in the model's numbering
+        (``sigma_1`` the largest)."""
+        sigmas = self.sigmas.detach().double().cpu().numpy()  # decreasing
+        levels = len(sigmas)
+        std = np.concatenate([[0.0], sigmas[::-1]])
+        labels = ["data"] + [f"sigma_{levels + 1 - k} = {std[k]:.3g}" for k in range(1, levels + 1)]
+        key = ("ncsn", tuple(round(float(s), 8) for s in sigmas))
+        return NoiseProcess("ncsn", std, np.ones_like(std), labels, key)
+
     def losses(self, x: Tensor) -> dict[str, Tensor]:
         """Eq. (6) on ``x (b, 2)``: ``loss`` (sigma^2-weighted DSM, dimensionless)."""
-        g = self.generator
+        g = self.rng
         idx = torch.randint(0, len(self.sigmas), (x.shape[0],), generator=g, device=g.device)
         sigma = self.sigmas[idx.to(x.device)][:, None]
         eps = torch.randn(x.shape, generator=g, device=g.device, dtype=x.dtype).to(x.device)
@@ -172,7 +196,7 @@ class NCSN(ScoreModelBase):
         super().apply_live(config)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+    def sample(self, n: int, rng: torch.Generator) -> Tensor:
         """``n`` chains from a uniform start on ``data.box``, by ``sampler``: annealed
         Langevin (Song & Ermon 2019, algorithm 1), or ``levels * steps_per_level`` steps
         of plain Langevin with step ``epsilon`` on ``s(x, sigma_min)``.
@@ -185,11 +209,11 @@ class NCSN(ScoreModelBase):
         """
         c = self.config
         check_sampler(c.sampler, self.RUNS)
-        x0 = self.uniform_start(n, generator)
+        x0 = self.uniform_start(n, rng)
         if c.sampler == "langevin":
             sigma_min = float(self.sigmas[-1])
             steps = len(self.sigmas) * c.steps_per_level
-            return langevin(lambda x: self.score(x, sigma_min), x0, c.epsilon, steps, generator).x
+            return langevin(lambda x: self.score(x, sigma_min), x0, c.epsilon, steps, rng).x
         return annealed_langevin(
-            self.score, x0, self.sigmas, c.steps_per_level, c.epsilon, generator
+            self.score, x0, self.sigmas, c.steps_per_level, c.epsilon, rng
         ).x

@@ -50,11 +50,11 @@ def implicit_score_matching(score_fn: ScoreFn, x: Tensor) -> dict[str, Tensor]:
     return {"loss": (trace + norm).mean(), "trace": trace.mean(), "norm": norm.mean()}
 
 
-def _projections(shape: tuple[int, ...], kind: str, generator: torch.Generator, like: Tensor):
+def _projections(shape: tuple[int, ...], kind: str, rng: torch.Generator, like: Tensor):
     if kind == "gaussian":
-        v = torch.randn(shape, generator=generator, device=generator.device, dtype=like.dtype)
+        v = torch.randn(shape, generator=rng, device=rng.device, dtype=like.dtype)
     elif kind == "rademacher":
-        u = torch.rand(shape, generator=generator, device=generator.device, dtype=like.dtype)
+        u = torch.rand(shape, generator=rng, device=rng.device, dtype=like.dtype)
         v = torch.where(u < 0.5, -1.0, 1.0).to(like.dtype)
     else:
         raise ValueError(f"projection must be one of {PROJECTIONS}, got {kind!r}")
@@ -64,7 +64,7 @@ def _projections(shape: tuple[int, ...], kind: str, generator: torch.Generator, 
 def sliced_score_matching(
     score_fn: ScoreFn,
     x: Tensor,
-    generator: torch.Generator,
+    rng: torch.Generator,
     projection: str = "gaussian",
     projections: int = 1,
 ) -> dict[str, Tensor]:
@@ -78,7 +78,7 @@ def sliced_score_matching(
     Arguments:
         score_fn: ``(n, d) -> (n, d)``, differentiable in its input.
         x: ``(n, d)`` data.
-        generator: draws the ``projections`` directions per point.
+        rng: draws the ``projections`` directions per point.
         projection: ``gaussian`` (``N(0, I)``) or ``rademacher`` (``+-1`` entries).
         projections: directions ``v`` per data point, ``>= 1``.
 
@@ -96,7 +96,7 @@ def sliced_score_matching(
     if projections < 1:
         raise ValueError(f"projections must be >= 1, got {projections}")
     n, d = x.shape
-    v = _projections((projections * n, d), projection, generator, x)
+    v = _projections((projections * n, d), projection, rng, x)
     xr = x.detach().repeat(projections, 1).requires_grad_(True)
     s = score_fn(xr)
     vs = (v * s).sum(-1)
@@ -120,14 +120,14 @@ def denoising_target(x: Tensor, x_noisy: Tensor, sigma: Tensor | float) -> Tenso
 
 
 def denoising_score_matching(
-    score_fn: ScoreFn, x: Tensor, sigma: float, generator: torch.Generator
+    score_fn: ScoreFn, x: Tensor, sigma: float, rng: torch.Generator
 ) -> dict[str, Tensor]:
     """Denoising score matching at one noise level:
     ``E ||s(x~) - denoising_target(x, x~, sigma)||^2 / 2`` with ``x~ = x + sigma eps``.
 
     Arguments:
         score_fn: ``(n, d) -> (n, d)``; x: ``(n, d)`` data; sigma: ``> 0``, data units;
-        generator: draws ``eps ~ N(0, I)`` ``(n, d)``.
+        rng: draws ``eps ~ N(0, I)`` ``(n, d)``.
 
     Returns:
         ``loss`` (scalar, ``1 / data^2``; its minimum is not 0 but the variance of the
@@ -141,7 +141,7 @@ def denoising_score_matching(
     """
     if sigma <= 0:
         raise ValueError(f"sigma must be > 0, got {sigma}")
-    eps = torch.randn(x.shape, generator=generator, device=generator.device, dtype=x.dtype)
+    eps = torch.randn(x.shape, generator=rng, device=rng.device, dtype=x.dtype)
     x_noisy = x + sigma * eps.to(x.device)
     target = denoising_target(x, x_noisy, sigma)
     return {"loss": 0.5 * (score_fn(x_noisy) - target).square().sum(-1).mean()}

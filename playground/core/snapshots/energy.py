@@ -9,9 +9,9 @@ import numpy as np
 import torch
 
 from ..data.base import Density2D, box_grid
-from .snapshot import target_image
+from .base import OVERLAY_POINTS, SnapshotContext, target_image
 
-__all__ = ["EnergyImage", "energy_image", "BUFFER_POINTS"]
+__all__ = ["EnergyImage", "energy_image", "picture", "BUFFER_POINTS"]
 
 #: replay-buffer points drawn at most (one ScatterPlotItem stays cheap at 10 Hz)
 BUFFER_POINTS = 1000
@@ -118,4 +118,11 @@ def energy_image(
         buffer_size=size,
         data=None if overlay is None else _as_points(overlay),
         target_log_prob=target,
+    )
+
+
+def picture(ctx: SnapshotContext) -> EnergyImage:
+    """The EBM's energy with the overlay's data, its replay buffer and last negatives."""
+    return energy_image(
+        ctx.model, ctx.data, ctx.device, ctx.overlay_points(OVERLAY_POINTS), ctx.target_cache
     )

@@ -127,7 +127,7 @@ def guidance_accuracy(model, data, per_class: int, seed: int, device="cpu") -> f
         if modes is not None:
             judged = torch.cdist(x, modes.float()).argmin(1)
         else:
-            from .metrics import image_classifier
+            from .density import image_classifier
 
             clf, _ = image_classifier(data)
             judged = torch.from_numpy(clf.predict(x.reshape(len(x), -1).numpy()))

@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .base import SnapshotContext
+
 __all__ = [
     "ImageGrid",
     "Interpolation",
@@ -15,6 +17,8 @@ __all__ = [
     "interpolation_strips",
     "slerp",
     "GRID_COLUMNS",
+    "grid_picture",
+    "interpolation_picture",
 ]
 
 #: images per row of the sample grid
@@ -117,8 +121,8 @@ def sample_grid(
         device: the model's device.
     """
     g = torch.Generator(device=device).manual_seed(seed)
-    cfg = getattr(model, "config", None)
-    if hasattr(model, "generate_with_codes"):
+    cfg = model.config
+    if model.has_codes:
         rows = min(int(cfg.categories), 10)
         z = torch.randn(GRID_COLUMNS, cfg.latent_dim, generator=g, device=device)
         z = z.repeat(rows, 1)
@@ -127,7 +131,7 @@ def sample_grid(
         x = model.generate_with_codes(z, c, codes)
         labels = tuple(f"c = {i}" for i in range(rows))
         caption = "rows: categorical code c; columns: the same noise z"
-    elif getattr(model, "needs_labels", False):
+    elif model.needs_labels:
         # one batched reverse process for all rows: T network calls, not T per class
         rows = min(int(model.n_classes), MAX_CLASS_ROWS)
         y = torch.arange(rows, device=device).repeat_interleave(GRID_COLUMNS)
@@ -175,3 +179,13 @@ def interpolation_strips(
     h, w = images.shape[1:]
     images = images.reshape(2, strips, STRIP_STEPS, h, w)
     return Interpolation(linear=images[0], slerp=images[1], t=t.cpu().numpy())
+
+
+def grid_picture(ctx: SnapshotContext) -> ImageGrid:
+    """Samples of the fixed latent batch of ``seed + 4`` beside training images."""
+    return sample_grid(ctx.model, ctx.overlay, ctx.seed + 4, ctx.device)
+
+
+def interpolation_picture(ctx: SnapshotContext) -> Interpolation:
+    """Linear and spherical paths between the fixed latent pairs of ``seed + 8``."""
+    return interpolation_strips(ctx.model, ctx.seed + 8, ctx.device)

@@ -42,7 +42,7 @@ def density_metrics(
     """
     device = torch.device(device)
     out: dict[str, float] = {}
-    if data.can_sample and hasattr(model, "log_prob"):
+    if data.can_sample and "density" in model.capabilities:
         g = torch.Generator().manual_seed(10_000 + seed)
         x = data.sample(n, g)
         log_q = model.log_prob(x.to(device)).double().cpu()
@@ -113,7 +113,7 @@ def image_metrics(model, data, seed: int = 0, device="cpu") -> dict[str, float]:
     and ``categories_distinct`` (how many classes are the majority of some value).
     Unlabelled sets (a folder) give an empty dict.
     """
-    if not data.has_labels or not hasattr(model, "sample"):
+    if not data.has_labels or "samples" not in model.capabilities:
         return {}
     clf, accuracy = image_classifier(data)
     k = len(data.class_names)
@@ -126,7 +126,7 @@ def image_metrics(model, data, seed: int = 0, device="cpu") -> dict[str, float]:
         "classes_captured": int((share >= CAPTURED_SHARE / k).sum()),
         "class_kl": float((nonzero * (nonzero * k).log()).sum()),
     }
-    if hasattr(model, "generate_with_codes"):
+    if model.has_codes:
         cfg = model.config
         purities, majority = [], []
         for c in range(cfg.categories):

@@ -14,11 +14,9 @@ from torch import Tensor
 
 from ..data.base import box_grid
 from ..data.quadrature import gaussian_mixture_log_prob
-from ..models.diffusion import DDPM
-from ..models.score.ncsn import NCSN
+from ..data.mixtures import mixture_parts
 from ..sampling.langevin import annealed_langevin
-from .score_views import mixture_parts
-from .snapshot import finite_image
+from .base import SnapshotContext, finite_image
 
 __all__ = [
     "DiffusionProcess",
@@ -28,7 +26,19 @@ __all__ = [
     "density_steps",
     "noised_densities",
     "guidance_text",
+    "picture",
+    "reverse_strip_picture",
+    "PROCESS_PARTICLES",
+    "NCSN_PROCESS_PARTICLES",
+    "PROCESS_RESOLUTION",
 ]
+
+#: particles of the diffusion-process view (an NCSN's annealed Langevin costs L x n steps
+#: per particle, so it gets fewer)
+PROCESS_PARTICLES, NCSN_PROCESS_PARTICLES = 400, 150
+#: grid side of its noised densities: 11 of them are computed when the view first shows
+#: (~0.2 s for a Monte-Carlo estimate on moons), so a preset opens on it at once
+PROCESS_RESOLUTION = 48
 
 #: noised densities per snapshot: evenly spaced steps, 0 and K included
 DENSITY_STEPS = 11
@@ -109,24 +119,6 @@ class ReverseStrip:
     caption: str
 
 
-def _schedule(model: Any) -> tuple[str, np.ndarray, np.ndarray, list[str], tuple]:
-    """``(kind, noise_std, signal_scale, labels, key)`` of a DDPM or an NCSN."""
-    if isinstance(model, DDPM):
-        abar = model.schedule.alpha_bars.detach().double().cpu().numpy()
-        abar = np.concatenate([[1.0], abar])
-        labels = ["data"] + [f"t = {t}" for t in range(1, len(abar))]
-        key = ("ddpm", model.T, model.schedule.kind)
-        return "ddpm", np.sqrt(1.0 - abar), np.sqrt(abar), labels, key
-    if isinstance(model, NCSN):
-        sigmas = model.sigmas.detach().double().cpu().numpy()  # decreasing
-        levels = len(sigmas)
-        std = np.concatenate([[0.0], sigmas[::-1]])
-        labels = ["data"] + [f"sigma_{levels + 1 - k} = {std[k]:.3g}" for k in range(1, levels + 1)]
-        key = ("ncsn", tuple(round(float(s), 8) for s in sigmas))
-        return "ncsn", std, np.ones_like(std), labels, key
-    raise TypeError(f"the diffusion view draws a DDPM or an NCSN, not {type(model).__name__}")
-
-
 def density_steps(K: int, count: int = DENSITY_STEPS) -> np.ndarray:
     """About ``count`` evenly spaced steps of ``0..K``, 0 and ``K`` included: ``(m,)``."""
     return np.unique(np.round(np.linspace(0, K, min(count, K + 1))).astype(np.int64))
@@ -190,7 +182,7 @@ def noised_densities(
 
 
 def _ncsn_paths(
-    model: NCSN, x0: Tensor, std: np.ndarray, g_fwd: torch.Generator, g_rev: torch.Generator
+    model: Any, x0: Tensor, std: np.ndarray, g_fwd: torch.Generator, g_rev: torch.Generator
 ) -> tuple[Tensor, Tensor]:
     """Forward: the variance-exploding chain ``x_k = x_{k-1} + sqrt(std_k^2 - std_{k-1}^2)
     eps_k``, so ``x_k ~ N(x_0, std_k^2 I)`` and particles move smoothly (Song et al.
@@ -235,7 +227,8 @@ def diffusion_process(
     successive snapshots differ only by training.
 
     Arguments:
-        model: a :class:`DDPM` or an :class:`NCSN` on a 2D density.
+        model: a model with a :meth:`~playground.core.models.base.GenerativeModel.noise_process`
+            (a DDPM or an NCSN) on a 2D density.
         data: that density.
         device: the model's device.
         data_points: ``(m, 2)`` data points; the first ``particles`` start the forward
@@ -249,12 +242,16 @@ def diffusion_process(
         A :class:`DiffusionProcess`.
 
     Raises:
-        TypeError: the model is neither a DDPM nor an NCSN.
+        TypeError: the model has no noise process.
     """
-    kind, std, scale, labels, key = _schedule(model)
+    process = model.noise_process()
+    if process is None:
+        raise TypeError(f"the diffusion view draws a DDPM or an NCSN, not {model.name}")
+    kind, std, scale, key = process.kind, process.noise_std, process.signal_scale, process.key
+    labels = list(process.labels)
     K = len(std) - 1
     steps = density_steps(K)
-    cache_key = ("diffusion", getattr(data, "name", ""), tuple(data.box), resolution, key)
+    cache_key = ("diffusion", data.name, tuple(data.box), resolution, key)
     if cache_key not in cache:
         densities, exact, note = noised_densities(data, std, scale, steps, resolution, data_points)
         densities.setflags(write=False)
@@ -291,7 +288,7 @@ def diffusion_process(
 
 @torch.no_grad()
 def reverse_strip(
-    model: DDPM, seed: int, device: torch.device, rows: int = 6, cols: int = 10
+    model: Any, seed: int, device: torch.device, rows: int = 6, cols: int = 10
 ) -> ReverseStrip:
     """Ancestral sampling (Ho et al. 2020, algorithm 2) of an image DDPM, ``x_t`` at
     ``cols`` evenly spaced ``t`` from ``T`` to 0.
@@ -329,8 +326,28 @@ def reverse_strip(
     )
 
 
-def guidance_text(model: DDPM) -> str:
+def guidance_text(model: Any) -> str:
     """``classifier-free guidance, w = 1`` or ``classifier guidance, s = 3``."""
     cfg = model.config
     name = "w" if cfg.guidance == "classifier-free" else "s"
     return f"{cfg.guidance} guidance, {name} = {cfg.guidance_scale:g}"
+
+
+def picture(ctx: SnapshotContext) -> DiffusionProcess:
+    """The session's forward and reverse processes from its overlay's data points."""
+    ncsn = ctx.model.noise_process().kind == "ncsn"
+    return diffusion_process(
+        ctx.model,
+        ctx.data,
+        ctx.device,
+        ctx.overlay,
+        ctx.target_cache,
+        particles=NCSN_PROCESS_PARTICLES if ncsn else PROCESS_PARTICLES,
+        seed=ctx.seed + 9,
+        resolution=PROCESS_RESOLUTION,
+    )
+
+
+def reverse_strip_picture(ctx: SnapshotContext) -> ReverseStrip:
+    """The reverse process of the session's image DDPM from the noise of ``seed + 4``."""
+    return reverse_strip(ctx.model, ctx.seed + 4, ctx.device)

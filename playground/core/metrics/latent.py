@@ -119,12 +119,13 @@ def latent_metrics(model, data, seed: int = 0, device="cpu", max_points: int = 1
     for k in IWAE_KS:
         bounds = [model.iwae_bound(chunk, k, g) for chunk in torch.split(x, IWAE_BATCH)]
         out["iwae_nll" if k == IWAE_K else f"iwae_nll_{k}"] = -float(torch.cat(bounds).mean())
-    if not getattr(model, "discrete_latent", False):
+    if not model.discrete_latent:
         _, info, marginal = mutual_information(model, x[:SURGERY_POINTS], g)
         out["mutual_info"], out["marginal_kl"] = info, marginal
     out["active_units"] = active_units(model, x)
-    if hasattr(model, "codebook_perplexity"):
-        out["perplexity"] = float(model.codebook_perplexity(x))
+    perplexity = model.codebook_perplexity(x)
+    if perplexity is not None:  # a VQ-VAE
+        out["perplexity"] = float(perplexity)
     factors = getattr(data, "test_factors", None)
     if factors is not None:
         r = factor_correlations(model, x, factors[: len(x)])

@@ -10,31 +10,20 @@ import torch
 from torch import Tensor
 
 from ..data.base import Density2D, box_grid
-from ..sampling import geometric_sigmas
+from ..data.mixtures import mixture_parts, mixture_score
 from ..sampling.langevin import score_from_log_prob
+from .base import SnapshotContext
 
 __all__ = [
     "ScoreField",
     "score_field",
-    "score_levels",
-    "mixture_score",
-    "ddpm_field_steps",
-    "mixture_parts",
+    "picture",
+    "SCORE_FIELD_POINTS",
 ]
 
-#: data points drawn under the arrows when the caller gives none
+#: data points drawn under the arrows (from the session's overlay, or drawn when none is given)
+SCORE_FIELD_POINTS = 300
 DATA_POINTS = 300
-#: a DDPM's score field is drawn at this many steps, evenly spaced from T down to 1
-DDPM_FIELD_STEPS = 10
-
-
-def ddpm_field_steps(T: int, count: int = DDPM_FIELD_STEPS) -> list[int]:
-    """The diffusion steps a DDPM's score field shows: ``count`` (or ``T``, if fewer)
-    distinct steps from ``T`` down to ``1`` (most noise first, as NCSN's levels)."""
-    steps = np.unique(np.round(np.linspace(1, T, min(count, T))).astype(int))
-    return [int(t) for t in steps[::-1]]
-
-
 @dataclass(frozen=True)
 class ScoreField:
     """Score arrows on a regular grid over the data box, one field per noise level.
@@ -65,58 +54,6 @@ class ScoreField:
     sigmas: np.ndarray | None
     data: np.ndarray | None
     level_labels: tuple[str, ...] | None = None
-
-
-def score_levels(model: torch.nn.Module) -> tuple[np.ndarray | None, bool]:
-    """The noise levels a model's score is defined at, and whether ``score`` takes sigma.
-
-    Returns:
-        ``(sigmas, conditional)``: an NCSN's geometric sigmas (``model.sigmas``, else from
-        its config) and True; a denoising ScoreModel's one config ``sigma`` and False;
-        else ``(None, False)`` (sigma 0).
-    """
-    cfg = getattr(model, "config", None)
-    sigmas = getattr(model, "sigmas", None)
-    if torch.is_tensor(sigmas):
-        return sigmas.detach().float().cpu().numpy(), True
-    if cfg is not None and all(hasattr(cfg, k) for k in ("sigma_max", "sigma_min", "levels")):
-        sigmas = geometric_sigmas(cfg.sigma_max, cfg.sigma_min, cfg.levels)
-        return sigmas.float().numpy(), True
-    if cfg is not None and getattr(cfg, "objective", None) == "denoising":
-        return np.array([float(cfg.sigma)], dtype=np.float32), False
-    return None, False
-
-
-def mixture_score(
-    x: Tensor, means: Tensor, weights: Tensor, std: float, sigma: float = 0.0
-) -> Tensor:
-    """``grad log sum_k w_k N(x; mu_k, (std^2 + sigma^2) I)`` in float64: ``(n, 2)``.
-
-    The score of an isotropic Gaussian mixture convolved with ``N(0, sigma^2 I)``:
-    ``sum_k r_k(x) (mu_k - x) / s^2`` with ``s^2 = std^2 + sigma^2`` and ``r_k`` the
-    posterior responsibilities.
-    """
-    x = x.to(torch.float64)
-    mu = means.to(torch.float64)
-    var = float(std) ** 2 + float(sigma) ** 2
-    diff = mu[None, :, :] - x[:, None, :]  # (n, k, 2)
-    logits = weights.to(torch.float64).log()[None, :] - 0.5 * diff.square().sum(-1) / var
-    r = torch.softmax(logits, dim=1)
-    return (r[:, :, None] * diff).sum(1) / var
-
-
-def mixture_parts(data: Density2D) -> tuple[Tensor, Tensor, float] | None:
-    """``(means (k, 2), weights (k,) float64 summing to 1, std)`` of an isotropic Gaussian
-    mixture (``data.means``, ``data.mode_std``, ``data.mode_weights`` or equal weights);
-    ``None`` for any other dataset."""
-    means = getattr(data, "means", None)
-    std = getattr(data, "mode_std", None)
-    if not torch.is_tensor(means) or std is None:
-        return None
-    k = means.shape[0]
-    w = getattr(data, "mode_weights", None)
-    weights = torch.tensor(w if w is not None else [1.0 / k] * k, dtype=torch.float64)
-    return means, weights / weights.sum(), float(std)
 
 
 def _true_scores(
@@ -156,10 +93,11 @@ def score_field(
     """Evaluate the model's score (and the target's) on a ``resolution``-squared grid.
 
     Arguments:
-        model: has ``score(x)``, or ``score(x, sigma)`` with noise levels (NCSN: its
-            ``sigmas``; a denoising ScoreModel: its config ``sigma``; else sigma 0), or is
-            a DDPM (a ``schedule``): ``score(x, t)`` at :func:`ddpm_field_steps`, beside
-            the exact score of the diffused target where it is a Gaussian mixture.
+        model: a model with the ``score`` capability: ``score(x)``, or ``score(x, v)``
+            at the levels of its :meth:`~playground.core.models.base.GenerativeModel.score_levels`
+            (an NCSN's sigmas; a DDPM's steps t, beside the exact score of the diffused
+            target ``sqrt(abar_t) x + sqrt(1 - abar_t) eps`` where it is a Gaussian
+            mixture; a denoising score model's one sigma).
         data: the target; its box, and its exact score where it has a log-density.
         device: the model's device.
         resolution: grid points per side.
@@ -168,25 +106,22 @@ def score_field(
         target_cache: a dict kept by the caller so the target's field is computed once.
     """
     pts, xs, ys = box_grid(data.box, resolution)
-    sigmas, conditional = score_levels(model)
     x = pts.to(device)
     n = x.shape[0]
-    scales, labels = None, None
-    schedule = getattr(model, "schedule", None)
-    if schedule is not None:  # a DDPM: s_theta(x_t, t) at a few steps t
-        steps = ddpm_field_steps(int(schedule.T))
-        abar = schedule.alpha_bars[torch.tensor(steps) - 1].double()
-        sigmas = (1.0 - abar).sqrt().float().numpy()
-        scales = abar.sqrt().tolist()
-        labels = tuple(f"t = {t}" for t in steps)
-        t = torch.tensor(steps, device=device).repeat_interleave(n)
-        out = model.score(x.repeat(len(steps), 1), t).reshape(len(steps), n, 2)
-    elif conditional:
-        # one batched pass: every grid point at every level
-        s = torch.as_tensor(sigmas, dtype=x.dtype, device=device).repeat_interleave(n)
-        out = model.score(x.repeat(len(sigmas), 1), s).reshape(len(sigmas), n, 2)
-    else:
+    spec = model.score_levels()
+    sigmas = scales = labels = None
+    if spec is None:  # a score at sigma 0
         out = model.score(x)[None]
+    else:
+        sigmas = spec.noise_std.detach().float().cpu().numpy()
+        scale = spec.signal_scale.detach().double().cpu()
+        scales = None if bool((scale == 1.0).all()) else scale.tolist()
+        labels = tuple(spec.labels) if scales is not None else None
+        if spec.conditional:  # one batched pass: every grid point at every level
+            v = spec.values.to(device).repeat_interleave(n)
+            out = model.score(x.repeat(len(sigmas), 1), v).reshape(len(sigmas), n, 2)
+        else:  # one level (a denoising score model's sigma): score(x)
+            out = model.score(x)[None]
     levels = [0.0] if sigmas is None else [float(v) for v in sigmas]
     key = ("score_field", resolution, tuple(levels), None if scales is None else tuple(scales))
     if target_cache is not None and key in target_cache:
@@ -209,4 +144,15 @@ def score_field(
         sigmas=None if sigmas is None else np.asarray(sigmas, dtype=np.float32),
         data=None if overlay is None else np.asarray(overlay, dtype=np.float32),
         level_labels=labels,
+    )
+
+
+def picture(ctx: SnapshotContext) -> ScoreField:
+    """The session's score field over :data:`SCORE_FIELD_POINTS` data points."""
+    return score_field(
+        ctx.model,
+        ctx.data,
+        ctx.device,
+        overlay=ctx.overlay_points(SCORE_FIELD_POINTS),
+        target_cache=ctx.target_cache,
     )

@@ -1,4 +1,5 @@
-"""Snapshot pictures of latent variable models: traversals, reconstructions, the latent space."""
+"""The latent-space pictures of latent variable models: encoded test points over the
+prior's and the aggregate posterior's densities, and reconstructions."""
 
 from __future__ import annotations
 
@@ -10,121 +11,25 @@ import torch
 from torch import Tensor
 
 from ..data.base import box_grid
-from ..models.latent.base import NoLatentDensityError
+from .base import SnapshotContext
+from .latent import _as_data, _cpu, kl_order
 
 __all__ = [
-    "Traversal",
     "Reconstructions",
     "LatentSpace",
-    "latent_traversal",
     "reconstructions",
     "latent_space",
-    "kl_order",
-    "TRAVERSAL_STEPS",
-    "TRAVERSAL_RANGE",
+    "picture",
+    "reconstructions_picture",
 ]
 
-#: decoded values per latent dimension, from -3 to +3 prior standard deviations
-TRAVERSAL_STEPS = 41
-TRAVERSAL_RANGE = 3.0
-#: anchors (test points) whose codes the traversal sweeps around; the view picks one
-ANCHORS = 4
-#: dimensions shown at most (those with the most KL)
-MAX_DIMS = 10
+#: inputs reconstructed (images; 200 points on the plane)
 RECONSTRUCTIONS = 16
+#: encoded test points drawn, and the heatmaps' grid side
 LATENT_POINTS = 500
 LATENT_RESOLUTION = 64
 #: data points whose posteriors make the aggregate posterior q(z) = mean_n q(z | x_n)
 AGGREGATE_POINTS = 200
-
-
-def _cpu(x: Tensor) -> np.ndarray:
-    return np.ascontiguousarray(x.detach().float().cpu().numpy())
-
-
-def _as_data(x: Tensor, is_image: bool) -> np.ndarray:
-    """Images ``(n, 1, h, w)`` -> ``(n, h, w)`` clipped to [0, 1]; points stay ``(n, 2)``."""
-    if is_image:
-        return _cpu(x[:, 0].clamp(0, 1))
-    return _cpu(x)
-
-
-@torch.no_grad()
-def kl_order(model, x: Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """Latent dimensions by decreasing average ``KL(q(z_i | x) || N(0, 1))`` over ``x``.
-
-    Returns:
-        ``(dims, kl)``: ``(d,)`` int indices and their average KL in nats; in index order
-        with zeros when the posterior is not Gaussian.
-    """
-    try:
-        kl = model.posterior_kl_per_dim(x).mean(0)
-    except NoLatentDensityError:
-        kl = torch.zeros(model.latent_dim)
-    order = torch.argsort(kl, descending=True, stable=True)
-    return _cpu(order).astype(np.int64), _cpu(kl[order])
-
-
-@dataclass(frozen=True)
-class Traversal:
-    """Decoded sweeps of one latent dimension at a time around anchor codes.
-
-    Attributes:
-        decoded: ``(anchors, dims, steps, h, w)`` images or ``(anchors, dims, steps, 2)``
-            points: anchor ``a``'s code with dimension ``dims[k]`` moved by ``values[s]``.
-        values: ``(steps,)`` offsets in prior standard deviations, -3 to +3.
-        dims: ``(k,)`` latent indices, most average KL first.
-        kl: ``(k,)`` their average KL in nats (the ordering key).
-        anchors: ``(anchors, h, w)`` images or ``(anchors, 2)`` points.
-        codes: ``(anchors, latent_dim)`` the anchors' posterior means.
-        data: ``(m, 2)`` data points to draw under 2D sweeps, or ``None`` for images.
-    """
-
-    decoded: np.ndarray
-    values: np.ndarray
-    dims: np.ndarray
-    kl: np.ndarray
-    anchors: np.ndarray
-    codes: np.ndarray
-    data: np.ndarray | None
-
-
-@torch.no_grad()
-def latent_traversal(model, test: Tensor, device: torch.device, data=None) -> Traversal:
-    """Sweep each of the (at most :data:`MAX_DIMS`) most-used latent dimensions.
-
-    Arguments:
-        model: a continuous :class:`~playground.core.models.latent.base.LatentModel`.
-        test: ``(m, ...)`` fixed test points; the first :data:`ANCHORS` are the anchors
-            and all of them order the dimensions by KL.
-        device: the model's device.
-        data: ``(k, 2)`` data to overlay (2D only).
-
-    References:
-        Higgins et al., "beta-VAE", ICLR 2017, figures 1-2 (latent traversals).
-    """
-    test = test.to(device)
-    dims, kl = kl_order(model, test)
-    dims, kl = dims[:MAX_DIMS], kl[:MAX_DIMS]
-    anchors = test[:ANCHORS]
-    codes = model.posterior_mean(anchors)  # (a, d)
-    values = torch.linspace(-TRAVERSAL_RANGE, TRAVERSAL_RANGE, TRAVERSAL_STEPS, device=device)
-    a, k, s = codes.shape[0], len(dims), TRAVERSAL_STEPS
-    z = codes[:, None, None, :].expand(a, k, s, codes.shape[1]).clone()
-    idx = torch.as_tensor(dims, device=device)
-    for j in range(k):
-        z[:, j, :, idx[j]] = codes[:, idx[j], None] + values[None, :]
-    decoded = model.decode(z.reshape(-1, codes.shape[1]))
-    decoded = _as_data(decoded, model.is_image)
-    return Traversal(
-        decoded=decoded.reshape(a, k, s, *decoded.shape[1:]),
-        values=_cpu(values),
-        dims=dims,
-        kl=kl,
-        anchors=_as_data(anchors, model.is_image),
-        codes=_cpu(codes),
-        data=data,
-    )
 
 
 @dataclass(frozen=True)
@@ -237,7 +142,7 @@ def latent_space(
     box = (-half, half, -half, half)
     prior = aggregate = None
     _, xs, ys = box_grid(box, LATENT_RESOLUTION)
-    if getattr(model, "discrete_latent", False):
+    if model.discrete_latent:
         pass
     elif model.latent_dim > 2:  # 2D marginals, estimated from samples
         g = torch.Generator(device=device).manual_seed(HISTOGRAM_SEED)
@@ -264,3 +169,16 @@ def latent_space(
         xs=_cpu(xs),
         ys=_cpu(ys),
     )
+
+
+def picture(ctx: SnapshotContext) -> LatentSpace:
+    """The latent space of the session's held-out points, coloured by their labels."""
+    test, labels = ctx.test_set()
+    names = getattr(ctx.data, "class_names", None)
+    return latent_space(ctx.model, test, labels, names, ctx.device)
+
+
+def reconstructions_picture(ctx: SnapshotContext) -> Reconstructions:
+    """Reconstructions of the session's first held-out points."""
+    test, _ = ctx.test_set()
+    return reconstructions(ctx.model, test, ctx.device)

@@ -1,4 +1,5 @@
-"""Snapshot pictures of adversarial models: critic heatmap, generator manifold and gradients."""
+"""The critic picture: D(x) or the critic value over the plane, real and fake samples, and
+where the next generator update moves each fake sample (the ``gradients`` part)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,20 @@ import numpy as np
 import torch
 
 from ..data.base import Density2D, box_grid
+from .base import OVERLAY_POINTS, SnapshotContext
 
 __all__ = [
     "CriticImage",
-    "Manifold",
     "GeneratorGradients",
-    "ModeCoverage",
     "critic_image",
-    "generator_manifold",
     "generator_gradients",
-    "mode_coverage",
+    "picture",
+    "gradients_picture",
+    "GRADIENT_ARROWS",
 ]
+
+#: fake samples with an arrow in the gradients part
+GRADIENT_ARROWS = 100
 
 
 @dataclass(frozen=True)
@@ -42,21 +46,6 @@ class CriticImage:
 
 
 @dataclass(frozen=True)
-class Manifold:
-    """A regular grid of the latent plane pushed through the generator (as GAN Lab draws it).
-
-    Attributes:
-        lines: ``(lines, points, 2)`` float32 data-space polylines: for a 2D latent the
-            images of the horizontal then the vertical grid lines of ``[-3, 3]^2``; for a
-            1D latent a single line, the image of ``[-3, 3]``.
-        latent_dim: 1 or 2.
-    """
-
-    lines: np.ndarray
-    latent_dim: int
-
-
-@dataclass(frozen=True)
 class GeneratorGradients:
     """Where the next generator update moves each fake sample.
 
@@ -68,24 +57,6 @@ class GeneratorGradients:
 
     fake: np.ndarray
     direction: np.ndarray
-
-
-@dataclass(frozen=True)
-class ModeCoverage:
-    """The mode metrics of 2,500 samples (VEEGAN / PacGAN definitions).
-
-    Attributes:
-        counts: ``(k,)`` int64, high-quality samples per mode.
-        means: ``(k, 2)`` float32 mode means.
-        modes_captured, high_quality, mode_kl: see
-            :func:`~playground.core.training.mode_metrics.mode_metrics`.
-    """
-
-    counts: np.ndarray
-    means: np.ndarray
-    modes_captured: int
-    high_quality: float
-    mode_kl: float
 
 
 def _latent(model, n: int, seed: int, device: torch.device) -> torch.Tensor:
@@ -118,7 +89,7 @@ def critic_image(
     """
     pts, xs, ys = box_grid(data.box, resolution)
     pts = pts.to(device)
-    if getattr(model, "has_probability", False):
+    if model.has_probability:
         values, label = model.discriminator_probability(pts), "D(x)"
     else:
         values, label = model.critic(pts), "critic"
@@ -133,25 +104,6 @@ def critic_image(
     )
 
 
-@torch.no_grad()
-def generator_manifold(
-    model, device: torch.device, lines: int = 15, points: int = 60, half_width: float = 3.0
-) -> Manifold | None:
-    """Push a latent grid through the generator; ``None`` for latents of more than 2 dims."""
-    dim = model.config.latent_dim
-    if dim > 2:
-        return None
-    t = torch.linspace(-half_width, half_width, points)
-    if dim == 1:
-        z = t[None, :, None]
-    else:
-        c = torch.linspace(-half_width, half_width, lines)
-        horizontal = torch.stack([t.expand(lines, points), c[:, None].expand(lines, points)], -1)
-        z = torch.cat([horizontal, horizontal.flip(-1)], 0)
-    x = model.generate(z.reshape(-1, dim).to(device)).reshape(*z.shape[:2], 2)
-    return Manifold(lines=x.float().cpu().numpy(), latent_dim=dim)
-
-
 def generator_gradients(model, n: int, seed: int, device: torch.device) -> GeneratorGradients:
     """The generator update direction at ``n`` fake samples of a fixed latent batch."""
     z = _latent(model, n, seed, device)
@@ -163,18 +115,14 @@ def generator_gradients(model, n: int, seed: int, device: torch.device) -> Gener
     )
 
 
-@torch.no_grad()
-def mode_coverage(model, data: Density2D, seed: int, device: torch.device) -> ModeCoverage:
-    """Mode metrics of ``MODE_SAMPLES`` model samples against the dataset's known modes."""
-    from .mode_metrics import MODE_SAMPLES, mode_metrics
+def picture(ctx: SnapshotContext) -> CriticImage:
+    """The critic over the box with :data:`~.base.OVERLAY_POINTS` real samples and as many
+    fakes from the fixed latent batch of ``seed + 4``."""
+    real = ctx.overlay[:OVERLAY_POINTS] if ctx.overlay is not None else None
+    return critic_image(ctx.model, ctx.data, real, OVERLAY_POINTS, ctx.seed + 4, ctx.device)
 
-    g = torch.Generator(device=device).manual_seed(seed)
-    x = model.sample(MODE_SAMPLES, g).float().cpu()
-    m = mode_metrics(x, data.modes, data.mode_std)
-    return ModeCoverage(
-        counts=np.asarray(m["mode_counts"], dtype=np.int64),
-        means=data.modes.float().numpy(),
-        modes_captured=int(m["modes_captured"]),
-        high_quality=float(m["high_quality"]),
-        mode_kl=float(m["mode_kl"]),
-    )
+
+def gradients_picture(ctx: SnapshotContext) -> GeneratorGradients:
+    """The generator's update direction at :data:`GRADIENT_ARROWS` fakes (latents of
+    ``seed + 4``, the first of the critic picture's)."""
+    return generator_gradients(ctx.model, GRADIENT_ARROWS, ctx.seed + 4, ctx.device)

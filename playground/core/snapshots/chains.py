@@ -11,24 +11,31 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..chain_settings import CHAIN_SOURCES
 from ..data.base import box_grid
-from ..sampling.chains import (
-    ChainSettings,
-    ChainTarget,
-    LangevinChains,
-    chain_options,
-    chain_target,
-)
-from .snapshot import finite_image
+from ..sampling.chains import ChainSettings, ChainTarget, LangevinChains
+from ..sampling.langevin import score_from_log_prob
+from ..sampling.targets import exact_target
+from .base import SnapshotContext, finite_image
 
-__all__ = ["Chains", "chains_snapshot", "MODEL_BACKGROUND_RESOLUTION", "START_DATA_POINTS"]
+__all__ = [
+    "Chains",
+    "chains_snapshot",
+    "chain_target",
+    "chain_options",
+    "model_target",
+    "picture",
+    "offered",
+    "MODEL_BACKGROUND_RESOLUTION",
+    "START_DATA_POINTS",
+]
 
 #: the model's picture is recomputed every frame: at most this many grid points per side
 MODEL_BACKGROUND_RESOLUTION = 64
 #: data points the ``data`` start draws from when the caller gives none
 START_DATA_POINTS = 2000
 #: a chain within this many mode standard deviations of a mode has visited it
-#: (the high-quality radius of VEEGAN and PacGAN, as in :mod:`.mode_metrics`)
+#: (the high-quality radius of VEEGAN and PacGAN, as in :mod:`~playground.core.metrics.modes`)
 VISIT_RADIUS = 3.0
 
 
@@ -174,8 +181,7 @@ def chains_snapshot(
     settings = settings.validated()
     options = chain_options(model, data)
     if not options:
-        name = getattr(model, "name", "") or type(model).__name__
-        raise ValueError(f"no Langevin chains for {name} on {data.name}: no score or density")
+        raise ValueError(f"no Langevin chains for {model.name} on {data.name}: no score or density")
     settings, notes = _effective(settings, options)
     target: ChainTarget = chain_target(model, data, settings.source)
     if data_points is None and getattr(data, "can_sample", False):
@@ -183,9 +189,8 @@ def chains_snapshot(
         if key not in cache:
             cache[key] = data.sample(START_DATA_POINTS, torch.Generator().manual_seed(0))
         data_points = cache[key]
-    was_training = getattr(model, "training", False)
-    if hasattr(model, "eval"):
-        model.eval()
+    was_training = model.training
+    model.eval()
     try:
         state.advance(target, settings, data_points, data.box, device=device)
         background, res, label, normalized = _background(
@@ -247,3 +252,128 @@ def _background(
     if key not in cache:
         cache[key] = _picture(exact.picture, data.box, resolution, torch.device("cpu"))
     return cache[key], resolution, label, exact.normalized
+
+
+# ----------------------------------------------------------------------------- targets
+
+
+def model_target(model: Any) -> ChainTarget:
+    """What chains on the model sample, from its declared capabilities: an ``energy``
+    (``log p = -E`` up to log Z; its ``score`` if it has one, else autograd), a
+    ``density`` (score by autograd of ``log_prob``; MALA possible), or a ``score`` (no
+    density; annealed Langevin over the levels of a conditional score such as an NCSN's,
+    plain Langevin at the last, smallest level).
+
+    Raises:
+        ValueError: a latent-variable model (its ``log p`` is an importance-sampled
+            estimate), or a model with none of those capabilities (a GAN).
+    """
+    caps = model.capabilities
+    if "latent" in caps:
+        raise ValueError(
+            f"{model.name} is a latent-variable model: its log p(x) is an estimate, not a "
+            "density to run Langevin on; use the exact source"
+        )
+    if "energy" in caps:
+        neg_energy = lambda x: -model.energy(x)  # noqa: E731
+        score = model.score if "score" in caps else score_from_log_prob(neg_energy)
+        return ChainTarget(score, neg_energy, None, None, neg_energy, False, "-E(x) (EBM)")
+    if "density" in caps:
+        return ChainTarget(
+            score_from_log_prob(model.log_prob),
+            model.log_prob,
+            None,
+            None,
+            model.log_prob,
+            True,
+            f"model log p(x) ({model.family or model.name})",
+        )
+    if "score" in caps:
+        spec = model.score_levels()
+        if spec is not None and spec.conditional:
+            levels = spec.values.detach().float().cpu()
+            last = spec.values[-1]
+            return ChainTarget(
+                lambda x: model.score(x, float(last)),
+                None,
+                lambda x, sigma: model.score(x, float(sigma)),
+                levels,
+                None,
+                False,
+                "model score s(x, sigma) (no density)",
+            )
+        label = f"model score ({model.family or model.name}, no density)"
+        return ChainTarget(model.score, None, None, None, None, False, label)
+    raise ValueError(
+        f"{model.name} has no log p(x), energy or score: Langevin chains cannot run on it"
+    )
+
+
+def chain_target(model: Any, data: Any, source: str) -> ChainTarget:
+    """The target of the chains for a source.
+
+    ``exact``: a 2D density with ``has_log_prob`` (see
+    :func:`~playground.core.sampling.targets.exact_target`: closed-form scores for the
+    Gaussian mixtures and 2D Gaussians, with their exact noised scores for annealed
+    Langevin; the checkerboard blurred by ``CHECKERBOARD_SMOOTHING``; autograd of
+    ``data.log_prob`` otherwise). ``model``: :func:`model_target`.
+
+    Arguments:
+        model: the session's model (its functions run on its device).
+        data: the session's dataset.
+        source: one of :data:`~playground.core.chain_settings.CHAIN_SOURCES`.
+
+    Returns:
+        A :class:`~playground.core.sampling.targets.ChainTarget`.
+
+    Raises:
+        ValueError: an unknown source, data that is not a 2D density, or the source is not
+            available (the message says why).
+    """
+    if data.is_image or data.dim != 2:
+        raise ValueError(f"Langevin chains run on 2D densities; {data.name} is not one")
+    if source == "exact":
+        return exact_target(data)
+    if source == "model":
+        return model_target(model)
+    raise ValueError(f"unknown chain source {source!r}; valid: {', '.join(CHAIN_SOURCES)}")
+
+
+def chain_options(model: Any, data: Any) -> dict[str, dict[str, tuple[str, ...]]]:
+    """The sources available for this model and dataset, with their samplers and starts.
+
+    ``mala`` is offered where the target has a log-density, ``annealed`` where it has a
+    noised score; the ``data`` start where the dataset can be sampled; ``uniform`` (on the
+    box) and ``prior`` (``N(0, I)``, or ``N(0, sigma_1^2 I)`` for annealed Langevin) always.
+
+    Returns:
+        ``{source: {"samplers": (...), "starts": (...)}}`` in ``CHAIN_SOURCES`` order;
+        empty when no source is available (a GAN on a density without an exact log p).
+    """
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    if data.is_image:
+        return out
+    starts = ("uniform", "prior") + (("data",) if data.can_sample else ())
+    for source in CHAIN_SOURCES:
+        try:
+            t = chain_target(model, data, source)
+        except ValueError:
+            continue
+        samplers = ("langevin",) + (("mala",) if t.log_prob is not None else ())
+        if t.noised_score is not None and t.sigmas is not None:
+            samplers += ("annealed",)
+        out[source] = {"samplers": samplers, "starts": starts}
+    return out
+
+
+def picture(ctx: SnapshotContext) -> Chains:
+    """Advance the session's chains one frame (see :func:`chains_snapshot`)."""
+    return chains_snapshot(
+        ctx.model, ctx.data, ctx.device, ctx.chains, ctx.chain_settings, None, ctx.chain_cache
+    )
+
+
+def offered(ctx: SnapshotContext) -> bool:
+    """Models that are a chain source of their own (a density, an energy or a score); the
+    exact target is then a second source in the view."""
+    return "model" in ctx.chain_options

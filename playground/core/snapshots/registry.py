@@ -1,0 +1,104 @@
+"""The one registry of pictures: each picture a session can draw, once, with the model
+capability and the data it needs, the function that builds it, its rate cap and whether it
+moves while training is paused. The app has one view per picture (``app/views``); a test
+walks both lists.
+
+Adding a picture is one module in this package plus one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from . import (
+    chains,
+    critic,
+    curves,
+    density,
+    diffusion,
+    energy,
+    images,
+    latent,
+    latent_space,
+    log_det,
+    manifold,
+    modes,
+    samples,
+    score,
+    trajectory,
+)
+from .base import Picture, Snapshot, SnapshotContext
+
+__all__ = ["PICTURES", "offered_pictures", "take_snapshot"]
+
+#: picture name -> its entry, in the order a session lists them
+PICTURES: dict[str, Picture] = {
+    p.name: p
+    for p in (
+        # an EBM's density picture is -E(x): log p up to log Z
+        Picture("density", density.picture, ("density", "energy"), "plane"),
+        Picture("energy", energy.picture, ("energy",), "plane"),
+        Picture("samples", samples.picture, ("samples",), "plane"),
+        Picture("diffusion", diffusion.picture, ("process",), "plane", rate=2.0),
+        Picture("trajectory", trajectory.picture, ("trajectory",), "plane"),
+        Picture("log_det", log_det.picture, ("layers",), "plane"),
+        Picture("score_field", score.picture, ("score",), "plane"),
+        Picture("chains", chains.picture, (), "plane", offered=chains.offered, live=True),
+        Picture("critic", critic.picture, ("critic",), "plane"),
+        Picture("gradients", critic.gradients_picture, ("critic",), "plane"),
+        Picture("manifold", manifold.picture, ("critic",), "plane"),
+        Picture("modes", modes.picture, ("samples",), "plane", offered=modes.offered),
+        Picture("grid", images.grid_picture, ("samples",), "image"),
+        Picture("interpolation", images.interpolation_picture, ("critic",), "image"),
+        Picture("reverse_strip", diffusion.reverse_strip_picture, ("process",), "image", rate=2.0),
+        Picture("traversal", latent.picture, ("latent",), None, offered=latent.offered),
+        Picture("reconstructions", latent_space.reconstructions_picture, ("latent",), None),
+        # two heatmaps and 500 coloured points: costly to paint, and it changes slowly (at 10
+        # per second training ran at 0.66 of its bare speed)
+        Picture(
+            "latent_space", latent_space.picture, ("latent",), None, offered=latent.offered, rate=3.0
+        ),
+        Picture("explorer", latent.explorer_picture, ("latent",), "image", offered=latent.offered),
+        Picture("curves", curves.picture, reads_model=False),
+    )
+}
+
+
+def offered_pictures(context: SnapshotContext) -> list[str]:
+    """The pictures the session of ``context`` shows, in :data:`PICTURES` order."""
+    caps = context.model.capabilities
+    return [name for name, p in PICTURES.items() if p.is_offered(context, caps)]
+
+
+def take_snapshot(
+    context: SnapshotContext,
+    names: Iterable[str],
+    step: int,
+    terms: Mapping[str, float] | None = None,
+    offered: Iterable[str] | None = None,
+) -> Snapshot:
+    """Build the pictures ``names`` of a session, as immutable numpy arrays.
+
+    Arguments:
+        context: what the pictures are built from (the model is put in eval mode).
+        names: picture names; those not offered (``offered``, default
+            :func:`offered_pictures`) are ignored.
+        step: the session's step count.
+        terms: the latest loss terms.
+        offered: the pictures this session offers, when the caller knows them.
+
+    Returns:
+        A :class:`Snapshot` made for the offered ``names``.
+
+    Raises:
+        KeyError: a name that is no picture at all.
+    """
+    names = list(dict.fromkeys(names))
+    unknown = [n for n in names if n not in PICTURES]
+    if unknown:
+        raise KeyError(f"no picture named {', '.join(unknown)}; pictures: {', '.join(PICTURES)}")
+    offered = set(offered_pictures(context) if offered is None else offered)
+    wanted = [n for n in names if n in offered]
+    if any(PICTURES[n].reads_model for n in wanted):
+        context.model.eval()
+    parts = {n: PICTURES[n].build(context) for n in wanted}
+    return Snapshot(step, context.data.box, terms, wanted, **parts)
