@@ -114,6 +114,9 @@ def test_manifold_view_draws_the_warped_grid(qtbot):
     empty = Snapshot(step=2, box=BOX, manifold=None, samples=samples)
     assert view.accepts(empty)
     assert not view.accepts(Snapshot(step=2, box=BOX, critic=critic_snapshot(lines[0]).critic))
+    # a Samples frame arriving after a switch to this tab was made for another view: it is
+    # not taken for "no manifold" (the snapshot says which views it was made for)
+    assert not view.accepts(Snapshot(step=2, box=BOX, samples=samples))
     view.show_snapshot(empty)
     assert view.unavailable and "1D or 2D latent" in view.message.text()
     assert "1D or 2D latent" in NO_MANIFOLD_TEXT

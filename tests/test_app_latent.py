@@ -81,7 +81,7 @@ def test_views_skip_snapshots_without_their_part(qtbot):
         (TraversalView, {"traversal": image_traversal()}, lambda v: v.grid_panel.image.image),
         (ReconstructionsView, {"reconstructions": r}, lambda v: v.outputs_panel.image.image),
         (LatentSpaceView, {"latent_space": latent_space()}, lambda v: v.scatter.getData()[0]),
-        (ExplorerView, {"traversal": image_traversal()}, lambda v: v.image_panel.image.image),
+        (ExplorerView, {"explorer": image_traversal()}, lambda v: v.image_panel.image.image),
     ]
     for cls, part, drawn in cases:
         view = cls()
@@ -92,7 +92,7 @@ def test_views_skip_snapshots_without_their_part(qtbot):
         before = np.array(drawn(view), copy=True)
         assert before.size > 0, cls.__name__
         # without its part (the explorer: without an image traversal) the view keeps its picture
-        skipped = [snap()] + ([snap(traversal=plane_traversal())] if cls is ExplorerView else [])
+        skipped = [snap()] + ([snap(explorer=plane_traversal())] if cls is ExplorerView else [])
         for empty in skipped:
             if hasattr(view, "accepts"):  # the main window counts no draw for these
                 assert not view.accepts(empty)
@@ -211,7 +211,7 @@ def test_explorer_slider_indexes_the_traversal(qtbot):
     view = ExplorerView()
     qtbot.addWidget(view)
     t = image_traversal()
-    view.show_snapshot(snap(traversal=t))
+    view.show_snapshot(snap(explorer=t))
     assert view.slider.value() == 0
     np.testing.assert_array_equal(view.image_panel.image.image, t.decoded[0, 0, 20])
     assert view.value_label.text() == "z3 = mu + 0.00"
@@ -228,10 +228,10 @@ def test_explorer_slider_indexes_the_traversal(qtbot):
 
     # a new snapshot whose dims come in another order keeps the chosen dimension (z0)
     t2 = Traversal(**{**image_traversal(1).__dict__, "dims": np.array([0, 3, 5])})
-    view.show_snapshot(snap(traversal=t2))
+    view.show_snapshot(snap(explorer=t2))
     assert view.dim.currentData() == 0
     np.testing.assert_array_equal(view.image_panel.image.image, t2.decoded[2, 0, 0])
-    assert not view.accepts(snap(traversal=plane_traversal()))
+    assert not view.accepts(snap(explorer=plane_traversal()))
 
 
 def test_main_window_offers_the_latent_views(qtbot):

@@ -4,7 +4,6 @@ restarts and trails, the snapshot, and the view."""
 from __future__ import annotations
 
 import dataclasses
-import types
 
 import numpy as np
 import pytest
@@ -16,9 +15,9 @@ from playground.core.models.energy import EBM
 from playground.core.models.latent import VAE
 from playground.core.models.score import NCSN, ScoreModel
 from playground.core.sampling.chains import ChainSettings, LangevinChains, checkerboard_log_prob
-from playground.core.snapshots.chains import chain_options, chain_target
+from playground.core.snapshots import Snapshot
+from playground.core.snapshots.chains import Chains, chain_options, chain_target, chains_snapshot
 from playground.core.training import Session
-from playground.core.snapshots.chains import Chains, chains_snapshot
 
 
 def build(cls, dataset: str = "8gaussians", **values):
@@ -333,8 +332,8 @@ def test_snapshot_of_annealed_gmm82_reports_levels_and_target_weights():
 # ----------------------------------------------------------------------------- view
 
 
-def _stand_in(chains: Chains, box) -> types.SimpleNamespace:
-    return types.SimpleNamespace(step=0, box=tuple(box), chains=chains)
+def _stand_in(chains: Chains, box) -> Snapshot:
+    return Snapshot(step=0, box=tuple(box), chains=chains)
 
 
 def test_view_draws_moves_and_emits(qtbot):
@@ -351,7 +350,7 @@ def test_view_draws_moves_and_emits(qtbot):
     view.set_settings(settings)
     snap = chains_snapshot(model, data, torch.device("cpu"), state, settings, None, cache)
     assert view.accepts(_stand_in(snap, data.box))
-    assert not view.accepts(types.SimpleNamespace(step=0, box=data.box, chains=None))
+    assert not view.accepts(Snapshot(step=0, box=data.box, chains=None))
     view.show_snapshot(_stand_in(snap, data.box))
     drawn = np.column_stack(view.points.getData())
     assert drawn.shape == (120, 2)

@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import math
 import time
-import types
 
 import numpy as np
 import pytest
 import torch
 
 from playground.core.data.base import cell_area
-from playground.core.training import Session
-from playground.core.snapshots.diffusion import DiffusionProcess, ReverseStrip, density_steps, diffusion_process, reverse_strip
+from playground.core.snapshots import Snapshot
+from playground.core.snapshots.diffusion import (
+    DiffusionProcess,
+    ReverseStrip,
+    density_steps,
+    diffusion_process,
+    reverse_strip,
+)
 from playground.core.snapshots.images import sample_grid
+from playground.core.training import Session
 
 TINY = {"hidden": 16, "depth": 1}
 
@@ -220,8 +226,8 @@ def _process(K: int = 10, n: int = 30) -> DiffusionProcess:
     )
 
 
-def _snapshot(**kwargs) -> types.SimpleNamespace:
-    return types.SimpleNamespace(step=0, box=(-4.0, 4.0, -4.0, 4.0), **kwargs)
+def _snapshot(**kwargs) -> Snapshot:
+    return Snapshot(step=0, box=(-4.0, 4.0, -4.0, 4.0), **kwargs)
 
 
 def test_diffusion_view_slider_redraws_particles_density_and_label(qtbot):

@@ -4,12 +4,12 @@ buffer (also in a state_dict copy), the buffer subsample, and the widget's three
 from __future__ import annotations
 
 import copy
-import types
 
 import numpy as np
 import pytest
 import torch
 
+from playground.core.snapshots import Snapshot
 from playground.core.snapshots.energy import BUFFER_POINTS, EnergyImage, energy_image
 from playground.core.training.session import Session
 
@@ -135,7 +135,7 @@ def fake_snapshot(n_data=30, n_buffer=200, n_negatives=64, fill=812, size=10_000
         data=pts(n_data),
         target_log_prob=None,
     )
-    return types.SimpleNamespace(step=0, box=BOX, energy=image)
+    return Snapshot(step=0, box=BOX, energy=image)
 
 
 def test_energy_view_draws_three_layers_and_the_caption(qtbot):
@@ -143,10 +143,10 @@ def test_energy_view_draws_three_layers_and_the_caption(qtbot):
 
     view = EnergyView()
     qtbot.addWidget(view)
-    assert view.view_name == "energy"
+    assert view.name == "energy"
     snap = fake_snapshot()
     assert view.accepts(snap)
-    assert not view.accepts(types.SimpleNamespace(step=0, box=BOX, energy=None))
+    assert not view.accepts(Snapshot(step=0, box=BOX, energy=None))
     view.show_snapshot(snap)
     assert len(view.data.data) == 30
     assert len(view.buffer.data) == 200
@@ -197,8 +197,8 @@ def test_clear_and_a_snapshot_without_data(qtbot):
     assert view.image.image is None and len(view.negatives.data) == 0
     assert view.caption.text() == ""
     snap = fake_snapshot()
-    snap.energy = EnergyImage(**{**snap.energy.__dict__, "data": None})
+    snap = snap.with_parts(energy=EnergyImage(**{**snap.energy.__dict__, "data": None}))
     view.show_snapshot(snap)
     assert len(view.data.data) == 0 and not view.show_data.isEnabled()
-    view.show_snapshot(types.SimpleNamespace(step=1, box=BOX, energy=None))  # ignored
+    view.show_snapshot(Snapshot(step=1, box=BOX, energy=None))  # ignored
     assert len(view.negatives.data) == 64

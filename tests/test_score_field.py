@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from playground.core.training import Session
 from playground.core.snapshots.score import ScoreField, score_field
+from playground.core.training import Session
 
 NCSN_SMALL = {"hidden": 16, "batch_size": 32, "levels": 3, "steps_per_level": 2}
 
@@ -131,9 +131,9 @@ def test_ddpm_field_has_a_t_slider_and_the_exact_diffused_mixture_score(qtbot):
 
 # ------------------------------------------------------------------------------- the view
 def test_view_draws_arrows_and_the_slider_changes_the_level(qtbot, ncsn_session):
-    from playground.app.views import VIEW_TITLES, ScoreFieldView
+    from playground.app.views import ScoreFieldView
 
-    assert VIEW_TITLES["score_field"] == "Score field"
+    assert ScoreFieldView.title == "Score field"
     view = ScoreFieldView()
     qtbot.addWidget(view)
     view.resize(1000, 650)

@@ -40,7 +40,7 @@ def test_snapshot_shapes():
     s = Session("realnvp", "moons", SMALL)
     s.run(3)
     snap = s.snapshot(s.available_views, resolution=32)
-    assert s.available_views == ["density", "samples", "trajectory", "chains", "curves"]
+    assert s.available_views == ["density", "samples", "trajectory", "log_det", "chains", "curves"]
     assert snap.step == 3 and snap.box == s.data.box
     assert snap.density.log_prob.shape == (32, 32) and snap.density.log_prob.dtype == np.float32
     assert np.isfinite(snap.density.log_prob).all()

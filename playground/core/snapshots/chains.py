@@ -265,9 +265,11 @@ def model_target(model: Any) -> ChainTarget:
     plain Langevin at the last, smallest level).
 
     Raises:
-        ValueError: a latent-variable model (its ``log p`` is an importance-sampled
-            estimate), or a model with none of those capabilities (a GAN).
+        ValueError: no model (``None``), a latent-variable model (its ``log p`` is an
+            importance-sampled estimate), or a model with none of those capabilities (a GAN).
     """
+    if model is None:
+        raise ValueError("no model to sample: use the exact source")
     caps = model.capabilities
     if "latent" in caps:
         raise ValueError(

@@ -102,7 +102,6 @@ class EBM(GenerativeModel):
     class Config(TrainingConfig):
         """EBM hyperparameters: energy network, Langevin negatives, replay buffer."""
 
-        lr: float = hp(1e-3, low=1e-6, high=1.0, log=True, live=True, help="Adam learning rate")
         batch_size: int = hp(
             256, low=1, high=8192, log=True, live=True, help="data points and negatives per step"
         )

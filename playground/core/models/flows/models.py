@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import torch
 
-from ...hyperparameters import hp
+from ...hyperparameters import hp, with_defaults
 from .autoregressive import IAFLayer, MAFLayer
 from .base import Flow, FlowConfig, FlowLayer
 from .coupling import AffineCoupling, alternating_mask
@@ -105,15 +105,12 @@ class IAF(Flow):
     description: ClassVar[str] = "IAF: MADE-conditioned affine layers, fast sampling, slow density"
 
     @dataclass
-    class Config(FlowConfig):
+    class Config(
+        # sampling is IAF's fast direction, which reverse KL uses at every step
+        with_defaults(FlowConfig, objective="reverse_kl")
+    ):
         """IAF hyperparameters."""
 
-        # sampling is IAF's fast direction, which reverse KL uses at every step
-        objective: str = hp(
-            "reverse_kl",
-            choices=("forward_kl", "reverse_kl"),
-            help="forward_kl: maximum likelihood on data; reverse_kl: fit an energy by sampling",
-        )
         n_layers: int = _layers_hp(8)
         hidden: int = _hidden_hp(64)
         depth: int = _depth_hp(2)
@@ -139,18 +136,14 @@ class Planar(Flow):
     description: ClassVar[str] = "Planar flow: tanh ridge layers, the classic reverse-KL flow"
 
     @dataclass
-    class Config(FlowConfig):
+    class Config(
+        # lr: one ridge per layer and few parameters: a large rate is stable and needed to
+        # pull the base onto a far-away ring within a thousand steps; reverse KL: the
+        # paper's energy targets, planar flows are fitted to an unnormalised density
+        with_defaults(FlowConfig, lr=1e-2, objective="reverse_kl")
+    ):
         """Planar flow hyperparameters."""
 
-        # one ridge per layer and few parameters: a large rate is stable and needed to
-        # pull the base onto a far-away ring within a thousand steps
-        lr: float = hp(1e-2, low=1e-6, high=1.0, log=True, live=True, help="Adam learning rate")
-        # the paper's energy targets: planar flows are fitted to an unnormalised density
-        objective: str = hp(
-            "reverse_kl",
-            choices=("forward_kl", "reverse_kl"),
-            help="forward_kl: maximum likelihood on data; reverse_kl: fit an energy by sampling",
-        )
         # each layer bends the plane along one line; the paper uses K = 2..32
         n_layers: int = _layers_hp(16, high=128)
 

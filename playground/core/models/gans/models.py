@@ -107,7 +107,9 @@ class WGANGP(GAN):
 
     @dataclass
     class Config(
-        with_defaults(GANConfig, lr_generator=1e-4, lr_critic=1e-4, beta1=0.0, beta2=0.9, n_critic=5)
+        with_defaults(
+            GANConfig, lr_generator=1e-4, lr_critic=1e-4, beta1=0.0, beta2=0.9, n_critic=5
+        )
     ):
         """WGAN-GP hyperparameters: the paper's algorithm 1 defaults."""
 

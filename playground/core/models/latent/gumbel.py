@@ -200,9 +200,7 @@ class GumbelVAE(DiscreteLatentModel):
     def sample_prior(self, n: int, rng: torch.Generator) -> Tensor:
         """Uniform one-hots ``(n, latents * categories)`` from ``rng``."""
         cfg = self.config
-        k = torch.randint(
-            cfg.categories, (n, cfg.latents), generator=rng, device=rng.device
-        )
+        k = torch.randint(cfg.categories, (n, cfg.latents), generator=rng, device=rng.device)
         device = next(self.parameters()).device
         return F.one_hot(k.to(device), cfg.categories).float().flatten(1)
 

@@ -9,7 +9,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from ...hyperparameters import hp
+from ...hyperparameters import hp, with_defaults
 from .vae import VAE, PriorConfig
 
 __all__ = ["IWAE"]
@@ -32,11 +32,12 @@ class IWAE(VAE):
     description: ClassVar[str] = "IWAE: a VAE trained on the k-sample importance-weighted bound"
 
     @dataclass
-    class Config(PriorConfig):
+    class Config(
+        # batch 256: each data point is decoded k times, so a step costs like the VAE's at 1024
+        with_defaults(PriorConfig, batch_size=256)
+    ):
         """IWAE hyperparameters: the number of importance samples."""
 
-        # 256: each data point is decoded k times, so a step costs like the VAE's at 1024
-        batch_size: int = hp(256, low=1, high=8192, log=True, live=True, help="samples per step")
         # 10: most of the gain of the paper's k = 50 at a fifth of the cost
         k: int = hp(10, low=1, high=1000, log=True, live=True, help="importance samples per x")
 

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from ...hyperparameters import hp
+from ...hyperparameters import hp, with_defaults
 from ..base import TrainingConfig, lr_decay_hp
 from ..flows.base import soft_clamp
 from .base import LatentModel
@@ -51,13 +51,15 @@ __all__ = [
 
 
 @dataclass
-class LatentConfig(TrainingConfig):
+class LatentConfig(
+    # batch 1024 on the plane: the axis-aligned Gaussian's ELBO is flat along a small use
+    # of z, and Adam's noise walks it; at 512, 2 of 10 seeds end 3000 steps with an
+    # "active" unit (Cov 0.012-0.013), at 1024 none does (at most 0.003;
+    # posterior_collapse.py)
+    with_defaults(TrainingConfig, batch_size=1024)
+):
     """Hyperparameters every continuous-latent model shares: networks and decoder."""
 
-    # 1024 on the plane: the axis-aligned Gaussian's ELBO is flat along a small use of z,
-    # and Adam's noise walks it; at 512, 2 of 10 seeds end 3000 steps with an "active"
-    # unit (Cov 0.012-0.013), at 1024 none does (at most 0.003; posterior_collapse.py)
-    batch_size: int = hp(1024, low=1, high=8192, log=True, live=True, help="samples per step")
     # 2: the latent view plots z itself; images get theirs from ``defaults_for``
     latent_dim: int = hp(2, low=1, high=64, help="dimension of the latent z")
     # 64 x 2: about 4 ms per step at batch 1024 on the plane, on one core

@@ -178,8 +178,6 @@ class ScoreModel(ScoreModelBase):
     class Config(TrainingConfig):
         """Score network, objective and Langevin sampler."""
 
-        lr: float = hp(1e-3, low=1e-6, high=1.0, log=True, live=True, help="Adam learning rate")
-        batch_size: int = hp(256, low=1, high=8192, log=True, live=True, help="samples per step")
         # 128 x 3 SiLU: the implicit objective's two extra backward passes stay ~10 ms a step
         hidden: int = hp(128, low=8, high=2048, log=True, help="width of s_theta")
         depth: int = hp(3, low=1, high=8, help="hidden layers of s_theta")

@@ -97,8 +97,6 @@ class NCSN(ScoreModelBase):
     class Config(TrainingConfig):
         """Noise levels, network and annealed Langevin sampler."""
 
-        lr: float = hp(1e-3, low=1e-6, high=1.0, log=True, live=True, help="Adam learning rate")
-        batch_size: int = hp(256, low=1, high=8192, log=True, live=True, help="samples per step")
         hidden: int = hp(128, low=8, high=2048, log=True, help="width of s_theta")
         depth: int = hp(3, low=1, high=8, help="residual blocks of s_theta")
         lr_decay_steps: int = lr_decay_hp(4000)
@@ -214,6 +212,4 @@ class NCSN(ScoreModelBase):
             sigma_min = float(self.sigmas[-1])
             steps = len(self.sigmas) * c.steps_per_level
             return langevin(lambda x: self.score(x, sigma_min), x0, c.epsilon, steps, rng).x
-        return annealed_langevin(
-            self.score, x0, self.sigmas, c.steps_per_level, c.epsilon, rng
-        ).x
+        return annealed_langevin(self.score, x0, self.sigmas, c.steps_per_level, c.epsilon, rng).x
