@@ -35,7 +35,7 @@ def build(name, data="moons", **values):
     values = {**cls.defaults_for(data), **values}
     torch.manual_seed(0)
     model = cls(from_dict(cls.Config, values), data)
-    model.generator = torch.Generator().manual_seed(1)
+    model.rng = torch.Generator().manual_seed(1)
     model.configure_optimizers()
     return model
 

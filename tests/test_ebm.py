@@ -18,7 +18,7 @@ def build(dataset: str = "8gaussians", **values) -> EBM:
     config = hpm.from_dict(EBM.Config, {**SMALL, **values})
     torch.manual_seed(0)
     model = EBM(config, data)
-    model.generator = torch.Generator().manual_seed(1)
+    model.rng = torch.Generator().manual_seed(1)
     model.configure_optimizers()
     return model
 
@@ -135,7 +135,7 @@ def test_nan_batch_raises_and_changes_nothing():
     model.train_step(model.data.sample(64, g))
     before = {k: v.clone() for k, v in model.state_dict().items()}
     opt_before = [s["exp_avg"].clone() for s in model.optimizers["model"].state.values()]
-    gen_before = model.generator.get_state()
+    gen_before = model.rng.get_state()
     negatives = model.negatives.clone()
     batch = model.data.sample(64, g)
     batch[3, 0] = float("nan")
@@ -145,7 +145,7 @@ def test_nan_batch_raises_and_changes_nothing():
     assert all(torch.equal(before[k], after[k]) for k in before)
     opt_after = [s["exp_avg"] for s in model.optimizers["model"].state.values()]
     assert all(torch.equal(a, b) for a, b in zip(opt_before, opt_after, strict=True))
-    assert torch.equal(model.generator.get_state(), gen_before)
+    assert torch.equal(model.rng.get_state(), gen_before)
     assert torch.equal(model.negatives, negatives)
     assert int(model.steps_taken) == 1
 

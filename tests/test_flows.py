@@ -171,7 +171,7 @@ def test_density_integrates_to_one(name):
 # ------------------------------------------------------------------------- training
 def train(flow: Flow, data, steps: int) -> list[float]:
     flow.configure_optimizers()
-    flow.generator = torch.Generator().manual_seed(1)
+    flow.rng = torch.Generator().manual_seed(1)
     g = torch.Generator().manual_seed(2)
     losses = []
     for _ in range(steps):

@@ -24,7 +24,7 @@ def build(name, **values):
     values = {"hidden": 32, "depth": 2, "batch_size": 64, **values}
     torch.manual_seed(0)
     model = cls(from_dict(cls.Config, values), make_dataset("8gaussians"))
-    model.generator = torch.Generator().manual_seed(1)
+    model.rng = torch.Generator().manual_seed(1)
     model.configure_optimizers()
     return model
 

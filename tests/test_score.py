@@ -24,7 +24,7 @@ def build(cls, dataset: str = "8gaussians", **values):
     config = hpm.from_dict(cls.Config, {**cls.defaults_for(data), **values})
     torch.manual_seed(0)
     model = cls(config, data)
-    model.generator = torch.Generator().manual_seed(1)
+    model.rng = torch.Generator().manual_seed(1)
     model.configure_optimizers()
     return model, data
 
@@ -145,7 +145,7 @@ def test_nan_batch_raises_and_changes_nothing(cls, values):
     opt_state = {
         k: v.clone() for k, v in model.optimizers["model"].state_dict()["state"][0].items()
     }
-    gen = model.generator.get_state()
+    gen = model.rng.get_state()
     steps = int(model.steps_taken)
     batch = data.sample(64, torch.Generator().manual_seed(1))
     batch[3, 0] = float("nan")
@@ -154,7 +154,7 @@ def test_nan_batch_raises_and_changes_nothing(cls, values):
     assert all(torch.equal(p, q) for p, q in zip(params, model.parameters(), strict=True))
     after = model.optimizers["model"].state_dict()["state"][0]
     assert all(torch.equal(v, after[k]) for k, v in opt_state.items())
-    assert torch.equal(gen, model.generator.get_state())
+    assert torch.equal(gen, model.rng.get_state())
     assert int(model.steps_taken) == steps
 
 

@@ -315,10 +315,11 @@ class TrainingWorker(QObject):
 
         session, model = self.session, self.session.model
         if self._shadow_of is not model:
-            memo = {id(model.data): model.data, id(getattr(model, "optimizers", None)): {}}
-            generator = getattr(model, "generator", None)
-            if generator is not None:
-                memo[id(generator)] = torch.Generator(device=generator.device)
+            memo = {
+                id(model.data): model.data,
+                id(model.optimizers): {},
+                id(model.rng): torch.Generator(device=model.rng.device),
+            }
             self._shadow, self._shadow_of = copy.deepcopy(model, memo), model
         else:
             with torch.no_grad():

@@ -121,7 +121,7 @@ class Session:
             torch.manual_seed(self.seed)
             model = self.model_class(self.config, self.data)
         self.model = model.to(self.device)
-        self.model.generator = torch.Generator(device=self.device).manual_seed(self.seed + 1)
+        self.model.rng = torch.Generator(device=self.device).manual_seed(self.seed + 1)
         self.model.configure_optimizers()
         self._data_generator = torch.Generator().manual_seed(self.seed + 2)
         overlay_g = torch.Generator().manual_seed(self.seed + 3)
@@ -165,7 +165,7 @@ class Session:
         batch = None
         if self.model.needs_data:
             rows = self.config.batch_size * (1 if part else self.model.batches_per_step)
-            if getattr(self.model, "needs_labels", False):  # guided models: (x, y)
+            if self.model.needs_labels:  # guided models: (x, y)
                 x, y = self.data.sample_with_labels(rows, self._data_generator)
                 batch = (x.to(self.device), y.to(self.device))
             else:
@@ -176,7 +176,7 @@ class Session:
             if part is None:
                 terms = self.model.train_step(batch)
             else:
-                terms = getattr(self.model, f"{part}_step")(batch)
+                terms = self.model.train_part(part, batch)
         except NonFiniteLossError as e:
             raise e.at_step(self.step_count + 1) from None
         self.step_count += 1
@@ -188,7 +188,7 @@ class Session:
     @property
     def parts(self) -> tuple[str, ...]:
         """The halves of a step that can run alone: ``("critic", "generator")`` for GANs."""
-        return ("critic", "generator") if hasattr(self.model, "critic_step") else ()
+        return self.model.parts
 
     def run(self, steps: int, callback: Callable[[int, dict[str, float]], Any] | None = None):
         """Train ``steps`` steps; ``callback(step, terms)`` after each; returns the last terms."""
@@ -251,7 +251,7 @@ class Session:
                 for k, v in state.items():
                     if torch.is_tensor(v) and v.dim() > 0:
                         state[k] = v.to(target)
-        self.model.generator = torch.Generator(device=target).manual_seed(
+        self.model.rng = torch.Generator(device=target).manual_seed(
             self.seed + 1 + self.step_count
         )
         self.device = target
@@ -394,10 +394,10 @@ class Session:
             with torch.no_grad():
                 samples = self.model.sample(m, g).float().cpu()
             out.update(sample_metrics(samples, self.data, self.seed))
-            acceptance = getattr(self.model, "last_acceptance_rate", None)
+            acceptance = self.model.last_acceptance_rate
             if acceptance is not None:  # a MALA sampler: the fraction of accepted proposals
                 out["acceptance_rate"] = float(acceptance)
-        if getattr(self.model, "needs_labels", False):
+        if self.model.needs_labels:
             out["guidance_accuracy"] = guidance_accuracy(
                 self.model, self.data, max(n // 100, 20), self.seed, self.device
             )
