@@ -24,9 +24,8 @@ import time
 import torch
 
 from playground.core.sampling.chains import ChainSettings, LangevinChains
-from playground.core.snapshots.chains import chain_target
+from playground.core.snapshots.chains import chain_target, chains_snapshot
 from playground.core.training import Session
-from playground.core.snapshots.chains import chains_snapshot
 
 
 def near_modes(x: torch.Tensor, modes: torch.Tensor, std: float) -> tuple[int, float, list]:

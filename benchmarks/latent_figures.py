@@ -25,8 +25,8 @@ import time
 
 import torch
 
-from playground.core.training import Session
 from playground.core.metrics.latent import factor_correlations
+from playground.core.training import Session
 
 
 def run(model: str, dataset: str, steps: int, seed: int, values: dict) -> tuple[Session, float]:

@@ -1,4 +1,4 @@
-"""Checks the command line runs before it imports torch or Qt: names, values, a display.
+"""Checks the command line runs before it imports torch: names, dataset specs, values.
 
 An unknown model, dataset or ``--set`` value should answer at once, not after the seconds
 that importing torch takes. The names, and each model's hyperparameter fields with their
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
 import pprint
 import sys
 from pathlib import Path
@@ -31,7 +30,6 @@ __all__ = [
     "check_dataset",
     "check_assignments",
     "check_train",
-    "missing_display_message",
     "build_manifest",
     "render_manifest",
     "MANIFEST_PATH",
@@ -180,45 +178,6 @@ def check_train(model: str, dataset: str, assignments: list[str]) -> None:
             + (f"; it trains on: {', '.join(fits)}" if fits else f"; it trains on no {words}")
         )
     check_assignments(model, assignments)
-
-
-def missing_display_message(
-    environ: dict[str, str] | None = None, platform: str | None = None
-) -> str | None:
-    """One sentence on why Qt cannot open a window here, or None when it can (as far as
-    the environment says).
-
-    On Linux and the BSDs a window needs an X server (``DISPLAY``) or a Wayland compositor
-    (``WAYLAND_DISPLAY``); without either Qt aborts while starting. ``QT_QPA_PLATFORM``
-    set to anything but ``xcb`` or ``wayland`` (``offscreen``, ``vnc``, ``eglfs``) needs
-    neither.
-
-    Arguments:
-        environ: the environment (default: ``os.environ``).
-        platform: ``sys.platform`` (default: this one).
-    """
-    env = os.environ if environ is None else environ
-    platform = sys.platform if platform is None else platform
-    if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
-        return None
-    qpa = env.get("QT_QPA_PLATFORM", "").split(":")[0].split(";")[0].strip()
-    x11, wayland = bool(env.get("DISPLAY")), bool(env.get("WAYLAND_DISPLAY"))
-    if qpa == "":
-        ok = x11 or wayland
-    elif qpa == "xcb":
-        ok = x11
-    elif qpa.startswith("wayland"):
-        ok = wayland
-    else:
-        return None
-    if ok:
-        return None
-    what = {"": "neither DISPLAY nor WAYLAND_DISPLAY", "xcb": "DISPLAY"}.get(qpa, "WAYLAND_DISPLAY")
-    return (
-        f"error: no display to open the window on ({what} is set); start an X server "
-        "(e.g. `Xvfb :99 &` and `export DISPLAY=:99`) or run without a window with "
-        "QT_QPA_PLATFORM=offscreen."
-    )
 
 
 # ------------------------------------------------------------------ the manifest itself

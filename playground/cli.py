@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any
 
-from .checks import check_dataset, check_model, check_train, did_you_mean, missing_display_message
+from .checks import check_dataset, check_model, check_train, did_you_mean
 
 __all__ = ["main"]
 
@@ -353,6 +353,8 @@ class _NoDisplayError(Exception):
 
 
 def _check_display() -> None:
+    from .app.display import missing_display_message  # Qt-free
+
     message = missing_display_message()
     if message:
         raise _NoDisplayError(message)

@@ -7,7 +7,6 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from playground.app import worker as worker_module  # noqa: E402
 from playground.app.main_window import MainWindow  # noqa: E402
 from playground.core.models import get_model_class  # noqa: E402
 from playground.core.models.base import NonFiniteLossError  # noqa: E402
@@ -178,9 +177,9 @@ def test_trajectory_slider_changes_the_drawn_points(qtbot, open_window):
     assert not np.allclose(view.particles.getData()[0], x_base)
 
 
-def test_curves_show_the_loss_and_metrics(qtbot, open_window, monkeypatch):
-    monkeypatch.setattr(worker_module, "EVAL_SECONDS", 0.2)
+def test_curves_show_the_loss_and_metrics(qtbot, open_window):
     window = open_window()
+    window.worker.pacing.eval_seconds = 0.2  # evaluate soon after Play
     view = window.views["curves"]
     window.tabs.setCurrentIndex(window.tab_names.index("curves"))
     train(qtbot, window, 30)

@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
+from playground.app.commands import Reset, SetChainSettings, SetHyperparameters, Step  # noqa: E402
 from playground.app.main_window import MainWindow  # noqa: E402
 
 TIMEOUT = 30_000
@@ -60,7 +61,7 @@ def test_chain_controls_reach_the_worker_and_restart_the_chains(qtbot, open_wind
     qtbot.waitUntil(lambda: window.frame.snapshot.chains.steps < 20, timeout=TIMEOUT)
     # a new session keeps the chosen settings
     generation = window.worker.generation
-    window._post("reset")
+    window.post(Reset())
     qtbot.waitUntil(lambda: window.worker.generation > generation, timeout=TIMEOUT)
     assert window.worker.session.chain_settings.n_chains == 50
 
@@ -68,7 +69,8 @@ def test_chain_controls_reach_the_worker_and_restart_the_chains(qtbot, open_wind
 def test_a_bad_chain_setting_is_refused_with_a_banner(qtbot, open_window):
     window = open_window("realnvp", "8gaussians")
     good = window.worker.session.chain_settings
-    window._on_chain_settings(dataclasses.replace(good, step_size=-1.0))
+    # the chains view sends its settings as a command; the window posts it as it is
+    window.views["chains"].command.emit(SetChainSettings(dataclasses.replace(good, step_size=-1.0)))
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=TIMEOUT)
     assert "Chains not changed" in window.banner.text()
     assert window.worker.session.chain_settings == good
@@ -88,9 +90,9 @@ def test_diffusion_slider_scrubs_the_particles(qtbot, open_window):
 
 def test_ebm_energy_view_draws_negatives_and_the_buffer(qtbot, open_window):
     window = open_window("ebm", "8gaussians")
-    window._post("hyperparameters", {"batch_size": 32, "langevin_steps": 5}, False)
-    window._post("step")
-    window._post("step")
+    window.post(SetHyperparameters({"batch_size": 32, "langevin_steps": 5}, False))
+    window.post(Step())
+    window.post(Step())
     show(qtbot, window, "energy")
     view = window.views["energy"]
     qtbot.waitUntil(lambda: len(view.negatives.getData()[0]) == 32, timeout=TIMEOUT)

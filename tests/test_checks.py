@@ -82,7 +82,9 @@ def test_check_train_accepts(model, dataset, assignments):
     ],
 )
 def test_missing_display_message(env, platform, missing):
-    message = checks.missing_display_message(env, platform)
+    from playground.app.display import missing_display_message
+
+    message = missing_display_message(env, platform)
     assert (message is not None) == missing
     if missing:
         assert "QT_QPA_PLATFORM=offscreen" in message and "\n" not in message

@@ -106,6 +106,7 @@ def test_t_outside_1_to_T_is_refused():
         sched.q_mean_var(torch.zeros(1, 2), 11)
 
 
+@pytest.mark.slow
 def test_training_on_moons_lowers_the_loss():
     model = build(hidden=32, depth=2, batch_size=256, T=50)
     data, g = model.data, torch.Generator().manual_seed(2)

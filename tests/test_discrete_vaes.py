@@ -199,6 +199,7 @@ def test_gumbel_iwae_bound_does_not_fall_with_k():
 CASES = [(m, d) for m in MODELS for d in ("moons", "digits")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, data", CASES, ids=[f"{m}-{d}" for m, d in CASES])
 def test_short_run_is_finite_and_the_loss_falls(name, data):
     model = build(name, data, hidden=64)

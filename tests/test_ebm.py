@@ -45,6 +45,7 @@ def test_score_is_minus_the_autograd_gradient_of_the_energy_even_under_no_grad()
     assert not score.requires_grad
 
 
+@pytest.mark.slow
 def test_short_run_on_8gaussians_lowers_the_energy_of_data():
     model = build(hidden=64, batch_size=128, langevin_steps=20, lr=3e-3)
     g = torch.Generator().manual_seed(2)

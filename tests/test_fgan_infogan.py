@@ -82,6 +82,7 @@ def test_infogan_code_shapes():
     assert model.critic(x).shape == (7,)
 
 
+@pytest.mark.slow
 def test_infogan_mutual_information_is_bounded_and_grows():
     model = build(InfoGAN, lr_generator=1e-3, lr_critic=1e-3)
     k, n_cont = model.config.categories, model.config.continuous_codes

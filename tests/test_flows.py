@@ -185,6 +185,7 @@ def improvement(losses: list[float]) -> float:
     return sum(losses[:20]) / 20 - sum(losses[-20:]) / 20
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", FLOWS)
 def test_nll_falls_on_moons(name):
     moons = make_dataset("moons")
@@ -193,6 +194,7 @@ def test_nll_falls_on_moons(name):
     assert improvement(train(flow, moons, 200)) > 0.15
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", REVERSE_KL_FLOWS)
 def test_reverse_kl_falls_on_u1(name):
     target = make_dataset("U1")
@@ -229,7 +231,7 @@ def test_objective_must_fit_the_target(name):
 def test_model_declaration(name):
     cls = get_model_class(name)
     assert cls.name == name and cls.family == "flow" and cls.description
-    assert cls.capabilities == {"density", "samples", "trajectory"}
+    assert cls.capabilities == {"density", "samples", "trajectory", "layers"}
     assert from_dict(cls.Config, {}).objective in ("forward_kl", "reverse_kl")
 
 

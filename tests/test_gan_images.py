@@ -88,6 +88,7 @@ def test_slerp_keeps_the_norm_of_equal_norm_endpoints():
     assert torch.allclose(path[1, 2], torch.tensor([1.5, 1.5]))
 
 
+@pytest.mark.slow
 def test_image_metrics_judge_classes_with_a_classifier():
     s = Session("infogan", "digits", SMALL, seed=0)
     m = s.evaluate(record=False)
@@ -102,13 +103,17 @@ def test_class_metrics_of_a_perfect_and_a_collapsed_sampler():
 
     data = make_dataset("digits")
 
-    class Replay:  # "samples" are real test images: balanced classes
-        def sample(self, n, generator):
-            idx = torch.randint(0, len(data.test_images), (n,), generator=generator)
+    class Sampler:  # what image_metrics asks of a model (models/base.py's protocol)
+        capabilities = frozenset({"samples"})
+        has_codes = False
+
+    class Replay(Sampler):  # "samples" are real test images: balanced classes
+        def sample(self, n, rng):
+            idx = torch.randint(0, len(data.test_images), (n,), generator=rng)
             return data.test_images[idx]
 
-    class Collapsed:  # every sample is the same image of a 0
-        def sample(self, n, generator):
+    class Collapsed(Sampler):  # every sample is the same image of a 0
+        def sample(self, n, rng):
             return data.test_images[data.test_labels == 0][:1].expand(n, 1, 8, 8)
 
     good, bad = image_metrics(Replay(), data), image_metrics(Collapsed(), data)

@@ -52,3 +52,47 @@ def test_parse_assignments_and_needs_reset():
     old = Config()
     assert hpm.needs_reset(old, hpm.replace(old, {"lr": 0.1})) == []
     assert hpm.needs_reset(old, hpm.replace(old, {"lr": 0.1, "layers": 3})) == ["layers"]
+
+
+def test_with_defaults_changes_only_the_defaults():
+    Fast = hpm.with_defaults(Config, lr=1e-2, objective="reverse_kl")
+    assert issubclass(Fast, Config) and Fast.__name__ == "Config"
+    old, new = hpm.fields_info(Config), hpm.fields_info(Fast)
+    assert [i.name for i in new] == [i.name for i in old]  # same fields, same order
+    for a, b in zip(old, new, strict=True):
+        changed = {"lr": 1e-2, "objective": "reverse_kl"}
+        assert b.default == changed.get(a.name, a.default)
+        assert (a.type, a.low, a.high, a.log, a.choices, a.help, a.live) == (
+            b.type, b.low, b.high, b.log, b.choices, b.help, b.live
+        )  # fmt: skip
+    assert Config().lr == 1e-3 and Fast().lr == 1e-2
+    # the checks of a value apply to the new default, and a subclass adds its own fields
+    assert type(hpm.with_defaults(Config, lr=1)().lr) is float
+
+    @dataclass
+    class More(hpm.with_defaults(Config, layers=8)):
+        width: int = hpm.hp(64, low=1, high=512)
+
+    assert [i.name for i in hpm.fields_info(More)][-2:] == ["clamp", "width"]
+    assert hpm.from_dict(More, {"width": "32"}).layers == 8
+
+
+@pytest.mark.parametrize(
+    "defaults, message",
+    [({"nope": 1}, "unknown hyperparameter 'nope'"), ({"layers": 99}, "above the maximum")],
+)
+def test_with_defaults_refuses_unknown_names_and_bad_values(defaults, message):
+    with pytest.raises(hpm.HyperparameterError, match=message):
+        hpm.with_defaults(Config, **defaults)
+
+
+def test_wgan_keeps_the_gan_fields_with_the_papers_defaults():
+    from playground.core.models.gans import WGAN
+    from playground.core.models.gans.config import GANConfig
+
+    shared = {i.name: i for i in hpm.fields_info(GANConfig)}
+    wgan = {i.name: i for i in hpm.fields_info(WGAN.Config)}
+    assert list(wgan) == [*shared, "clip"]
+    assert wgan["optimizer_critic"].choices == shared["optimizer_critic"].choices
+    assert (wgan["lr_critic"].default, wgan["n_critic"].default) == (5e-5, 5)
+    assert wgan["lr_critic"].live and wgan["lr_critic"].help == shared["lr_critic"].help

@@ -159,7 +159,7 @@ def test_record_dialog_gif_by_steps_plays_then_pauses_again(qtbot, open_window, 
 
 def test_compare_window_plays_pauses_and_steps_both(qtbot, tmp_path):
     small = {"hidden": 32, "batch_size": 64}
-    compare = CompareWindow(("gan", "ring8", small), ("wgan-gp", "ring8", small))
+    compare = CompareWindow(("gan", "ring8", small), ("wgan-gp", "ring8", small), pane=MainWindow)
     qtbot.addWidget(compare)
     compare.resize(1800, 800)
     compare.show()
@@ -198,7 +198,7 @@ def test_compare_window_plays_pauses_and_steps_both(qtbot, tmp_path):
 
 def test_compare_window_needs_one_dataset(qapp):
     with pytest.raises(ValueError, match="one dataset"):
-        CompareWindow(("gan", "ring8"), ("wgan-gp", "grid25"))
+        CompareWindow(("gan", "ring8"), ("wgan-gp", "grid25"), pane=MainWindow)
 
 
 def test_the_file_menu_opens_record_and_compare(qtbot, open_window):
@@ -209,8 +209,8 @@ def test_the_file_menu_opens_record_and_compare(qtbot, open_window):
     qtbot.addWidget(dialog)
     assert dialog.isVisible()
     window.choose_compare_model = lambda models: "maf" if "maf" in models else None
-    window._compare_chosen()
-    (compare,) = window._tool_windows
+    window.presets.compare_chosen()
+    (compare,) = window.presets.tool_windows
     qtbot.waitUntil(lambda: all(p.info is not None for p in compare.panes), timeout=30_000)
     assert [p.info.model for p in compare.panes] == ["realnvp", "maf"]
     assert {p.info.dataset for p in compare.panes} == {"moons"}

@@ -51,6 +51,7 @@ def test_score_from_log_prob_is_the_closed_form_score_even_under_no_grad():
     torch.testing.assert_close(score, exact)
 
 
+@pytest.mark.slow
 def test_langevin_reaches_the_mean_and_covariance_of_a_rotated_gaussian():
     data = make_dataset("gaussian2d-rotated")  # mean (2, 3), covariance [[5, 4], [4, 5]]
     x0 = torch.randn(2000, 2, generator=_gen(1), dtype=F64)
@@ -230,6 +231,7 @@ def _weight_of_first_mode(x: torch.Tensor) -> float:
     return float((nearest == 0).double().mean())
 
 
+@pytest.mark.slow
 def test_ncsn_phenomenon_langevin_with_the_true_score_gets_the_weights_wrong(capsys):
     data = GMM82()
     n = 2000

@@ -80,6 +80,7 @@ def mean_loss(model, data, steps: int, g: torch.Generator) -> list[float]:
     return [model.train_step(data.sample(256, g))["loss"] for _ in range(steps)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("objective", "extra"),
     [
@@ -96,6 +97,7 @@ def test_every_objective_lowers_the_loss(objective, extra):
     assert sum(losses[-20:]) / 20 < sum(losses[:20]) / 20 - 0.05
 
 
+@pytest.mark.slow
 def test_ncsn_lowers_the_loss_and_shapes():
     model, data = build(NCSN)
     losses = mean_loss(model, data, 150, torch.Generator().manual_seed(2))

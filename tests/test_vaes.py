@@ -188,6 +188,7 @@ def test_iwae_bound_does_not_fall_as_k_grows(name):
 
 
 # -------------------------------------------------------------------- training
+@pytest.mark.slow
 @pytest.mark.parametrize("case", PLANE_CASES + IMAGE_CASES, ids=case_id)
 def test_short_run_is_finite_and_the_loss_falls(case):
     data, name, values = case

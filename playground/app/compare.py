@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -16,7 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .main_window import MainWindow
+from .commands import Pause, Play, SetHyperparameters, Step
+from .qt_util import signals_blocked
 
 __all__ = ["CompareWindow"]
 
@@ -32,7 +34,7 @@ def _parse(side: Side) -> tuple[str, str, dict[str, Any] | None]:
 
 
 class CompareWindow(QWidget):
-    """Two :class:`~.main_window.MainWindow` panes in a splitter, on the same dataset.
+    """Two main-window panes in a splitter, on the same dataset.
 
     Each pane keeps its own pickers, transport and hyperparameter form; the bar above
     them plays, pauses and single-steps both at once. Examples: a GAN beside WGAN-GP on
@@ -42,6 +44,9 @@ class CompareWindow(QWidget):
     Arguments:
         left, right: ``(model, dataset)`` or ``(model, dataset, hyperparameters)``; the
             hyperparameters are applied once the pane's session exists (a rebuild).
+        pane: makes each side's window, called as ``pane(model, dataset, seed=..,
+            device=.., paused=True)``: the :class:`~.main_window.MainWindow` class (passed
+            in, so this module does not import the window that opens it).
         seed, device: of both sessions.
 
     Attributes:
@@ -51,7 +56,15 @@ class CompareWindow(QWidget):
         ValueError: the two datasets differ.
     """
 
-    def __init__(self, left: Side, right: Side, seed: int = 0, device: str = "auto") -> None:
+    def __init__(
+        self,
+        left: Side,
+        right: Side,
+        *,
+        pane: Callable[..., Any],
+        seed: int = 0,
+        device: str = "auto",
+    ) -> None:
         super().__init__()
         sides = [_parse(left), _parse(right)]
         if sides[0][1] != sides[1][1]:
@@ -60,26 +73,26 @@ class CompareWindow(QWidget):
                 f"the right side on {sides[1][1]}"
             )
         self.setWindowTitle(f"DGM Playground: {sides[0][0]} vs {sides[1][0]} on {sides[0][1]}")
-        self.panes: list[MainWindow] = []
+        self.panes: list[Any] = []
         splitter = QSplitter(Qt.Orientation.Horizontal)
         for model, dataset, hyperparameters in sides:
-            pane = MainWindow(model, dataset, seed=seed, device=device, paused=True)
+            window = pane(model, dataset, seed=seed, device=device, paused=True)
             # a QMainWindow embedded as a child widget, not a window of its own
-            pane.setWindowFlags(Qt.WindowType.Widget)
+            window.setWindowFlags(Qt.WindowType.Widget)
             if hyperparameters:
                 # queued before the thread starts: applied right after the session is built
-                pane.worker.post("hyperparameters", hyperparameters, True)
-            pane.worker.playing_changed.connect(self._show_state)
+                window.worker.post(SetHyperparameters(hyperparameters, True))
+            window.worker.playing_changed.connect(self._show_state)
             # two panes in one window: each pane's keys act on the pane that has the focus
             # (window-wide shortcuts of both would be ambiguous and fire in neither), and
             # full-screen presentation belongs to a window of its own
-            for shortcut in pane.findChildren(QShortcut):
+            for shortcut in window.findChildren(QShortcut):
                 shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            for action in pane.findChildren(QAction):
+            for action in window.findChildren(QAction):
                 action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            pane.presentation_action.setEnabled(False)
-            splitter.addWidget(pane)
-            self.panes.append(pane)
+            window.presentation_action.setEnabled(False)
+            splitter.addWidget(window)
+            self.panes.append(window)
 
         self.play = QPushButton("Play both")
         self.play.setCheckable(True)
@@ -121,12 +134,12 @@ class CompareWindow(QWidget):
 
     def _on_play(self, on: bool) -> None:
         for pane in self.panes:
-            pane.worker.post("play" if on else "pause")
+            pane.worker.post(Play() if on else Pause())
         self._label(on)
 
     def _on_step(self) -> None:
         for pane in self.panes:
-            pane.worker.post("step")
+            pane.worker.post(Step())
 
     def _label(self, on: bool) -> None:
         self.play.setText("Pause both" if on else "Play both")
@@ -139,8 +152,7 @@ class CompareWindow(QWidget):
         words = ["playing" if p else "paused" for p in playing]
         self.state.setText(f"left: {words[0]}    right: {words[1]}")
         both = all(playing)
-        old = self.play.blockSignals(True)
-        self.play.setChecked(both)
-        self.play.blockSignals(old)
+        with signals_blocked(self.play):
+            self.play.setChecked(both)
         self._label(both)
         self.step.setEnabled(not any(playing))

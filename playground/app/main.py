@@ -9,8 +9,8 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from ..checks import missing_display_message
 from . import theme
+from .display import missing_display_message
 from .main_window import MainWindow
 
 __all__ = ["launch", "QUIT_AFTER_ENV"]

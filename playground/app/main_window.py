@@ -1,20 +1,19 @@
 """The main window: pickers, transport, hyperparameters on the left; numbered views on the right;
-a File menu for presets and a presentation mode for the lecture hall."""
+a File menu for presets and a presentation mode for the lecture hall.
+
+The window is composed of parts it owns: :class:`~.window_menus.PresetMenus` (``presets``:
+the File menu, presets and tools) and :class:`~.presenting.PresentationMode`
+(``presentation_mode``); it keeps thin methods for what the menus and tests call.
+"""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import (
-    QRect,
-    QSettings,
-    Qt,
-    Signal,
-)
-from PySide6.QtGui import QCloseEvent, QFont, QKeySequence, QShortcut
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -28,9 +27,22 @@ from PySide6.QtWidgets import (
 )
 
 from ..core import hyperparameters as hpm
-from . import theme
+from .commands import (
+    Command,
+    Pause,
+    Play,
+    Rebuild,
+    Reset,
+    SetDevice,
+    SetHyperparameters,
+    SetSeed,
+    SetViews,
+    SlowMotion,
+    Step,
+)
 from .panels import HyperparameterForm, PresetGallery, SessionPanel, TransportPanel
-from .presenting import Presenting
+from .presenting import PresentationMode, press
+from .qt_util import signals_blocked
 from .views import VIEWS, View
 from .window_menus import (
     APP_TITLE,
@@ -50,7 +62,7 @@ _BANNER_STYLE = {
 }
 
 
-class MainWindow(PresetMenus, Presenting, QMainWindow):
+class MainWindow(QMainWindow):
     """The playground window. It draws the worker's newest frame and posts commands to it.
 
     Keyboard: Space play/pause, Right one step (paused), R reset, 1..9 (or Ctrl+1..9) the
@@ -74,19 +86,18 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
             (a ``.dgmpreset`` file, or a preset folder's ``config.json``).
         choose_save_path: ``choose_save_path() -> path | None``; asks where to save the
             session (a name ending in ``.dgmpreset``: a bundle; otherwise a folder).
+        choose_compare_model: ``choose_compare_model(models) -> model | None``; asks which
+            model to compare this session with.
         worker: the :class:`~.worker.TrainingWorker`; ``worker_thread`` is its ``WorkerThread``.
         views: view name to widget, in tab order; the tabs show those the session offers.
         step: the step of the newest drawn frame.
         draws: view name to number of frames drawn (for the benchmarks).
-        preset: the :class:`~playground.core.presets.PresetInfo` of the open preset, or
-            ``None`` (none opened, or the model or data changed since).
-        last_open_seconds: seconds from :meth:`open_preset` to its first drawn view.
-        gallery: the :class:`~.panels.PresetGallery` last opened, or ``None``.
-        file_menu, recent_menu, view_menu, presentation_action: the menus; Recent lists
-            :meth:`recent_presets`.
+        presets: the :class:`~.window_menus.PresetMenus` (File menu, presets, tools);
+            ``preset``, ``last_open_seconds`` and ``gallery`` are its state.
+        presentation_mode: the :class:`~.presenting.PresentationMode`.
+        file_menu, recent_menu, view_menu, presentation_action: the menus and the F11 action.
         side_panel, slim_bar: the left column, and the Play/Step/Reset bar that replaces
-            it in presentation mode; ``presentation``: the :class:`~.theme.Presentation`
-            that scales the plots.
+            it in presentation mode.
     """
 
     frame_drawn = Signal(int)
@@ -104,17 +115,7 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
         self.setWindowTitle(APP_TITLE)
         self.confirm: Callable[[str], bool] = self._ask
         self.choose_folder: Callable[[], tuple[str, int] | None] = self._ask_folder
-        self.choose_preset: Callable[[], str | None] = self._ask_preset
-        self.choose_save_path: Callable[[], str | None] = self._ask_save_path
         self.settings = settings if settings is not None else settings_store()
-        self.preset: Any = None
-        self.last_open_seconds: float | None = None
-        self.gallery: PresetGallery | None = None
-        # an open in flight: (clock at the click, generation then, whether it opened)
-        self._opening: tuple[float, int, bool] | None = None
-        self._pending: tuple[str, Any] | None = None  # (path, PresetInfo) being opened
-        self.presentation = theme.Presentation()
-        self._normal: tuple[QRect, Qt.WindowState, QFont] | None = None
         self.step = 0
         self.draws: Counter[str] = Counter()
         self.frame: Frame | None = None
@@ -140,9 +141,11 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
         scroll.setMinimumWidth(400)
         scroll.setMaximumWidth(440)
         self.side_panel = scroll
-        self.slim_bar = self._make_slim_bar()
 
         self.views: dict[str, View] = {cls.name: cls() for cls in VIEWS}
+        self.presentation_mode = PresentationMode(self, scroll, self.transport, self.views)
+        self.slim_bar = self.presentation_mode.slim_bar
+        self.presentation_action = self.presentation_mode.action
         self.tabs = QTabWidget()
         # until the first session says which views it has: those of every density model
         self._show_tabs(["density", "samples", "trajectory", "curves"])
@@ -177,7 +180,15 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
         )
         self.worker_thread = WorkerThread(self.worker)
         self.session_panel.select_device(device)
-        self._make_menus()
+        self.presets = PresetMenus(self)
+        self.file_menu, self.recent_menu = self.presets.file_menu, self.presets.recent_menu
+        self.choose_preset: Callable[[], str | None] = self.presets.ask_preset
+        self.choose_save_path: Callable[[], str | None] = self.presets.ask_save_path
+        self.choose_compare_model: Callable[[list[str]], str | None] = (
+            self.presets.ask_compare_model
+        )
+        self.view_menu = self.menuBar().addMenu("&View")
+        self.view_menu.addAction(self.presentation_action)
         self._connect()
 
     # ------------------------------------------------------------------ wiring
@@ -190,28 +201,42 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
         w.playing_changed.connect(self.transport.show_playing)
         # bound methods of GUI objects only: a lambda would run in the worker's thread
         w.problem.connect(self.show_banner)
-        w.problem.connect(self._on_problem)
         w.diverged.connect(self._on_diverged)
-        w.preset_opened.connect(self._on_preset_opened)
-        w.preset_saved.connect(self._on_preset_saved)
-        w.playing_changed.connect(self._show_slim_playing)
+        w.playing_changed.connect(self.presentation_mode.show_playing)
         t = self.transport
-        t.play_toggled.connect(lambda on: self._post("play" if on else "pause"))
-        t.play_toggled.connect(self._show_slim_playing)
-        t.step_clicked.connect(lambda: self._post("step"))
-        t.part_step_clicked.connect(lambda part: self._post("step", part))
-        t.slow_motion_toggled.connect(lambda on: self._post("slow_motion", bool(on)))
-        t.reset_clicked.connect(lambda: self._post("reset"))
-        t.seed_changed.connect(lambda seed: self._post("seed", int(seed)))
+        t.play_toggled.connect(lambda on: self.post(Play() if on else Pause()))
+        t.play_toggled.connect(self.presentation_mode.show_playing)
+        t.step_clicked.connect(lambda: self.post(Step()))
+        t.part_step_clicked.connect(lambda part: self.post(Step(part)))
+        t.slow_motion_toggled.connect(lambda on: self.post(SlowMotion(bool(on))))
+        t.reset_clicked.connect(lambda: self.post(Reset()))
+        t.seed_changed.connect(lambda seed: self.post(SetSeed(int(seed))))
         p = self.session_panel
         p.model_chosen.connect(self._on_model_chosen)
         p.dataset_chosen.connect(self._on_dataset_chosen)
-        p.device_chosen.connect(lambda d: self._post("device", d))
+        p.device_chosen.connect(lambda d: self.post(SetDevice(d)))
         self.form.edited.connect(self.edit_hyperparameter)
         self.tabs.currentChanged.connect(self._on_tab)
         for view in self.views.values():
-            view.parts_changed.connect(self._post_views)
-            view.command.connect(self._on_view_command)
+            view.parts_changed.connect(self.request_parts)
+            view.command.connect(self.post)
+
+    def _add_keys(self) -> None:
+        """Plain keys for the lecture hall. A focused spin box or line edit takes printable
+        keys and arrows first (Qt's ShortcutOverride), so typing a value never triggers them."""
+        t = self.transport
+        keys: list[tuple[str, Callable[[], None]]] = [
+            ("Space", lambda: press(t, t.play)),
+            ("Right", lambda: press(t, t.step)),
+            ("R", lambda: press(t, t.reset)),
+        ]
+        for i in range(1, 10):
+            keys.append((str(i), lambda i=i: self._show_tab(i - 1)))
+        self._key_shortcuts = [QShortcut(QKeySequence(k), self, slot) for k, slot in keys]
+
+    def _show_tab(self, index: int) -> None:
+        if index < self.tabs.count():
+            self.tabs.setCurrentIndex(index)
 
     def _on_dataset_chosen(self, dataset: str) -> None:
         """Train on ``dataset``; ``folder`` first asks which folder and what size."""
@@ -222,7 +247,7 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
                 return
             path, size = chosen
             dataset = f"folder:path={path},size={size}"
-        self._post("rebuild", self.info.model, dataset)
+        self.post(Rebuild(self.info.model, dataset))
 
     def _ask_folder(self) -> tuple[str, int] | None:
         from PySide6.QtWidgets import QInputDialog
@@ -242,7 +267,7 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
     def shutdown(self) -> bool:
         """Stop and join the worker, and those of the compare windows opened from here;
         returns whether all finished."""
-        done = [w.shutdown() for w in getattr(self, "_tool_windows", []) if hasattr(w, "shutdown")]
+        done = [w.shutdown() for w in self.presets.tool_windows]
         return self.worker_thread.stop() and all(done)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
@@ -250,10 +275,67 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
         self.shutdown()
         super().closeEvent(event)
 
-    def _post(self, command: str, *args: Any) -> None:
+    def post(self, command: Command) -> None:
+        """Send ``command`` (see :mod:`.commands`) to the worker; hides the banner."""
         self.banner.hide()
-        self.worker.post(command, *args)
+        self.worker.post(command)
 
+    # ------------------------------------------------------------- the parts
+    @property
+    def preset(self) -> Any:
+        """The open preset's :class:`~playground.core.presets.PresetInfo`, or ``None``."""
+        return self.presets.preset
+
+    @property
+    def last_open_seconds(self) -> float | None:
+        """Seconds from :meth:`open_preset` to its first drawn view."""
+        return self.presets.last_open_seconds
+
+    @property
+    def gallery(self) -> PresetGallery | None:
+        """The preset gallery last opened, or ``None``."""
+        return self.presets.gallery
+
+    def open_preset(self, path: str) -> None:
+        """Open a preset, paused (see :meth:`PresetMenus.open_preset`)."""
+        self.presets.open_preset(path)
+
+    def save_preset_as(
+        self,
+        path: str,
+        title: str | None = None,
+        description: str | None = None,
+        notes: str | None = None,
+    ) -> None:
+        """Save the session as a preset (see :meth:`PresetMenus.save_preset_as`)."""
+        self.presets.save_preset_as(path, title, description, notes)
+
+    def open_gallery(self) -> PresetGallery:
+        """Show the preset gallery (see :meth:`PresetMenus.open_gallery`)."""
+        return self.presets.open_gallery()
+
+    def recent_presets(self) -> list[str]:
+        """The recent presets that still exist, newest first."""
+        return self.presets.recent_presets()
+
+    def open_record_dialog(self) -> QWidget:
+        """Open the Record dialog on the current view."""
+        return self.presets.open_record_dialog()
+
+    def compare_with(self, model: str) -> QWidget:
+        """Open this session beside ``model``'s (see :meth:`PresetMenus.compare_with`)."""
+        return self.presets.compare_with(model)
+
+    @property
+    def presenting(self) -> bool:
+        """Whether presentation mode is on."""
+        return self.presentation_mode.on
+
+    def set_presentation(self, on: bool) -> None:
+        """Presentation mode on or off (see :meth:`PresentationMode.set`)."""
+        self.presentation_mode.set(on)
+
+    # ------------------------------------------------------------- the views
     @property
     def visible_view(self) -> str:
         """The snapshot view of the current tab."""
@@ -263,10 +345,15 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
     @property
     def visible_parts(self) -> tuple[str, ...]:
         """The snapshot parts the visible view draws (a view may need several)."""
-        return self._parts_of(self.visible_view)
+        return tuple(self.views[self.visible_view].snapshot_parts())
 
-    def _parts_of(self, name: str) -> tuple[str, ...]:
-        return tuple(self.views[name].snapshot_parts())
+    def request_parts(self, parts: tuple[str, ...] | None = None, force: bool = False) -> None:
+        """Ask the worker to snapshot ``parts`` (default: the visible view's), if they are
+        not those asked for last (``force``: even so)."""
+        parts = self.visible_parts if parts is None else tuple(parts)
+        if force or parts != self._posted_parts:
+            self._posted_parts = parts
+            self.worker.post(SetViews(parts))
 
     @property
     def tab_names(self) -> list[str]:
@@ -280,24 +367,17 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
         if names == self.tab_names:
             return
         current = self.visible_view if self.tabs.count() else None
-        old = self.tabs.blockSignals(True)
-        while self.tabs.count():
-            self.tabs.removeTab(0)
-        for i, name in enumerate(names, start=1):
-            self.tabs.addTab(self.views[name], f"{i}  {self.views[name].title}")
-        if current in names:
-            self.tabs.setCurrentIndex(names.index(current))
-        self.tabs.blockSignals(old)
+        with signals_blocked(self.tabs):
+            while self.tabs.count():
+                self.tabs.removeTab(0)
+            for i, name in enumerate(names, start=1):
+                self.tabs.addTab(self.views[name], f"{i}  {self.views[name].title}")
+            if current in names:
+                self.tabs.setCurrentIndex(names.index(current))
 
     # ------------------------------------------------------------ from worker
     def _on_session(self, info: SessionInfo) -> None:
         self.info = info
-        if self.preset is not None and (info.model, info.dataset) != (
-            self.preset.model,
-            self.preset.dataset,
-        ):  # another model or data: no longer the preset
-            self.preset = None
-            self.setWindowTitle(APP_TITLE)
         self.session_panel.show_session(info.model, info.dataset, info.device, info.datasets)
         self.transport.show_seed(info.seed)
         self.transport.setEnabled(True)
@@ -306,10 +386,10 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
         self.config = info.config
         self.transport.show_parts(tuple(info.parts))
         self._show_tabs(info.views)
-        pending = self._pending[1] if self._pending is not None else None
-        if pending is not None and pending.view in self.tab_names:
-            self.tabs.setCurrentIndex(self.tab_names.index(pending.view))
-        self._post_views()
+        pending = self.presets.pending_view
+        if pending in self.tab_names:
+            self.tabs.setCurrentIndex(self.tab_names.index(pending))
+        self.request_parts()
 
     def _on_config(self, config: Any) -> None:
         self.config = config
@@ -348,40 +428,26 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
         if drawn:
             view.show_snapshot(snap)
             self.draws[name] += 1
-            if self.presenting:  # scale what the view created or restyled as it drew
-                self.presentation.apply(view)
+            # presenting: scale what the view created or restyled as it drew
+            self.presentation_mode.restyle(view)
         self.step_label.setText(f"step {snap.step:,}")
         rate = f"{frame.steps_per_second:,.0f} steps/s" if frame.playing else "paused"
         self.speed_label.setText(rate)
         self.terms_label.setText("   ".join(f"{k} {v:.4g}" for k, v in snap.terms.items()))
         if drawn:
-            opening = self._opening
-            if opening is not None and opening[2] and frame.generation > opening[1]:
-                self.last_open_seconds = time.perf_counter() - opening[0]
-                self._opening = None
             self.frame_drawn.emit(snap.step)
 
     # ------------------------------------------------------------- from user
     def _on_tab(self, index: int) -> None:
-        if self.presenting and self.tabs.currentWidget() is not None:
-            self.presentation.apply(self.tabs.currentWidget())
-        self._post_views()
-
-    def _post_views(self) -> None:
-        """Tell the worker which snapshot parts the visible view needs (if they changed)."""
-        parts = self.visible_parts
-        if parts != self._posted_parts:
-            self._posted_parts = parts
-            self.worker.post("views", parts)
-
-    def _on_view_command(self, command: Any) -> None:
-        self._post(*command)
+        if self.tabs.currentWidget() is not None:
+            self.presentation_mode.restyle(self.tabs.currentWidget())
+        self.request_parts()
 
     def _on_model_chosen(self, model: str) -> None:
         datasets = self.session_panel.datasets_for(model)
         current = self.info.dataset if self.info else None
         dataset = current if current in datasets else (datasets[0] if datasets else current)
-        self._post("rebuild", model, dataset)
+        self.post(Rebuild(model, dataset))
 
     def edit_hyperparameter(self, name: str, value: Any) -> None:
         """Apply a form edit: live fields at once; others after :attr:`confirm` says yes."""
@@ -400,7 +466,7 @@ class MainWindow(PresetMenus, Presenting, QMainWindow):
                 self.form.show_config(self.config)
                 return
         self.config = new
-        self._post("hyperparameters", {name: getattr(new, name)}, bool(resets))
+        self.post(SetHyperparameters({name: getattr(new, name)}, bool(resets)))
 
     def _ask(self, question: str) -> bool:
         answer = QMessageBox.question(self, "Reset training?", question)

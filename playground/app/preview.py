@@ -89,11 +89,14 @@ PREVIEW_CHAIN_FRAMES = 60
 
 
 def draw_view(session: Any, widget: View) -> None:
-    """Snapshot the parts ``widget`` draws (reading the session only; the chains view also
-    runs its chains :data:`PREVIEW_CHAIN_FRAMES` frames) and draw them."""
+    """Snapshot the parts ``widget`` draws (reading the session only; a live picture, the
+    chains, first runs :data:`PREVIEW_CHAIN_FRAMES` frames) and draw them."""
     names = tuple(widget.snapshot_parts())
-    for _ in range(PREVIEW_CHAIN_FRAMES - 1 if "chains" in names else 0):
-        session.snapshot(["chains"])
+    from ..core.snapshots import PICTURES
+
+    live = [n for n in names if PICTURES[n].live]
+    for _ in range(PREVIEW_CHAIN_FRAMES - 1 if live else 0):
+        session.snapshot(live)
     snap = session.snapshot(names)
     if widget.accepts(snap):
         widget.show_snapshot(snap)

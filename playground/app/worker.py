@@ -2,53 +2,43 @@
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from .commands import (
+    Command,
+    OpenPreset,
+    Pause,
+    Play,
+    Quit,
+    Rebuild,
+    Reset,
+    SavePreset,
+    SetChainSettings,
+    SetDevice,
+    SetHyperparameters,
+    SetSeed,
+    SetViews,
+    SlowMotion,
+    Step,
+)
+from .pacing import EVAL_SAMPLES, SNAPSHOT_RATE, Pacing
 from .snapshots import Frame, Snapshotter
 
-__all__ = ["SessionInfo", "TrainingWorker", "WorkerThread"]
+__all__ = ["SessionInfo", "TrainingWorker", "WorkerThread", "Frame", "TORCH_THREADS"]
 
-#: a training chunk lasts about this long; a command waits at most this much
-CHUNK_SECONDS = 0.02
-#: snapshots per second of the visible view: at most SNAPSHOT_RATE, at least MIN_RATE, and
-#: in between the snapshot thread uses at most SNAPSHOT_SHARE of a core (a RealNVP density
-#: at 128x128 costs ~40 ms: ~6 per second; samples and trajectories: 10)
-SNAPSHOT_RATE, MIN_RATE, SNAPSHOT_SHARE = 10.0, 5.0, 0.25
-#: lower caps for views that are costly to paint and change slowly: the latent space draws
-#: two heatmaps and 500 coloured points (at 10 per second training ran at 0.66 of its bare
-#: speed; benchmarks/app_overhead.py --model vae --dataset digits --view latent_space)
-VIEW_RATES = {"latent_space": 3.0, "diffusion": 2.0, "reverse_strip": 2.0}
-#: held-out metrics every EVAL_SECONDS of training, on EVAL_SAMPLES samples (~1% of the time)
-EVAL_SECONDS, EVAL_SAMPLES = 3.0, 2000
-#: the most of the training time that held-out evaluation may take
-EVAL_SHARE = 0.05
 #: torch threads of the training and snapshot threads (set per OS thread): one each, so
 #: training, snapshots and the GUI share two cores without oversubscription
 TORCH_THREADS = 1
 #: slow motion (models with parts, e.g. GANs): the pause after each half of an iteration
 SLOW_MOTION_SECONDS = 0.5
-#: views that move while training is paused (the Langevin chains run on their own), so
-#: they are snapshot on the clock whether or not training plays
-LIVE_VIEWS = ("chains",)
-#: commands that apply before the first session exists
-_WITHOUT_SESSION = (
-    "views",
-    "play",
-    "pause",
-    "rebuild",
-    "slow_motion",
-    "chain_settings",
-    "open_preset",
-)
 
 
 @dataclass(frozen=True)
@@ -71,11 +61,12 @@ class SessionInfo:
 class TrainingWorker(QObject):
     """Trains in small chunks and reads commands between them (superqt style).
 
-    :meth:`post` queues a command from any thread; it is applied between two steps. The
-    newest :class:`Frame` waits in a one-element slot (older ones are dropped) and
-    :attr:`snapshot_ready` fires once until the GUI :meth:`take` s it. Snapshots of the
-    model's views are computed by a :class:`Snapshotter` thread on a copy of the weights,
-    so they run on the other core while training goes on.
+    :meth:`post` queues a typed command (:mod:`.commands`) from any thread; it is applied
+    between two steps. The newest :class:`Frame` waits in a one-element slot (older ones
+    are dropped) and :attr:`snapshot_ready` fires once until the GUI :meth:`take` s it.
+    Snapshots of the model's views are computed by a :class:`Snapshotter` thread on the
+    session's :meth:`frozen copy <playground.core.training.Session.frozen_copy>`, so they
+    run on the other core while training goes on; :attr:`pacing` says when.
 
     Arguments:
         model, dataset, seed, device: the first session.
@@ -83,6 +74,13 @@ class TrainingWorker(QObject):
         views: the views to snapshot (those visible in the window).
         snapshot_rate: the most snapshots per second.
         torch_threads: ``torch.set_num_threads`` of the worker's threads (``None``: leave it).
+
+    Attributes:
+        pacing: the :class:`~.pacing.Pacing` schedule of evaluations and snapshots.
+        session: the :class:`~playground.core.training.Session` (``None`` until built).
+        playing, slow_motion: the transport's state.
+        generation: counts session restarts (see :class:`Frame`).
+        chain_settings: the chains view's settings, kept for every later session.
     """
 
     catalog_ready = Signal(object)
@@ -110,47 +108,71 @@ class TrainingWorker(QObject):
     ):
         super().__init__()
         self._start = (model, dataset, seed, device)
-        self.playing, self.views, self.snapshot_rate = playing, tuple(views), snapshot_rate
+        self.playing = playing
+        self.pacing = Pacing(views=views, snapshot_rate=snapshot_rate)
         self.torch_threads = torch_threads
         self.session: Any = None
         self.generation = 0
-        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._quit = threading.Event()
         self._lock = threading.Lock()
         self._slot: Frame | None = None
         self._signalled = False
         self._rate: deque = deque()
         self._snapshotter = Snapshotter(self._publish, self.problem.emit, torch_threads)
-        self._shadow: Any = None
-        self._shadow_of: Any = None
-        self._next_snapshot = self._next_eval = 0.0
-        self._eval_cost = 0.0  # seconds of the session's last held-out evaluation
-        self._force = True
+        self._frozen: Any = None  # the last FrozenSession, refreshed in place
         self.slow_motion = False
         self._slow_due = 0.0
         self._slow_phase = 0
         self._catalog: dict[str, Any] = {"trainable": {}}
         self.chain_settings: Any = None
+        self._handlers: dict[type[Command], Callable[[Any], None]] = {
+            Play: self._play,
+            Pause: self._pause,
+            Step: self._step,
+            SlowMotion: self._slow_motion,
+            Reset: self._reset,
+            SetSeed: self._set_seed,
+            SetViews: self._set_views,
+            SetChainSettings: self._set_chain_settings,
+            SetDevice: self._set_device,
+            SetHyperparameters: self._set_hyperparameters,
+            Rebuild: self._rebuild,
+            OpenPreset: self._open_preset,
+            SavePreset: self._save_preset,
+        }
 
     # ------------------------------------------------------------ any thread
-    def post(self, command: str, *args: Any) -> None:
-        """Queue ``play``, ``pause``, ``step`` (optionally with a part: ``critic`` or
-        ``generator``), ``slow_motion``, ``reset``, ``seed``, ``hyperparameters``,
-        ``device``, ``rebuild``, ``views``, ``chain_settings`` (a ``ChainSettings``,
-        kept for every later session), ``open_preset`` (a path) or ``save_preset``
-        (path, preview, title, description, notes, view) with its arguments."""
-        self._commands.put((command, args))
+    def post(self, command: Command) -> None:
+        """Queue ``command`` (one of :mod:`.commands`); it is applied between two steps.
+
+        Raises:
+            TypeError: ``command`` is not a command the worker knows.
+        """
+        if type(command) not in self._handlers and not isinstance(command, Quit):
+            raise TypeError(f"not a worker command: {command!r}")
+        self._commands.put(command)
 
     def request_quit(self) -> None:
         """Ask the loop to end after the current step."""
         self._quit.set()
-        self._commands.put(("quit", ()))
+        self._commands.put(Quit())
 
     def take(self) -> Frame | None:
         """The newest frame (or ``None``); the slot empties and may signal again."""
         with self._lock:
             frame, self._slot, self._signalled = self._slot, None, False
         return frame
+
+    @property
+    def catalog(self) -> dict[str, Any]:
+        """The core's catalog (models, datasets, which model trains on which), once loaded."""
+        return self._catalog
+
+    @property
+    def views(self) -> tuple[str, ...]:
+        """The pictures snapshot now (those of the visible view)."""
+        return self.pacing.views
 
     # ------------------------------------------------------------ worker thread
     @Slot()
@@ -178,21 +200,22 @@ class TrainingWorker(QObject):
             self._snapshotter.stop()
 
     def _iterate(self) -> None:
+        forced = self.pacing.forced
         idle = not self.playing or self.session is None
         # idle: wait for a command (briefly if a forced snapshot waits for the snapshotter)
-        timeout = (0.01 if self._force else 0.1) if idle else None
+        timeout = (0.01 if forced else 0.1) if idle else None
         if not idle and self._slow:
             # between two halves: wait for a command until the next half is due
             wait = self._slow_due - time.perf_counter()
-            timeout = min(wait, 0.01) if self._force else wait
+            timeout = min(wait, 0.01) if forced else wait
             timeout = timeout if timeout > 0 else None
         try:
             command = (
                 self._commands.get(timeout=timeout) if timeout else self._commands.get_nowait()
             )
-            while command[0] != "quit":
-                if self.session is not None or command[0] in _WITHOUT_SESSION:
-                    getattr(self, f"_do_{command[0]}")(*command[1])
+            while not isinstance(command, Quit):
+                if self.session is not None or not command.needs_session:
+                    self._handlers[type(command)](command)
                 command = self._commands.get_nowait()
         except queue.Empty:
             pass
@@ -223,115 +246,69 @@ class TrainingWorker(QObject):
             for _ in range(repeats):
                 session.step(part)
         except NonFiniteLossError as e:
-            self._set_playing(False)
-            self._force = True
-            self.diverged.emit(e)
+            self._diverged(e)
             return
         self._slow_phase += 1
-        self._force = True
+        self.pacing.request_snapshot()
         self._slow_due = time.perf_counter() + SLOW_MOTION_SECONDS
         self._count_steps()
 
     def _train_chunk(self) -> None:
         from ..core.models.base import NonFiniteLossError
 
-        session, end = self.session, time.perf_counter() + CHUNK_SECONDS
+        session, end = self.session, self.pacing.chunk_end(time.perf_counter())
         try:
             session.step()
             while time.perf_counter() < end:
                 session.step()
         except NonFiniteLossError as e:
-            self._set_playing(False)
-            self._force = True
-            self.diverged.emit(e)
+            self._diverged(e)
             return
         self._count_steps()
 
+    def _diverged(self, error: Exception) -> None:
+        self._set_playing(False)
+        self.pacing.request_snapshot()
+        self.diverged.emit(error)
+
     def _count_steps(self) -> None:
-        """Record the throughput; evaluate every ``EVAL_SECONDS``."""
+        """Record the throughput; evaluate when :attr:`pacing` says so."""
         session = self.session
         now = time.perf_counter()
         self._rate.append((now, session.step_count))
         while now - self._rate[0][0] > 2.0:
             self._rate.popleft()
-        if now >= self._next_eval:
+        if self.pacing.evaluation_due(now):
             session.evaluate(n=EVAL_SAMPLES)
-            # a slow evaluation (a DDPM samples through all its timesteps) comes less often,
-            # so evaluating never takes more than EVAL_SHARE of the training time
-            self._eval_cost = time.perf_counter() - now
-            self._next_eval = self._eval_delay()
-
-    def _eval_delay(self) -> float:
-        """When the next held-out evaluation is due: ``EVAL_SECONDS`` from now, or later
-        if the last one was slow, so it takes at most ``EVAL_SHARE`` of the training time."""
-        return time.perf_counter() + max(EVAL_SECONDS, self._eval_cost / EVAL_SHARE)
+            end = time.perf_counter()
+            self.pacing.evaluated(end, end - now)
 
     def _maybe_snapshot(self) -> None:
         now = time.perf_counter()
-        # slow motion snapshots once per half (forced), not on the clock; live views (the
-        # chains) move while training is paused
-        live = any(v in LIVE_VIEWS for v in self.views)
-        periodic = (self.playing or live) and not self._slow and now >= self._next_snapshot
-        due = self._force or periodic
-        if not due or not self._snapshotter.idle:
+        pacing = self.pacing
+        if not pacing.snapshot_due(now, self.playing, self._slow) or not self._snapshotter.idle:
             return  # busy: this snapshot is dropped (or, if forced, retried next time)
-        self._force = False
-        period = self._snapshotter.cost / SNAPSHOT_SHARE
-        if not any(v in VIEW_RATES for v in self.views):
-            # views drawn from cheap snapshots keep at least MIN_RATE; the slow ones (an
-            # NCSN's diffusion process samples 2,250 Langevin steps) keep to their share
-            period = min(1.0 / MIN_RATE, period)
-        rate_cap = min(
-            [self.snapshot_rate, *(VIEW_RATES.get(v, SNAPSHOT_RATE) for v in self.views)]
-        )
-        self._next_snapshot = now + max(1.0 / rate_cap, period)
+        pacing.snapshot_taken(now, self._snapshotter.cost)
         rate = 0.0
         if self.playing and len(self._rate) > 1:
             (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
             rate = (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
         state = (rate, self.playing, self.generation)
-        model_views = [v for v in self.views if v != "curves"]
-        if not model_views:  # curves only: cheap, and History is not thread-safe
-            self._publish(Frame(self.session.snapshot(views=self.views), *state))
+        model_views, record_views = pacing.model_views, pacing.record_views
+        # the training record's pictures (curves) are built here: History is not thread-safe
+        if not model_views:  # the record only: cheap
+            self._publish(Frame(self.session.snapshot(views=record_views), *state))
             return
-        curves = self.session.snapshot(views=["curves"]).curves if "curves" in self.views else None
-        shadow = self._frozen_session()
+        record = self.session.snapshot(views=record_views) if record_views else None
+        frozen = self._frozen = self.session.frozen_copy(self._frozen)
 
         def job() -> Frame:
-            snapshot = shadow.snapshot(views=model_views)
-            if curves is not None:
-                snapshot = dataclasses.replace(snapshot, curves=curves)
+            snapshot = frozen.snapshot(model_views)
+            if record is not None:
+                snapshot = snapshot.with_parts(**record.parts)
             return Frame(snapshot, *state)
 
         self._snapshotter.submit(job)
-
-    def _frozen_session(self) -> Any:
-        """A shallow copy of the session whose model is a private copy of this step's weights.
-
-        The copy is made between two steps (a consistent picture) and reused: later
-        snapshots copy the weights in place, ~0.3 ms for a RealNVP.
-        """
-        import torch
-
-        session, model = self.session, self.session.model
-        if self._shadow_of is not model:
-            memo = {
-                id(model.data): model.data,
-                id(model.optimizers): {},
-                id(model.rng): torch.Generator(device=model.rng.device),
-            }
-            self._shadow, self._shadow_of = copy.deepcopy(model, memo), model
-        else:
-            with torch.no_grad():
-                mine, theirs = self._shadow.state_dict(), model.state_dict()
-                for a, b in zip(mine.values(), theirs.values(), strict=True):
-                    a.copy_(b)
-            # live fields (a sampler, a step size) reach the pictures too; configs are
-            # replaced on change, never mutated, so sharing one is safe
-            self._shadow.config = model.config
-        shadow = copy.copy(session)
-        shadow.model = self._shadow
-        return shadow
 
     def _publish(self, frame: Frame) -> None:
         with self._lock:
@@ -345,17 +322,13 @@ class TrainingWorker(QObject):
             self.playing = playing
             self._rate.clear()
             self.playing_changed.emit(playing)
-        # play after a pause waits as long as after an evaluation: pressing play and pause
-        # again and again never makes a slow evaluation (a DDPM's) come more often
-        self._next_eval = self._eval_delay()
+        self.pacing.postpone_evaluation(time.perf_counter())
 
     def _restarted(self) -> None:
         self.generation += 1
         self._rate.clear()
         self._slow_phase = 0
-        self._force = True
-        self._eval_cost = 0.0
-        self._next_eval = self._eval_delay()
+        self.pacing.restarted(time.perf_counter())
 
     def _build(self, model: str, dataset: str, hyperparameters, seed: int, device: str) -> None:
         from ..core.training import Session
@@ -391,61 +364,63 @@ class TrainingWorker(QObject):
         )
 
     # ------------------------------------------------------------ commands
-    def _do_play(self) -> None:
+    def _play(self, _: Play) -> None:
         self._set_playing(True)
 
-    def _do_pause(self) -> None:
+    def _pause(self, _: Pause) -> None:
         self._set_playing(False)
-        self._force = True
+        self.pacing.request_snapshot()
 
-    def _do_step(self, part: str | None = None) -> None:
+    def _step(self, command: Step) -> None:
         from ..core.models.base import NonFiniteLossError
 
         if not self.playing:
             try:
-                self.session.step(part)
+                self.session.step(command.part)
             except NonFiniteLossError as e:
                 self.diverged.emit(e)
-            self._force = True
+            self.pacing.request_snapshot()
 
-    def _do_slow_motion(self, on: bool) -> None:
-        self.slow_motion = bool(on)
+    def _slow_motion(self, command: SlowMotion) -> None:
+        self.slow_motion = bool(command.on)
         self._slow_due, self._slow_phase = 0.0, 0
 
-    def _do_reset(self) -> None:
+    def _reset(self, _: Reset) -> None:
         self.session.reset()
         self._restarted()
 
-    def _do_seed(self, seed: int) -> None:
-        self.session.set_seed(seed)
+    def _set_seed(self, command: SetSeed) -> None:
+        self.session.set_seed(command.seed)
         self._restarted()
 
-    def _do_views(self, views: tuple[str, ...]) -> None:
-        self.views, self._force = tuple(views), True
+    def _set_views(self, command: SetViews) -> None:
+        self.pacing.set_views(command.views)
 
-    def _do_chain_settings(self, settings: Any) -> None:
+    def _set_chain_settings(self, command: SetChainSettings) -> None:
         try:
             if self.session is not None:
-                self.session.set_chain_settings(settings)
-            self.chain_settings = settings
-            self._force = True
+                self.session.set_chain_settings(command.settings)
+            self.chain_settings = command.settings
+            self.pacing.request_snapshot()
         except ValueError as e:  # an out-of-range control: the chains run on unchanged
             self.problem.emit(f"Chains not changed: {e}")
 
-    def _do_device(self, device: str) -> None:
+    def _set_device(self, command: SetDevice) -> None:
         try:
-            self.session.set_device(device)
-            self._shadow_of = None
+            self.session.set_device(command.device)
+            self._frozen = None  # the copy lives on the old device: copy anew
         except Exception as e:  # noqa: BLE001 - a device error leaves training where it was
-            self.problem.emit(f"Cannot use device {device}: {e}")
+            self.problem.emit(f"Cannot use device {command.device}: {e}")
         self._emit_info()
 
-    def _do_hyperparameters(self, changes: dict[str, Any], allow_reset: bool) -> None:
+    def _set_hyperparameters(self, command: SetHyperparameters) -> None:
         from ..core import hyperparameters as hpm
 
         old = self.session.config
         try:
-            if self.session.set_hyperparameters(changes, allow_reset=allow_reset):
+            if self.session.set_hyperparameters(
+                dict(command.changes), allow_reset=command.allow_reset
+            ):
                 self._restarted()
         except Exception as e:  # noqa: BLE001 - a bad value changes nothing
             if self.session.config is not old:  # the rebuild failed half-way: restore
@@ -453,10 +428,10 @@ class TrainingWorker(QObject):
             self.problem.emit(f"Hyperparameter not applied: {e}")
         self.config_changed.emit(self.session.config)
 
-    def _do_rebuild(self, model: str, dataset: str) -> None:
+    def _rebuild(self, command: Rebuild) -> None:
         from ..core import hyperparameters as hpm
 
-        s = self.session
+        model, dataset, s = command.model, command.dataset, self.session
         if s is None:
             self._build(model, dataset, None, *self._start[2:])
             return
@@ -469,13 +444,13 @@ class TrainingWorker(QObject):
             keep = {k: v for k, v in hpm.to_dict(s.config).items() if k != "objective"}
         self._build(model, dataset, keep, s.seed, str(s.device))
 
-    def _do_open_preset(self, path: str) -> None:
-        """Replace the session by the preset at ``path``, paused; on any failure keep it."""
+    def _open_preset(self, command: OpenPreset) -> None:
+        """Replace the session by the preset, paused; on any failure keep it."""
         from ..core.presets import load_preset
 
         device = str(self.session.device) if self.session is not None else self._start[3]
         try:
-            session = load_preset(path, device=device)
+            session = load_preset(command.path, device=device)
             if self.chain_settings is not None:
                 session.set_chain_settings(self.chain_settings)
         except Exception as e:  # noqa: BLE001 - a broken preset keeps the current session
@@ -485,29 +460,21 @@ class TrainingWorker(QObject):
         self._set_playing(False)
         self._restarted()  # forces the first snapshot: the view draws at once
         self._emit_info()
-        self.preset_opened.emit(str(path))
+        self.preset_opened.emit(str(command.path))
 
-    def _do_save_preset(
-        self,
-        path: str,
-        preview: bytes | None = None,
-        title: str | None = None,
-        description: str | None = None,
-        notes: str | None = None,
-        view: str | None = None,
-    ) -> None:
-        """Save the session (between two steps) as a preset folder or bundle at ``path``."""
+    def _save_preset(self, command: SavePreset) -> None:
+        """Save the session (between two steps) as a preset folder or bundle."""
         from ..core.presets import save_preset
 
         try:
             saved = save_preset(
                 self.session,
-                path,
-                preview=preview,
-                notes=notes,
-                title=title,
-                description=description,
-                view=view,
+                command.path,
+                preview=command.preview,
+                notes=command.notes,
+                title=command.title,
+                description=command.description,
+                view=command.view,
             )
         except Exception as e:  # noqa: BLE001 - a failed save leaves training as it was
             self.problem.emit(f"Cannot save preset: {e}")

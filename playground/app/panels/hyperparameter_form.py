@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..qt_util import signals_blocked
+
 __all__ = ["HyperparameterForm", "FloatBox", "IntBox"]
 
 #: an editor accepts any typed number; the core checks the range and says what is wrong
@@ -171,20 +173,19 @@ class HyperparameterForm(QGroupBox):
     def show_config(self, config: Any) -> None:
         """Show ``config``'s values without emitting :attr:`edited`."""
         values = dataclasses.asdict(config)
-        for name, editor in self.editors.items():
-            old = editor.blockSignals(True)
-            value = values[name]
-            if isinstance(editor, QCheckBox):
-                editor.setChecked(bool(value))
-            elif isinstance(editor, (IntBox, FloatBox)):
-                editor.setValue(value)
-            elif isinstance(editor, QComboBox):
-                index = editor.findText(str(value))
-                if index >= 0:
-                    editor.setCurrentIndex(index)
-                else:
-                    editor.setEditText(str(value))
-            editor.blockSignals(old)
+        with signals_blocked(*self.editors.values()):
+            for name, editor in self.editors.items():
+                value = values[name]
+                if isinstance(editor, QCheckBox):
+                    editor.setChecked(bool(value))
+                elif isinstance(editor, (IntBox, FloatBox)):
+                    editor.setValue(value)
+                elif isinstance(editor, QComboBox):
+                    index = editor.findText(str(value))
+                    if index >= 0:
+                        editor.setCurrentIndex(index)
+                    else:
+                        editor.setEditText(str(value))
 
     def value(self, name: str) -> Any:
         """The value shown by ``name``'s editor."""

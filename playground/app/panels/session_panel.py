@@ -7,6 +7,8 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QWidget
 
+from ..qt_util import signals_blocked
+
 __all__ = ["SessionPanel"]
 
 
@@ -44,7 +46,7 @@ class SessionPanel(QGroupBox):
     def set_catalog(self, catalog: dict[str, Any]) -> None:
         """Fill the model and device lists (``catalog`` as made by the worker)."""
         self._catalog = catalog
-        with _Blocked(self.model, self.device):
+        with signals_blocked(self.model, self.device):
             self.model.clear()
             for name, info in catalog["models"].items():
                 self.model.addItem(name, name)
@@ -55,7 +57,7 @@ class SessionPanel(QGroupBox):
 
     def show_session(self, model: str, dataset: str, device: str, datasets: list[str]) -> None:
         """Mirror the worker's session: select ``model``, list ``datasets``, select ``dataset``."""
-        with _Blocked(self.model, self.dataset, self.device):
+        with signals_blocked(self.model, self.dataset, self.device):
             self.model.setCurrentIndex(self.model.findData(model))
             self.dataset.clear()
             descriptions = self._catalog.get("datasets", {})
@@ -80,26 +82,12 @@ class SessionPanel(QGroupBox):
         if index < 0 and device == "cuda":
             index = self.device.findText("cuda:0")
         if index >= 0:
-            with _Blocked(self.device):
+            with signals_blocked(self.device):
                 self.device.setCurrentIndex(index)
 
     def datasets_for(self, model: str) -> list[str]:
         """The datasets ``model`` can train on, from the catalog."""
         return list(self._catalog.get("trainable", {}).get(model, []))
-
-
-class _Blocked:
-    """Block the signals of some widgets inside a ``with``."""
-
-    def __init__(self, *widgets: QWidget):
-        self.widgets = widgets
-
-    def __enter__(self) -> None:
-        self._old = [w.blockSignals(True) for w in self.widgets]
-
-    def __exit__(self, *exc: object) -> None:
-        for w, old in zip(self.widgets, self._old, strict=True):
-            w.blockSignals(old)
 
 
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..qt_util import signals_blocked
+
 __all__ = ["TransportPanel"]
 
 
@@ -90,16 +92,14 @@ class TransportPanel(QGroupBox):
 
     def show_playing(self, playing: bool) -> None:
         """Mirror the worker's state."""
-        old = self.play.blockSignals(True)
-        self.play.setChecked(playing)
-        self.play.blockSignals(old)
+        with signals_blocked(self.play):
+            self.play.setChecked(playing)
         self._label(playing)
 
     def show_seed(self, seed: int) -> None:
         """Mirror the session's seed."""
-        old = self.seed.blockSignals(True)
-        self.seed.setValue(seed)
-        self.seed.blockSignals(old)
+        with signals_blocked(self.seed):
+            self.seed.setValue(seed)
 
     def show_parts(self, parts: tuple[str, ...]) -> None:
         """Show the half-step buttons and slow motion only for models with two networks."""

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
 # the settings module is plain Python: the view is built before torch is imported
 from ...core.chain_settings import CHAIN_SAMPLERS, CHAIN_SOURCES, CHAIN_STARTS, ChainSettings
 from .. import theme
+from ..commands import SetChainSettings
+from ..qt_util import signals_blocked
 from .base import View
 
 if TYPE_CHECKING:
@@ -133,7 +135,7 @@ class ChainsView(View):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         # the window posts every view's command to the worker
-        self.settings_changed.connect(lambda s: self.command.emit(("chain_settings", s)))
+        self.settings_changed.connect(lambda s: self.command.emit(SetChainSettings(s)))
         self.source = QComboBox()
         self.source.setToolTip("Follow the model's score or the target's exact score")
         self.sampler = QComboBox()
@@ -247,8 +249,7 @@ class ChainsView(View):
             self.steps_per_level,
             self.start,
         )
-        blocked = [w.blockSignals(True) for w in widgets]
-        try:
+        with signals_blocked(*widgets):
             for combo, name in (
                 (self.source, settings.source),
                 (self.sampler, settings.sampler),
@@ -264,9 +265,6 @@ class ChainsView(View):
             self.steps_per_level.setValue(settings.steps_per_level)
             self._restart = settings.restart
             self._sampler_shown = self.sampler.currentData()
-        finally:
-            for w, old in zip(widgets, blocked, strict=True):
-                w.blockSignals(old)
         if hasattr(self, "_level_label"):
             self._update_level_visibility()
 
@@ -278,16 +276,13 @@ class ChainsView(View):
     def _fill(combo: QComboBox, names: tuple[str, ...], labels: dict, keep: str | None) -> None:
         """Offer ``names`` in ``combo`` (signals blocked), keeping ``keep`` if offered."""
         current = [combo.itemData(i) for i in range(combo.count())]
-        old = combo.blockSignals(True)
-        try:
+        with signals_blocked(combo):
             if current != list(names):
                 combo.clear()
                 for name in names:
                     combo.addItem(labels.get(name, name), name)
             i = combo.findData(keep)
             combo.setCurrentIndex(i if i >= 0 else 0)
-        finally:
-            combo.blockSignals(old)
 
     def _offer(self, swap_step: bool = True) -> None:
         """Refill the sampler and start combos for the source on show; ``swap_step``: a
@@ -314,9 +309,8 @@ class ChainsView(View):
         if self._kind(before) == self._kind(after):
             return
         self._step_by_kind[self._kind(before)] = float(self.step.value())
-        old = self.step.blockSignals(True)
-        self.step.setValue(self._step_by_kind[self._kind(after)])
-        self.step.blockSignals(old)
+        with signals_blocked(self.step):
+            self.step.setValue(self._step_by_kind[self._kind(after)])
 
     def _update_level_visibility(self) -> None:
         annealed = self.sampler.currentData() == "annealed"

@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from .. import theme
-from .images import GAP, _ImagePanel, mosaic
+from ..qt_util import signals_blocked
 from .base import View
+from .images import GAP, _ImagePanel, mosaic
 
 if TYPE_CHECKING:
     from ...core.snapshots.diffusion import DiffusionProcess
@@ -144,10 +145,9 @@ class DiffusionView(View):
             theme.fix_range(self.plot, snapshot.box)
         K = d.forward.shape[0] - 1
         if self.slider.maximum() != K:
-            old = self.slider.blockSignals(True)
-            self.slider.setMaximum(K)
-            self.slider.setValue(0)
-            self.slider.blockSignals(old)
+            with signals_blocked(self.slider):
+                self.slider.setMaximum(K)
+                self.slider.setValue(0)
             interval = max(MIN_TICK_MS, SWEEP_MS // max(K, 1))
             self._stride = max(1, round(K * interval / SWEEP_MS))
             self._timer.setInterval(interval)

@@ -18,12 +18,13 @@ from PySide6.QtWidgets import (
 )
 
 from .. import theme
-from .images import GAP, _ImagePanel, mosaic
+from ..qt_util import signals_blocked
 from .base import View
+from .images import GAP, _ImagePanel, mosaic
 
 if TYPE_CHECKING:
-    from ...core.snapshots.latent import Traversal
     from ...core.snapshots.base import Snapshot
+    from ...core.snapshots.latent import Traversal
 
 __all__ = [
     "TraversalView",
@@ -63,12 +64,11 @@ def _sync_anchors(combo: QComboBox, n: int) -> None:
     """Offer anchors 1..n, keeping the choice (without emitting a change)."""
     if combo.count() == n:
         return
-    old = combo.blockSignals(True)
-    index = combo.currentIndex()
-    combo.clear()
-    combo.addItems([f"test point {i + 1}" for i in range(n)])
-    combo.setCurrentIndex(min(max(index, 0), n - 1))
-    combo.blockSignals(old)
+    with signals_blocked(combo):
+        index = combo.currentIndex()
+        combo.clear()
+        combo.addItems([f"test point {i + 1}" for i in range(n)])
+        combo.setCurrentIndex(min(max(index, 0), n - 1))
 
 
 class TraversalView(View):
@@ -339,9 +339,8 @@ class ExplorerView(View):
         steps = t.decoded.shape[2]
         low = -(steps // 2)
         if (self.slider.minimum(), self.slider.maximum()) != (low, low + steps - 1):
-            old = self.slider.blockSignals(True)
-            self.slider.setRange(low, low + steps - 1)
-            self.slider.blockSignals(old)
+            with signals_blocked(self.slider):
+                self.slider.setRange(low, low + steps - 1)
         self._last = t
         self._redraw()
 
@@ -349,19 +348,18 @@ class ExplorerView(View):
         """Offer the traversal's dims (labelled with their KL), keeping the chosen dim."""
         dims = tuple(int(d) for d in t.dims)
         texts = _kl_texts(t)
-        old = self.dim.blockSignals(True)
-        if dims != self._dims:
-            chosen = self.dim.currentData()
-            self._dims = dims
-            self.dim.clear()
-            for d, text in zip(dims, texts, strict=True):
-                self.dim.addItem(text, d)
-            self.dim.setCurrentIndex(max(self.dim.findData(chosen), 0))
-        else:
-            for i, text in enumerate(texts):
-                if self.dim.itemText(i) != text:
-                    self.dim.setItemText(i, text)
-        self.dim.blockSignals(old)
+        with signals_blocked(self.dim):
+            if dims != self._dims:
+                chosen = self.dim.currentData()
+                self._dims = dims
+                self.dim.clear()
+                for d, text in zip(dims, texts, strict=True):
+                    self.dim.addItem(text, d)
+                self.dim.setCurrentIndex(max(self.dim.findData(chosen), 0))
+            else:
+                for i, text in enumerate(texts):
+                    if self.dim.itemText(i) != text:
+                        self.dim.setItemText(i, text)
 
     def _redraw(self) -> None:
         t = self._last

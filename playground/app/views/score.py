@@ -11,12 +11,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from .. import theme
-from .critic import arrow_segments
+from ..qt_util import signals_blocked
 from .base import View
+from .critic import arrow_segments
 
 if TYPE_CHECKING:
-    from ...core.snapshots.score import ScoreField
     from ...core.snapshots.base import Snapshot
+    from ...core.snapshots.score import ScoreField
 
 __all__ = ["ScoreFieldView", "ARROW_CELLS"]
 
@@ -137,11 +138,10 @@ class ScoreFieldView(View):
         self.true_canvas.setVisible(f.true is not None)
         self._field = f
         if self.slider.maximum() != levels - 1:
-            old = self.slider.blockSignals(True)
-            self.slider.setMaximum(levels - 1)
-            # start at the smallest noise: the score of (nearly) the data
-            self.slider.setValue(levels - 1)
-            self.slider.blockSignals(old)
+            with signals_blocked(self.slider):
+                self.slider.setMaximum(levels - 1)
+                # start at the smallest noise: the score of (nearly) the data
+                self.slider.setValue(levels - 1)
         self.slider.setVisible(levels > 1)
         self._redraw()
 

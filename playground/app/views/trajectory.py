@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import theme
+from ..qt_util import signals_blocked
 from .base import View
 
 if TYPE_CHECKING:
@@ -104,11 +105,10 @@ class TrajectoryView(View):
         depth = t.grid.shape[0] - 1
         if self.slider.maximum() != depth:
             at_end = self._last is None or self.slider.value() == self.slider.maximum()
-            self.slider.blockSignals(True)
-            self.slider.setMaximum(depth)
-            if at_end:
-                self.slider.setValue(depth)
-            self.slider.blockSignals(False)
+            with signals_blocked(self.slider):
+                self.slider.setMaximum(depth)
+                if at_end:
+                    self.slider.setValue(depth)
         self._last = t
         self._redraw()
 

@@ -372,10 +372,12 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
                 group["lr"] = lr
 
     def apply_live(self, config: Any) -> None:
-        """Take a new config whose changed fields are all live (learning rate, batch size);
-        the rates become :meth:`scheduled_lr` at once."""
+        """Take a new config whose changed fields are all live (learning rate, batch size):
+        every rate becomes its :meth:`base_lr` (the next :meth:`train_step` decays it)."""
         self.config = config
-        self.apply_lr_schedule()
+        for key, opt in self.optimizers.items():
+            for group in opt.param_groups:
+                group["lr"] = self.base_lr(key)
 
     @contextlib.contextmanager
     def rng_kept_on_failure(self) -> Iterator[None]:
