@@ -54,8 +54,8 @@ MIN_INITIAL_STD = 0.05
 #: samples ``z`` per decoder call in :meth:`VAE.iwae_bound` (bounds memory for the
 #: density view's 16,384 grid points x k = 100)
 IWAE_CHUNK = 8192
-#: the seed of the posterior noise when no rng is given (views and metrics): their
-#: estimates are then deterministic and never draw from the training rng
+#: the seed of the posterior noise when no ``rng`` is given (views and metrics): their
+#: estimates are then deterministic and never draw from the model's training ``rng``
 EVALUATION_SEED = 0
 
 

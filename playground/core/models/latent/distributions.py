@@ -112,7 +112,7 @@ def gaussian_log_likelihood(
 
 
 def normal_noise(shape: tuple[int, ...], rng: torch.Generator, like: Tensor) -> Tensor:
-    """``N(0, I)`` noise of ``shape`` drawn from ``rng`` only (never the global
-    rng), returned on ``like``'s device and dtype."""
+    """``N(0, I)`` noise of ``shape`` drawn from ``rng`` only (never torch's
+    global random number generator), returned on ``like``'s device and dtype."""
     eps = torch.randn(shape, generator=rng, device=rng.device, dtype=like.dtype)
     return eps.to(like.device)

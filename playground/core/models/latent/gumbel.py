@@ -29,8 +29,8 @@ _IWAE_CHUNK = 65_536
 
 
 def gumbel_noise(shape: torch.Size | tuple[int, ...], rng: torch.Generator) -> Tensor:
-    """``g = -log(-log u)``, ``u ~ U(0, 1)``: standard Gumbel noise of ``shape``, on the
-    rng's device, drawn from ``rng`` only."""
+    """``g = -log(-log u)``, ``u ~ U(0, 1)``: standard Gumbel noise of ``shape``, on
+    ``rng``'s device, drawn from ``rng`` only."""
     u = torch.rand(shape, generator=rng, device=rng.device)
     # u = 0 would give -inf; the smallest positive float gives g = -4.5 instead
     return -torch.log(-torch.log(u.clamp_min(torch.finfo(u.dtype).tiny)))

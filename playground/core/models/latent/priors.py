@@ -85,8 +85,8 @@ class StandardNormalPrior(Prior):
 class MixturePrior(Prior):
     """A learnable mixture of ``K`` diagonal Gaussians ``sum_k pi_k N(z; m_k, diag(s_k^2))``.
 
-    The means start as ``N(0, I)`` draws (the global torch rng, which the Session
-    seeds), the variances at 1 and the weights ``pi = softmax(logits)`` uniform.
+    The means start as ``N(0, I)`` draws (torch's global random number generator,
+    which the Session seeds), the variances at 1 and the weights ``pi = softmax(logits)`` uniform.
 
     Arguments:
         dim: ``d``.
@@ -118,8 +118,8 @@ class VampPrior(Prior):
     """``p(z) = (1/K) sum_k q(z | u_k)``: the model's own encoder at ``K`` pseudo-inputs.
 
     The pseudo-inputs ``u_k`` live in data space and are learned with the model; they
-    start at training points (drawn with a rng seeded from the global torch
-    rng, so the Session's seed fixes them) plus a little noise. The components are
+    start at training points (drawn with an rng seeded from torch's global random
+    number generator, so the Session's seed fixes them) plus a little noise. The components are
     the Gaussian encoder's posteriors ``N(mu(u_k), diag(exp(logvar(u_k))))``, so
     :meth:`log_prob` and :meth:`sample` need the ``encoder``.
 
