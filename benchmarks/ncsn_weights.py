@@ -55,7 +55,7 @@ def main() -> int:
     config = hpm.from_dict(NCSN.Config, {**NCSN.defaults_for(data), "lr_decay_steps": args.steps})
     torch.manual_seed(args.seed)
     model = NCSN(config, data)
-    model.generator = torch.Generator().manual_seed(args.seed + 1)
+    model.rng = torch.Generator().manual_seed(args.seed + 1)
     model.configure_optimizers()
     x0 = model.uniform_start(args.samples, g)
     t = time.perf_counter()

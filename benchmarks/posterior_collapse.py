@@ -37,7 +37,7 @@ def train(dataset: str, steps: int, seed: int) -> VAE:
     config = from_dict(VAE.Config, VAE.defaults_for(data))
     torch.manual_seed(seed)
     model = VAE(config, data)
-    model.generator = torch.Generator().manual_seed(seed + 1)
+    model.rng = torch.Generator().manual_seed(seed + 1)
     model.configure_optimizers()
     batches = torch.Generator().manual_seed(seed + 2)
     model.train()

@@ -25,7 +25,7 @@ def build(cls, dataset: str = "8gaussians", **values):
     config = hpm.from_dict(cls.Config, {**cls.defaults_for(data), "hidden": 16, **values})
     torch.manual_seed(0)
     model = cls(config, data)
-    model.generator = torch.Generator().manual_seed(1)
+    model.rng = torch.Generator().manual_seed(1)
     return model, data
 
 
@@ -402,3 +402,14 @@ def test_view_caption_for_annealed_and_two_modes(qtbot):
     with qtbot.waitSignal(view.settings_changed, timeout=1000) as blocker:
         view.sampler.setCurrentIndex(view.sampler.findData("langevin"))
     assert blocker.args[0].sampler == "langevin" and blocker.args[0].step_size == 0.01
+
+
+def test_a_ddpm_is_a_plain_score_source_and_an_ncsn_an_annealed_one():
+    """A DDPM's levels are steps t that scale the data (x_t = sqrt(abar) x + ...), not the
+    sigmas annealed Langevin runs over: its chains follow s(x, t = 1) with plain Langevin."""
+    from playground.core.training import Session
+
+    ddpm = Session("ddpm", "8gaussians", {"T": 20, "hidden": 16})
+    assert ddpm.chain_options["model"]["samplers"] == ("langevin",)
+    ncsn = Session("ncsn", "gmm82", {"hidden": 16})
+    assert ncsn.chain_options["model"]["samplers"] == ("langevin", "annealed")

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from playground.core.models import MODELS
-from playground.core.training import Session
 from playground.core.snapshots.images import slerp
+from playground.core.training import Session
 
 IMAGE_GANS = ["gan", "wgan", "wgan-gp", "sngan", "fgan", "infogan"]
 SMALL = {"hidden": 32, "batch_size": 16}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -36,9 +36,10 @@ def press(transport: TransportPanel, button: QAbstractButton) -> None:
         button.click()
 
 
-class PresentationMode:
+class PresentationMode(QObject):
     """Presentation mode of a main window, and the slim bar of Play/Pause, Step and Reset
-    that replaces the side panel while it is on.
+    that replaces the side panel while it is on. A ``QObject`` child of the window, so the
+    worker's signals reach its slots on the GUI thread.
 
     Arguments:
         window: the window to show full screen.
@@ -59,6 +60,7 @@ class PresentationMode:
         transport: TransportPanel,
         views: Mapping[str, QWidget],
     ):
+        super().__init__(window)
         self.window, self.side_panel = window, side_panel
         self.transport, self.views = transport, views
         self.style = theme.Presentation()

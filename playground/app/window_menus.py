@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QObject, QSettings
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QWidget
 
@@ -47,8 +47,11 @@ def png_bytes(widget: QWidget) -> bytes:
     return _pixmap_png(widget.grab())
 
 
-class PresetMenus:
+class PresetMenus(QObject):
     """The File menu of a main window, the presets it opens and saves, and its tools.
+
+    A ``QObject`` child of the window, so the worker's signals reach its slots on the GUI
+    thread.
 
     Arguments:
         window: the :class:`~.main_window.MainWindow` (its ``worker``, ``views``, ``info``,
@@ -65,6 +68,7 @@ class PresetMenus:
     """
 
     def __init__(self, window: Any):
+        super().__init__(window)
         self.window = window
         self.preset: Any = None
         self.last_open_seconds: float | None = None

@@ -71,7 +71,7 @@ class TrainingWorker(QObject):
     Arguments:
         model, dataset, seed, device: the first session.
         playing: train as soon as the session is built.
-        views: the views to snapshot (those visible in the window).
+        views: the pictures to snapshot (those of the view on show in the window).
         snapshot_rate: the most snapshots per second.
         torch_threads: ``torch.set_num_threads`` of the worker's threads (``None``: leave it).
 
@@ -102,7 +102,7 @@ class TrainingWorker(QObject):
         seed: int = 0,
         device: str = "auto",
         playing: bool = True,
-        views: tuple[str, ...] = ("density",),
+        views: tuple[str, ...] = (),
         snapshot_rate: float = SNAPSHOT_RATE,
         torch_threads: int | None = TORCH_THREADS,
     ):

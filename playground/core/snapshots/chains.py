@@ -292,7 +292,9 @@ def model_target(model: Any) -> ChainTarget:
         )
     if "score" in caps:
         spec = model.score_levels()
-        if spec is not None and spec.conditional:
+        # annealed Langevin runs over noise levels sigma of x + sigma eps (an NCSN's); a
+        # DDPM's steps t scale the data too, so its chains follow s(x, t = 1) alone
+        if spec is not None and spec.conditional and bool((spec.signal_scale == 1).all()):
             levels = spec.values.detach().float().cpu()
             last = spec.values[-1]
             return ChainTarget(

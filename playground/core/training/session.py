@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from copy import deepcopy
 from collections.abc import Callable, Iterable
+from copy import deepcopy
 from typing import Any
 
 import torch
@@ -14,12 +14,12 @@ from .. import hyperparameters as hpm
 from ..data import ALL_DATASETS, ImageDataset, make_dataset
 from ..data.base import Density2D
 from ..device import resolve_device
-from ..models import get_model_class
-from ..models.base import GenerativeModel, NonFiniteLossError
 from ..metrics.density import density_metrics, image_metrics
 from ..metrics.latent import latent_metrics, test_points
 from ..metrics.modes import mode_coverage, mode_metrics
 from ..metrics.samples import SAMPLE_METRIC_N, guidance_accuracy, sample_metrics
+from ..models import get_model_class
+from ..models.base import GenerativeModel, NonFiniteLossError
 from ..sampling.chains import ChainSettings, LangevinChains
 from ..snapshots import (
     OVERLAY_POINTS,
