@@ -77,7 +77,8 @@ def lr_decay_hp(default: int, help: str = "") -> Any:
 #: - latent: ``encode(x) -> (n, latent_dim)`` and ``decode(z) -> (n, *event_shape)``
 #:   (the whole latent protocol: :class:`~.latent.base.LatentModel`)
 #: - critic: ``critic(x) -> (n,)``
-#: - process: ``noise_process() -> NoiseProcess`` (a DDPM's or an NCSN's noising)
+#: - process: ``noise_process() -> NoiseProcess`` (a DDPM's or an NCSN's noising) and
+#:   ``process_paths(x0, forward_rng, reverse_rng, label_rng) -> ((K + 1, n, d), (K + 1, n, d))``
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     "density": ("log_prob",),
     "energy": ("energy",),
@@ -87,7 +88,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "score": ("score",),
     "latent": ("encode", "decode"),
     "critic": ("critic",),
-    "process": ("noise_process",),
+    "process": ("noise_process", "process_paths"),
 }
 
 
@@ -340,6 +341,31 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
         """How the model noises data step by step (capability ``process``); ``None`` for
         a model without a noising process."""
         return None
+
+    def process_paths(
+        self,
+        x0: Tensor,
+        forward_rng: torch.Generator,
+        reverse_rng: torch.Generator,
+        label_rng: torch.Generator,
+    ) -> tuple[Tensor, Tensor]:
+        """Particles through the forward (noising) process from ``x0`` and through the
+        learned reverse process from noise, at the steps of :meth:`noise_process`
+        (capability ``process``).
+
+        Arguments:
+            x0: ``(n, d)`` data points.
+            forward_rng, reverse_rng: the noise of each process.
+            label_rng: draws the classes a guided model is guided to.
+
+        Returns:
+            ``(forward, reverse)``, each ``(K + 1, n, d)``; index ``k`` holds step ``k``
+            (0: the data, or the reverse process's sample).
+
+        Raises:
+            NotImplementedError: the model has no noising process.
+        """
+        raise NotImplementedError(f"{self.name} has no noising process to draw")
 
     # ------------------------------------------------------------ training
     def configure_optimizers(self) -> None:

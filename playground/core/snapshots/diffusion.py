@@ -13,9 +13,8 @@ import torch
 from torch import Tensor
 
 from ..data.base import box_grid
-from ..data.quadrature import gaussian_mixture_log_prob
 from ..data.mixtures import mixture_parts
-from ..sampling.langevin import annealed_langevin
+from ..data.quadrature import gaussian_mixture_log_prob
 from .base import SnapshotContext, finite_image
 
 __all__ = [
@@ -181,30 +180,6 @@ def noised_densities(
     return np.stack(out), mixture is not None, note
 
 
-def _ncsn_paths(
-    model: Any, x0: Tensor, std: np.ndarray, g_fwd: torch.Generator, g_rev: torch.Generator
-) -> tuple[Tensor, Tensor]:
-    """Forward: the variance-exploding chain ``x_k = x_{k-1} + sqrt(std_k^2 - std_{k-1}^2)
-    eps_k``, so ``x_k ~ N(x_0, std_k^2 I)`` and particles move smoothly (Song et al.
-    2021, eq. (8) discretised). Reverse: annealed Langevin (Song & Ermon 2019, algorithm
-    1) from the uniform start, the state at the end of each level, largest sigma last,
-    and at index 0 the Tweedie denoising ``x + sigma_L^2 s(x, sigma_L)`` of the final
-    state (Song & Ermon 2020, appendix; Efron 2011)."""
-    path = [x0]
-    for k in range(1, len(std)):
-        eps = torch.randn(x0.shape, generator=g_fwd, device=g_fwd.device).to(x0)
-        path.append(path[-1] + math.sqrt(std[k] ** 2 - std[k - 1] ** 2) * eps)
-    c = model.config
-    start = model.uniform_start(x0.shape[0], g_rev)
-    chains = annealed_langevin(
-        model.score, start, model.sigmas, c.steps_per_level, c.epsilon, g_rev, return_path=True
-    ).path
-    ends = chains[c.steps_per_level :: c.steps_per_level]  # (L, n, 2), sigma_1 first
-    last, sigma_min = ends[-1], float(model.sigmas[-1])
-    denoised = last + sigma_min**2 * model.score(last, sigma_min)
-    return torch.stack(path), torch.cat([denoised[None], ends.flip(0)])
-
-
 @torch.no_grad()
 def diffusion_process(
     model: Any,
@@ -218,11 +193,10 @@ def diffusion_process(
 ) -> DiffusionProcess:
     """Push particles through the forward and the learned reverse process of a 2D model.
 
-    DDPM: the forward Markov chain ``q(x_t | x_{t-1}) = N(sqrt(alpha_t) x_{t-1}, beta_t I)``
-    (Ho et al. 2020, eq. 2) from the data points and ancestral sampling (their algorithm
-    2) from ``N(0, I)``, stored in forward order (index ``k`` holds ``x_k``); a guided
-    model is guided to :meth:`DDPM.sample_classes`. NCSN: see :func:`_ncsn_paths`. The
-    noised densities (:func:`noised_densities`) depend only on the data and the schedule,
+    The paths are the model's :meth:`~playground.core.models.base.GenerativeModel.process_paths`
+    (a DDPM's forward chain and ancestral sampling; an NCSN's variance-exploding chain and
+    annealed Langevin), stored in forward order (index ``k`` holds ``x_k``). The noised
+    densities (:func:`noised_densities`) depend only on the data and the schedule,
     so they are computed once and kept in ``cache``. Fixed generators from ``seed`` make
     successive snapshots differ only by training.
 
@@ -261,14 +235,12 @@ def diffusion_process(
 
     n = min(particles, len(data_points))
     x0 = data_points[:n].to(device=device, dtype=torch.float32)
-    g_fwd = torch.Generator(device=device).manual_seed(seed)
-    g_rev = torch.Generator(device=device).manual_seed(seed + 1)
-    if kind == "ddpm":
-        forward = model.forward_process(x0, g_fwd)
-        y = model.sample_classes(n, torch.Generator(device=device).manual_seed(seed + 2))
-        reverse = model.reverse_process(n, g_rev, y).flip(0)  # index k: x_k
-    else:
-        forward, reverse = _ncsn_paths(model, x0, std, g_fwd, g_rev)
+    forward, reverse = model.process_paths(
+        x0,
+        torch.Generator(device=device).manual_seed(seed),
+        torch.Generator(device=device).manual_seed(seed + 1),
+        torch.Generator(device=device).manual_seed(seed + 2),
+    )
     xs, ys = box_grid(data.box, resolution)[1:]
     return DiffusionProcess(
         forward=np.ascontiguousarray(forward.float().cpu().numpy()),

@@ -402,6 +402,23 @@ class DDPM(GenerativeModel):
         return self.from_diffusion(self.reverse_process(n, rng, labels)[-1])
 
     @torch.no_grad()
+    def process_paths(
+        self,
+        x0: Tensor,
+        forward_rng: torch.Generator,
+        reverse_rng: torch.Generator,
+        label_rng: torch.Generator,
+    ) -> tuple[Tensor, Tensor]:
+        """The forward Markov chain ``q(x_t | x_{t-1})`` (Ho et al. 2020, eq. 2) from ``x0``
+        and ancestral sampling (their algorithm 2) from ``N(0, I)``, guided to
+        :meth:`sample_classes` of ``label_rng`` when guided; both ``(T + 1, n, d)`` in
+        forward order (index ``t`` holds ``x_t``)."""
+        forward = self.forward_process(x0, forward_rng)
+        y = self.sample_classes(x0.shape[0], label_rng)
+        reverse = self.reverse_process(x0.shape[0], reverse_rng, y).flip(0)
+        return forward, reverse
+
+    @torch.no_grad()
     def forward_process(self, x0: Tensor, rng: torch.Generator | None = None) -> Tensor:
         """The forward Markov chain (Ho eq. 2) from data ``x0 (n, *event_shape)``:
         ``x_t = sqrt(alpha_t) x_{t-1} + sqrt(beta_t) eps_t``.

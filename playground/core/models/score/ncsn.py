@@ -3,6 +3,7 @@ geometric noise levels, sampled by annealed Langevin dynamics."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -174,6 +175,42 @@ class NCSN(ScoreModelBase):
         labels = ["data"] + [f"sigma_{levels + 1 - k} = {std[k]:.3g}" for k in range(1, levels + 1)]
         key = ("ncsn", tuple(round(float(s), 8) for s in sigmas))
         return NoiseProcess("ncsn", std, np.ones_like(std), labels, key)
+
+    @torch.no_grad()
+    def process_paths(
+        self,
+        x0: Tensor,
+        forward_rng: torch.Generator,
+        reverse_rng: torch.Generator,
+        label_rng: torch.Generator,
+    ) -> tuple[Tensor, Tensor]:
+        """Forward: the variance-exploding chain ``x_k = x_{k-1} + sqrt(std_k^2 -
+        std_{k-1}^2) eps_k`` over :meth:`noise_process`'s stds, so ``x_k ~ N(x_0, std_k^2 I)``
+        and particles move smoothly (Song et al. 2021, eq. (8) discretised). Reverse:
+        annealed Langevin (Song & Ermon 2019, algorithm 1) from the uniform start, the state
+        at the end of each level, largest sigma last, and at index 0 the Tweedie denoising
+        ``x + sigma_L^2 s(x, sigma_L)`` of the final state (Song & Ermon 2020, appendix;
+        Efron 2011). ``label_rng`` is unused (no classes). Both ``(L + 1, n, 2)``."""
+        std = self.noise_process().noise_std
+        path = [x0]
+        for k in range(1, len(std)):
+            eps = torch.randn(x0.shape, generator=forward_rng, device=forward_rng.device)
+            path.append(path[-1] + math.sqrt(std[k] ** 2 - std[k - 1] ** 2) * eps.to(x0))
+        c = self.config
+        start = self.uniform_start(x0.shape[0], reverse_rng)
+        chains = annealed_langevin(
+            self.score,
+            start,
+            self.sigmas,
+            c.steps_per_level,
+            c.epsilon,
+            reverse_rng,
+            return_path=True,
+        ).path
+        ends = chains[c.steps_per_level :: c.steps_per_level]  # (L, n, 2), sigma_1 first
+        last, sigma_min = ends[-1], float(self.sigmas[-1])
+        denoised = last + sigma_min**2 * self.score(last, sigma_min)
+        return torch.stack(path), torch.cat([denoised[None], ends.flip(0)])
 
     def losses(self, x: Tensor) -> dict[str, Tensor]:
         """Eq. (6) on ``x (b, 2)``: ``loss`` (sigma^2-weighted DSM, dimensionless)."""
