@@ -50,12 +50,12 @@ class Density2D:
     #: log Z of ``unnormalized_log_prob`` in nats, where the density has one.
     log_normalizer: float = 0.0
 
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+    def sample(self, n: int, rng: torch.Generator) -> Tensor:
         """Draw ``n`` exact samples, shape ``(n, 2)``, float32, on the CPU.
 
         Arguments:
             n: number of samples.
-            generator: the only source of randomness (no global state is touched).
+            rng: the only source of randomness (no global state is touched).
 
         Raises:
             NoSamplerError: the distribution is an energy target with no exact sampler.
@@ -65,9 +65,9 @@ class Density2D:
                 f"{self.name} is an energy target: it has no exact sampler; "
                 "fit it by reverse KL (objective=reverse_kl)"
             )
-        return self._sample(n, generator)
+        return self._sample(n, rng)
 
-    def sample_with_labels(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    def sample_with_labels(self, n: int, rng: torch.Generator) -> tuple[Tensor, Tensor]:
         """Samples ``(n, 2)`` and their mixture component ``(n,)`` int64 (mixtures only).
 
         Raises:
@@ -75,7 +75,7 @@ class Density2D:
         """
         raise NoDensityError(f"{self.name} has no labelled components")
 
-    def _sample(self, n: int, generator: torch.Generator) -> Tensor:
+    def _sample(self, n: int, rng: torch.Generator) -> Tensor:
         raise NoSamplerError(f"{self.name} has no sampler")
 
     def unnormalized_log_prob(self, x: Tensor) -> Tensor:

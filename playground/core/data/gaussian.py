@@ -51,8 +51,8 @@ class Gaussian2D(Density2D):
         r = cls.rotation()
         return r @ torch.diag(cls.std.square()) @ r.T
 
-    def _sample(self, n: int, generator: torch.Generator) -> Tensor:
-        eps = torch.randn(n, 2, generator=generator, dtype=torch.float64)
+    def _sample(self, n: int, rng: torch.Generator) -> Tensor:
+        eps = torch.randn(n, 2, generator=rng, dtype=torch.float64)
         return (self.mean + (eps * self.std) @ self.rotation().T).float()
 
     def log_prob(self, x: Tensor) -> Tensor:

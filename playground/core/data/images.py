@@ -105,14 +105,14 @@ class ImageDataset:
         if labels is not None:
             self.train_labels, self.test_labels = labels[train], labels[test]
 
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+    def sample(self, n: int, rng: torch.Generator) -> Tensor:
         """``n`` training images drawn uniformly with replacement: ``(n, 1, h, w)``."""
-        return self.sample_with_labels(n, generator)[0]
+        return self.sample_with_labels(n, rng)[0]
 
-    def sample_with_labels(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    def sample_with_labels(self, n: int, rng: torch.Generator) -> tuple[Tensor, Tensor]:
         """Training images ``(n, 1, h, w)`` and their labels ``(n,)`` int64 (``-1`` for a
         set without labels)."""
-        idx = torch.randint(0, self.train_images.shape[0], (n,), generator=generator)
+        idx = torch.randint(0, self.train_images.shape[0], (n,), generator=rng)
         if self.train_labels is None:
             return self.train_images[idx], torch.full((n,), -1, dtype=torch.long)
         return self.train_images[idx], self.train_labels[idx]
@@ -212,11 +212,11 @@ def render_shapes(factors: Tensor, size: int, supersample: int = 4) -> Tensor:
     return F.avg_pool2d(inside[:, None], supersample)
 
 
-def draw_factors(n: int, generator: torch.Generator) -> Tensor:
+def draw_factors(n: int, rng: torch.Generator) -> Tensor:
     """``(n, 5)`` factors drawn uniformly: shape, scale ``[0.5, 1]``, rotation ``[0, 2 pi)``,
     x and y ``[0.3, 0.7]``."""
-    shape = torch.randint(0, len(SHAPE_NAMES), (n,), generator=generator).float()
-    u = torch.rand(n, 4, generator=generator)
+    shape = torch.randint(0, len(SHAPE_NAMES), (n,), generator=rng).float()
+    u = torch.rand(n, 4, generator=rng)
     scale = 0.5 + 0.5 * u[:, 0]
     rotation = 2 * math.pi * u[:, 1]
     xy = 0.3 + 0.4 * u[:, 2:]
@@ -226,7 +226,7 @@ def draw_factors(n: int, generator: torch.Generator) -> Tensor:
 class Shapes(ImageDataset):
     """A procedural dSprites-style set: a square, ellipse or triangle on a black canvas.
 
-    Every training batch is drawn fresh from the session's generator (an endless set);
+    Every training batch is drawn fresh from the session's rng (an endless set);
     the test set is 1,000 images drawn from the seed ``test_seed``. The ground-truth
     factors (:data:`FACTOR_NAMES`: shape, scale, rotation, x, y) are returned beside each
     image, so disentanglement can be checked against the truth. Labels are the shape.
@@ -261,14 +261,14 @@ class Shapes(ImageDataset):
         # a fixed stand-in training set for code that reads one (views, counts)
         self.train_images, self.train_labels = self.test_images, self.test_labels
 
-    def sample_with_factors(self, n: int, generator: torch.Generator) -> tuple[Tensor, ...]:
+    def sample_with_factors(self, n: int, rng: torch.Generator) -> tuple[Tensor, ...]:
         """Fresh images ``(n, 1, s, s)``, labels (the shape) ``(n,)`` and factors ``(n, 5)``."""
-        factors = draw_factors(n, generator)
+        factors = draw_factors(n, rng)
         return render_shapes(factors, self.size), factors[:, 0].long(), factors
 
-    def sample_with_labels(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    def sample_with_labels(self, n: int, rng: torch.Generator) -> tuple[Tensor, Tensor]:
         """Fresh images ``(n, 1, s, s)`` and their shape labels ``(n,)``."""
-        images, labels, _ = self.sample_with_factors(n, generator)
+        images, labels, _ = self.sample_with_factors(n, rng)
         return images, labels
 
 

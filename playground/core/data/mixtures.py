@@ -37,22 +37,22 @@ class GaussianMixture2D(Density2D):
         if "means" in cls.__dict__:
             cls.modes = cls.means.float()
 
-    def sample_with_labels(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    def sample_with_labels(self, n: int, rng: torch.Generator) -> tuple[Tensor, Tensor]:
         """Samples and their component, the index of the mode they were drawn around.
 
         Arguments:
             n: number of samples.
-            generator: the only source of randomness.
+            rng: the only source of randomness.
 
         Returns:
             ``(x, labels)``: ``(n, 2)`` float32 and ``(n,)`` int64 indices into ``modes``.
         """
-        labels = torch.randint(0, self.means.shape[0], (n,), generator=generator)
-        noise = torch.randn(n, 2, generator=generator, dtype=torch.float64)
+        labels = torch.randint(0, self.means.shape[0], (n,), generator=rng)
+        noise = torch.randn(n, 2, generator=rng, dtype=torch.float64)
         return (self.means[labels] + self.mode_std * noise).float(), labels
 
-    def _sample(self, n: int, generator: torch.Generator) -> Tensor:
-        return self.sample_with_labels(n, generator)[0]
+    def _sample(self, n: int, rng: torch.Generator) -> Tensor:
+        return self.sample_with_labels(n, rng)[0]
 
     def log_prob(self, x: Tensor) -> Tensor:
         """Exact ``log p(x)`` in nats: ``(n, 2) -> (n,)`` (else ValueError), dtype of ``x``."""

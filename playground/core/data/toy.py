@@ -40,16 +40,16 @@ __all__ = [
 #     generative models", ICLR 2019; github.com/rtqichen/ffjord, lib/toy_data.py.
 
 
-def _uniform(n: int, generator: torch.Generator) -> Tensor:
-    return torch.rand(n, generator=generator, dtype=torch.float64)
+def _uniform(n: int, rng: torch.Generator) -> Tensor:
+    return torch.rand(n, generator=rng, dtype=torch.float64)
 
 
-def _normal(n: int, generator: torch.Generator) -> Tensor:
-    return torch.randn(n, 2, generator=generator, dtype=torch.float64)
+def _normal(n: int, rng: torch.Generator) -> Tensor:
+    return torch.randn(n, 2, generator=rng, dtype=torch.float64)
 
 
-def _coin(n: int, generator: torch.Generator) -> Tensor:
-    return torch.randint(0, 2, (n,), generator=generator)
+def _coin(n: int, rng: torch.Generator) -> Tensor:
+    return torch.randint(0, 2, (n,), generator=rng)
 
 
 class Swissroll(Density2D):
@@ -68,10 +68,10 @@ class Swissroll(Density2D):
     #: quadrature pieces of equal arc length, 8 Gauss-Legendre nodes each
     panels = 128
 
-    def _sample(self, n: int, generator: torch.Generator) -> Tensor:
-        t = 1.5 * math.pi * (1 + 2 * _uniform(n, generator))
+    def _sample(self, n: int, rng: torch.Generator) -> Tensor:
+        t = 1.5 * math.pi * (1 + 2 * _uniform(n, rng))
         arc = torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1)
-        return ((arc + _normal(n, generator)) / 5).float()
+        return ((arc + _normal(n, rng)) / 5).float()
 
     def log_prob(self, x: Tensor) -> Tensor:
         """Exact ``log p(x)`` in nats: ``(n, 2) -> (n,)`` (else ValueError), dtype of ``x``."""
@@ -91,12 +91,12 @@ class Circles(Density2D):
     radii = (3.0, 1.5)
     sigma = 0.24
 
-    def _sample(self, n: int, generator: torch.Generator) -> Tensor:
-        k = torch.randint(0, len(self.radii), (n,), generator=generator)
+    def _sample(self, n: int, rng: torch.Generator) -> Tensor:
+        k = torch.randint(0, len(self.radii), (n,), generator=rng)
         r = torch.tensor(self.radii, dtype=torch.float64)[k]
-        a = 2 * math.pi * _uniform(n, generator)
+        a = 2 * math.pi * _uniform(n, rng)
         circle = r[:, None] * torch.stack([torch.cos(a), torch.sin(a)], dim=1)
-        return (circle + self.sigma * _normal(n, generator)).float()
+        return (circle + self.sigma * _normal(n, rng)).float()
 
     def log_prob(self, x: Tensor) -> Tensor:
         """Exact ``log p(x)`` in nats: ``(n, 2) -> (n,)`` (else ValueError), dtype of ``x``."""
@@ -141,10 +141,10 @@ class Moons(Density2D):
         moon = torch.where(inner[:, None], torch.stack([1 - c, 0.5 - s], 1), torch.stack([c, s], 1))
         return 2 * moon + torch.tensor([-1.0, -0.2], dtype=torch.float64)
 
-    def _sample(self, n: int, generator: torch.Generator) -> Tensor:
-        inner = _coin(n, generator).bool()
-        t = math.pi * _uniform(n, generator)
-        return (self._arc(t, inner) + self.sigma * _normal(n, generator)).float()
+    def _sample(self, n: int, rng: torch.Generator) -> Tensor:
+        inner = _coin(n, rng).bool()
+        t = math.pi * _uniform(n, rng)
+        return (self._arc(t, inner) + self.sigma * _normal(n, rng)).float()
 
     def log_prob(self, x: Tensor) -> Tensor:
         """Exact ``log p(x)`` in nats: ``(n, 2) -> (n,)`` (else ValueError), dtype of ``x``."""
@@ -176,9 +176,9 @@ class Pinwheel(Density2D):
         rotation = torch.stack([torch.stack([c, -s], -1), torch.stack([s, c], -1)], -2)
         return torch.einsum("ti,tij->tj", f, rotation)
 
-    def _sample(self, n: int, generator: torch.Generator) -> Tensor:
-        k = torch.randint(0, 5, (n,), generator=generator).to(torch.float64)
-        f = _normal(n, generator) * torch.tensor([0.3, 0.1], dtype=torch.float64)
+    def _sample(self, n: int, rng: torch.Generator) -> Tensor:
+        k = torch.randint(0, 5, (n,), generator=rng).to(torch.float64)
+        f = _normal(n, rng) * torch.tensor([0.3, 0.1], dtype=torch.float64)
         f[:, 0] += 1.0
         return (2 * self.pinwheel_map(f, k)).float()
 
@@ -203,12 +203,12 @@ class TwoSpirals(Density2D):
     #: quadrature pieces of equal arc length per spiral, 8 Gauss-Legendre nodes each
     panels = 64
 
-    def _sample(self, n: int, generator: torch.Generator) -> Tensor:
-        t = torch.sqrt(_uniform(n, generator)) * 3 * math.pi
+    def _sample(self, n: int, rng: torch.Generator) -> Tensor:
+        t = torch.sqrt(_uniform(n, rng)) * 3 * math.pi
         d = torch.stack([-torch.cos(t) * t, torch.sin(t) * t], 1)
-        d = d + 0.5 * torch.rand(n, 2, generator=generator, dtype=torch.float64)
-        sign = 1 - 2 * _coin(n, generator).to(torch.float64)
-        return (sign[:, None] * d / 3 + self.sigma * _normal(n, generator)).float()
+        d = d + 0.5 * torch.rand(n, 2, generator=rng, dtype=torch.float64)
+        sign = 1 - 2 * _coin(n, rng).to(torch.float64)
+        return (sign[:, None] * d / 3 + self.sigma * _normal(n, rng)).float()
 
     def log_prob(self, x: Tensor) -> Tensor:
         """Exact ``log p(x)`` in nats: ``(n, 2) -> (n,)`` (else ValueError), dtype of ``x``."""
@@ -226,9 +226,9 @@ class Checkerboard(Density2D):
     has_log_prob = True
     description = "FFJORD checkerboard: uniform on 8 squares (exact density, -inf off them)"
 
-    def _sample(self, n: int, generator: torch.Generator) -> Tensor:
-        x1 = _uniform(n, generator) * 4 - 2
-        x2 = _uniform(n, generator) - 2 * _coin(n, generator).to(torch.float64)
+    def _sample(self, n: int, rng: torch.Generator) -> Tensor:
+        x1 = _uniform(n, rng) * 4 - 2
+        x2 = _uniform(n, rng) - 2 * _coin(n, rng).to(torch.float64)
         x2 = x2 + torch.remainder(torch.floor(x1), 2)
         return (2 * torch.stack([x1, x2], 1)).float()
 
@@ -290,8 +290,8 @@ class Line(Density2D):
     name = "line"
     description = "FFJORD line: uniform on the diagonal segment (no density: a curve)"
 
-    def _sample(self, n: int, generator: torch.Generator) -> Tensor:
-        x = _uniform(n, generator) * 5 - 2.5
+    def _sample(self, n: int, rng: torch.Generator) -> Tensor:
+        x = _uniform(n, rng) * 5 - 2.5
         return torch.stack([x, x], 1).float()
 
 
@@ -305,6 +305,6 @@ class Cos(Density2D):
     name = "cos"
     description = "FFJORD cos: uniform along a sine wave (no density: a curve)"
 
-    def _sample(self, n: int, generator: torch.Generator) -> Tensor:
-        x = _uniform(n, generator) * 5 - 2.5
+    def _sample(self, n: int, rng: torch.Generator) -> Tensor:
+        x = _uniform(n, rng) * 5 - 2.5
         return torch.stack([x, 2.5 * torch.sin(x)], 1).float()

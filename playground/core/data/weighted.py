@@ -40,25 +40,25 @@ class GMM82(Density2D):
     mode_std = 1.0
     mode_weights: ClassVar[tuple[float, ...]] = (0.8, 0.2)
 
-    def sample_with_labels(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    def sample_with_labels(self, n: int, rng: torch.Generator) -> tuple[Tensor, Tensor]:
         """Samples and their component (0 for the weight-0.8 mode at ``(5, 5)``).
 
         Arguments:
             n: number of samples.
-            generator: the only source of randomness.
+            rng: the only source of randomness.
 
         Returns:
             ``(x, labels)``: ``(n, 2)`` float32 and ``(n,)`` int64 indices into ``modes``.
         """
         # inverse CDF of the weights (torch.multinomial refuses n = 0)
         cumulative = torch.tensor(self.mode_weights, dtype=torch.float64).cumsum(0)[:-1]
-        u = torch.rand(n, generator=generator, dtype=torch.float64)
+        u = torch.rand(n, generator=rng, dtype=torch.float64)
         labels = torch.searchsorted(cumulative, u, right=True)
-        noise = torch.randn(n, 2, generator=generator, dtype=torch.float64)
+        noise = torch.randn(n, 2, generator=rng, dtype=torch.float64)
         return (self.means[labels] + self.mode_std * noise).float(), labels
 
-    def _sample(self, n: int, generator: torch.Generator) -> Tensor:
-        return self.sample_with_labels(n, generator)[0]
+    def _sample(self, n: int, rng: torch.Generator) -> Tensor:
+        return self.sample_with_labels(n, rng)[0]
 
     def log_prob(self, x: Tensor) -> Tensor:
         """Exact ``log p(x) = logsumexp_k (log w_k + log N(x; mu_k, I))`` in nats:

@@ -61,7 +61,7 @@ class LangevinChains:
     (counted in :attr:`restarted_non_finite`). Positions are never clamped.
 
     Arguments:
-        seed: the seed of the chains' own generator.
+        seed: the seed of the chains' own rng.
         trail_length: frames kept for the trails, ``>= 2``.
 
     Attributes:

@@ -66,8 +66,8 @@ def _check_chains(x0: Tensor) -> None:
         raise ValueError(f"x0 must have shape (n, d), got {tuple(x0.shape)}")
 
 
-def _noise(x: Tensor, generator: torch.Generator) -> Tensor:
-    return torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+def _noise(x: Tensor, rng: torch.Generator) -> Tensor:
+    return torch.randn(x.shape, generator=rng, dtype=x.dtype, device=x.device)
 
 
 def mala_log_acceptance(
@@ -109,7 +109,7 @@ def langevin(
     x0: Tensor,
     step_size: float,
     n_steps: int,
-    generator: torch.Generator,
+    rng: torch.Generator,
     *,
     mala: bool = False,
     log_prob_fn: LogProbFn | None = None,
@@ -131,7 +131,7 @@ def langevin(
         x0: ``(n, d)`` starting states (their dtype and device are kept).
         step_size: ``eta > 0``, in squared data units.
         n_steps: number of updates, ``>= 0``.
-        generator: the only source of randomness: per step ``eps`` ``(n, d)`` then, for
+        rng: the only source of randomness: per step ``eps`` ``(n, d)`` then, for
             MALA, one uniform ``(n,)``.
         mala: add the Metropolis-Hastings correction.
         log_prob_fn: ``(n, d) -> (n,)`` log-density in nats, unnormalised is fine;
@@ -164,7 +164,7 @@ def langevin(
     noise_scale = math.sqrt(step_size)
     if not mala:
         for _ in range(n_steps):
-            x = x + 0.5 * step_size * score_fn(x).detach() + noise_scale * _noise(x, generator)
+            x = x + 0.5 * step_size * score_fn(x).detach() + noise_scale * _noise(x, rng)
             if path is not None:
                 path.append(x)
         return LangevinResult(x, None if path is None else torch.stack(path), None)
@@ -173,11 +173,11 @@ def langevin(
     log_p_x = log_prob_fn(x).detach()
     accepted = 0.0
     for _ in range(n_steps):
-        x_new = x + 0.5 * step_size * score_x + noise_scale * _noise(x, generator)
+        x_new = x + 0.5 * step_size * score_x + noise_scale * _noise(x, rng)
         score_new = score_fn(x_new).detach()
         log_p_new = log_prob_fn(x_new).detach()
         log_alpha = mala_log_acceptance(x, x_new, score_x, score_new, log_p_x, log_p_new, step_size)
-        u = torch.rand(x.shape[0], generator=generator, dtype=x.dtype, device=x.device)
+        u = torch.rand(x.shape[0], generator=rng, dtype=x.dtype, device=x.device)
         accept = torch.log(u) < log_alpha  # a NaN proposal is never accepted
         x = torch.where(accept[:, None], x_new, x)
         score_x = torch.where(accept[:, None], score_new, score_x)
@@ -224,7 +224,7 @@ def annealed_langevin(
     sigmas: Tensor | Sequence[float],
     steps_per_level: int,
     epsilon: float,
-    generator: torch.Generator,
+    rng: torch.Generator,
     *,
     return_path: bool = False,
 ) -> LangevinResult:
@@ -241,7 +241,7 @@ def annealed_langevin(
         sigmas: ``(L,)`` decreasing noise levels (:func:`geometric_sigmas`), ``sigma_L > 0``.
         steps_per_level: ``T >= 0``.
         epsilon: the step at the last level, ``> 0``, in squared data units.
-        generator: the only source of randomness (one ``z`` ``(n, d)`` per update).
+        rng: the only source of randomness (one ``z`` ``(n, d)`` per update).
         return_path: also return every state.
 
     Returns:
@@ -271,7 +271,7 @@ def annealed_langevin(
             continue
         level = langevin(
             lambda z, sigma=sigma: score_fn(z, sigma),
-            x, alpha, steps_per_level, generator, return_path=return_path,
+            x, alpha, steps_per_level, rng, return_path=return_path,
         )  # fmt: skip
         x = level.x
         if path is not None:

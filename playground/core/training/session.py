@@ -123,10 +123,10 @@ class Session:
         self.model = model.to(self.device)
         self.model.rng = torch.Generator(device=self.device).manual_seed(self.seed + 1)
         self.model.configure_optimizers()
-        self._data_generator = torch.Generator().manual_seed(self.seed + 2)
-        overlay_g = torch.Generator().manual_seed(self.seed + 3)
+        self._data_rng = torch.Generator().manual_seed(self.seed + 2)
+        overlay_rng = torch.Generator().manual_seed(self.seed + 3)
         self._overlay = (
-            self.data.sample(max(OVERLAY_POINTS, SAMPLE_POINTS), overlay_g)
+            self.data.sample(max(OVERLAY_POINTS, SAMPLE_POINTS), overlay_rng)
             if self.data.can_sample
             else None
         )
@@ -166,10 +166,10 @@ class Session:
         if self.model.needs_data:
             rows = self.config.batch_size * (1 if part else self.model.batches_per_step)
             if self.model.needs_labels:  # guided models: (x, y)
-                x, y = self.data.sample_with_labels(rows, self._data_generator)
+                x, y = self.data.sample_with_labels(rows, self._data_rng)
                 batch = (x.to(self.device), y.to(self.device))
             else:
-                batch = self.data.sample(rows, self._data_generator)
+                batch = self.data.sample(rows, self._data_rng)
                 batch = batch.to(self.device, non_blocking=True)
         self.model.train()
         try:
