@@ -120,7 +120,7 @@ def _picture(fn: Any, box: tuple, resolution: int, device: torch.device) -> np.n
 def _mode_weights(
     data: Any, positions: Tensor
 ) -> tuple[np.ndarray | None, np.ndarray | None, int | None]:
-    modes = getattr(data, "modes", None)
+    modes = data.modes
     if modes is None:
         return None, None, None
     k = modes.shape[0]

@@ -313,7 +313,7 @@ class Session:
             self._offered = offered_pictures(self.snapshot_context())
         return list(self._offered)
 
-    def snapshot(self, views: Iterable[str] = ("density",), resolution: int = 128) -> Snapshot:
+    def snapshot(self, views: Iterable[str], resolution: int = 128) -> Snapshot:
         """Build what the named pictures draw, as immutable numpy arrays (see
         :func:`~..snapshots.take_snapshot`); the chains picture advances the chains one
         frame.
