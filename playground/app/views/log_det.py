@@ -28,9 +28,8 @@ def summary_text(bars: LogDetBars) -> str:
     """The sum the bars make: ``log p_Z + sum log|det J| = log q(x) = -NLL``, in nats."""
     what = "model samples" if bars.from_model else "test points"
     return (
-        f"NLL {bars.nll:.3f} nats  =  -( log p_Z {bars.base:.3f}  +  "
-        f"\u03a3 log|det J| {float(bars.layers.sum()):.3f} )   "
-        f"(mean over {bars.points} {what})"
+        f"NLL {bars.nll:.3f} nats  =  \u2212( log p(z) {bars.base:.3f}  +  "
+        f"\u03a3 log|det J| {float(bars.layers.sum()):.3f} ),  mean over {bars.points} {what}"
     )
 
 
@@ -52,8 +51,8 @@ class LogDetView(View):
         self.summary.setWordWrap(True)
         self.summary.setStyleSheet(f"font-size:{theme.FONT_POINTS + 5}pt; font-weight:bold;")
         self.legend = QLabel(
-            f"<span style='color:{BASE_COLOR.name()}'>\u25a0 log p<sub>Z</sub>(z), "
-            "the base density at z = f(x)</span>&nbsp;&nbsp;"
+            f"<span style='color:{BASE_COLOR.name()}'>\u25a0 log p(z), the base "
+            "N(0, I) density at z = f(x)</span>&nbsp;&nbsp;"
             f"<span style='color:{LAYER_COLOR.name()}'>\u25a0 log|det J| of each layer, "
             "data to base</span>&nbsp;&nbsp; the bars sum to log q(x) = -NLL"
         )
@@ -62,6 +61,10 @@ class LogDetView(View):
         self.canvas = pg.GraphicsLayoutWidget()
         self.plot = theme.make_plot(title="change of variables, mean over the points (nats)")
         self.plot.getViewBox().setMouseEnabled(x=False, y=False)
+        self.plot.setLabel(
+            "bottom",
+            "base term, then the layers in the order x meets them (named as in Trajectories)",
+        )
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, pen=pg.mkPen("k", width=1))
         self.plot.addItem(self.bars)
         self.zero = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen("k", width=1))
@@ -100,7 +103,7 @@ class LogDetView(View):
         self.bars.setOpts(x=np.arange(k), height=heights, brushes=brushes)
         if bars.names != self._names:
             self._names = bars.names
-            labels = ["log p_Z"] + list(bars.names)
+            labels = ["log p(z)"] + list(bars.names)
             self.plot.getAxis("bottom").setTicks([list(enumerate(labels))])
             self.plot.setXRange(-0.6, k - 0.4, padding=0)
         low, high = min(0.0, float(heights.min())), max(0.0, float(heights.max()))
