@@ -18,11 +18,12 @@ manifest: they do not decide what is valid, so changing them needs no regenerati
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import pprint
 import sys
 from pathlib import Path
 from typing import Any
+
+from .core.specs import did_you_mean, parse_dataset_spec
 
 __all__ = [
     "did_you_mean",
@@ -48,16 +49,6 @@ def _manifest() -> Any:
     return manifest
 
 
-def did_you_mean(name: str, valid: list[str]) -> str:
-    """``"did you mean X? "`` for the closest of ``valid`` (difflib, case-insensitive), or
-    an empty string when none is close."""
-    lowered = {v.lower(): v for v in valid}
-    close = difflib.get_close_matches(name.lower(), list(lowered), n=2, cutoff=0.6)
-    if not close:
-        return ""
-    return f"did you mean {' or '.join(lowered[c] for c in close)}? "
-
-
 def check_model(name: str) -> None:
     """Raise ``ValueError`` (the message suggests a close name and lists the valid ones)
     when ``name`` is not a registered model."""
@@ -80,44 +71,12 @@ def check_dataset(spec: str) -> str:
         ValueError: an unknown name (with a suggestion), option or value.
     """
     datasets = _manifest().DATASETS
-    name, _, rest = spec.partition(":")
-    name = name.strip()
-    if name not in datasets:
-        valid = list(datasets)
-        raise ValueError(
-            f"unknown dataset {name!r}; {did_you_mean(name, valid)}valid names: "
-            f"{', '.join(valid)}"
-        )
-    declared = {k: _TYPES[t] for k, t in datasets[name]["options"].items()}
-    if rest:
-        items = [rest] if ("=" not in rest and "path" in declared) else rest.split(",")
-        for item in items:
-            key, eq, value = item.partition("=")
-            if not eq:
-                key, value = ("path", item) if "path" in declared else (item, "")
-            key = key.strip()
-            if key not in declared:
-                have = ", ".join(declared) or "none"
-                raise ValueError(
-                    f"dataset {name!r} has no option {key!r}; "
-                    f"{did_you_mean(key, list(declared))}its options: {have}"
-                )
-            try:
-                _option_value(declared[key], value.strip())
-            except ValueError as e:
-                raise ValueError(f"dataset option {name}:{key}: {e}") from None
+    options_of = {
+        name: {k: _TYPES[kind] for k, kind in info["options"].items()}
+        for name, info in datasets.items()
+    }
+    name, _ = parse_dataset_spec(spec, options_of)
     return name
-
-
-def _option_value(kind: type, text: str) -> Any:
-    """A dataset option parsed as ``playground.core.data.images.option_value`` does."""
-    if kind is bool:
-        if text.lower() in ("1", "true", "yes", "on"):
-            return True
-        if text.lower() in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(f"expected true or false, not {text!r}")
-    return kind(text)
 
 
 def _config_class(model: str) -> type:

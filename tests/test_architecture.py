@@ -25,7 +25,7 @@ LAYERS = (
     "app",
     "cli",
 )
-_BASE = {"hyperparameters", "device", "chain_settings"}
+_BASE = {"hyperparameters", "device", "chain_settings", "specs"}
 
 
 def module_name(path: Path) -> str:
@@ -58,6 +58,15 @@ def layer_of(module: str) -> str:
 MODULES = {module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
 
 
+def _source(node: ast.ImportFrom, package: str) -> str:
+    """The absolute module a ``from ... import`` statement reads from."""
+    if not node.level:
+        return node.module or ""
+    base = package.split(".")
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def imports_of(module: str) -> set[str]:
     """Every ``playground`` module ``module`` imports: at the top, inside functions and
     under ``TYPE_CHECKING`` alike (``from pkg import name`` counts as ``pkg.name`` when that
@@ -67,32 +76,11 @@ def imports_of(module: str) -> set[str]:
     out: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
-            targets = [a.name for a in node.names]
+            out.update(a.name for a in node.names if a.name in MODULES)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - (node.level - 1)]
-                source = ".".join(base + ([node.module] if node.module else []))
-            else:
-                source = node.module or ""
-            targets = [f"{source}.{a.name}" for a in node.names] + [source]
-        else:
-            continue
-        for target in targets:
-            if target in MODULES:
-                out.add(target)
-            elif isinstance(node, ast.ImportFrom) and target == targets[-1]:
-                continue
-    # ``from pkg import name`` of a non-module name: the package itself
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - (node.level - 1)]
-                source = ".".join(base + ([node.module] if node.module else []))
-            else:
-                source = node.module or ""
+            source = _source(node, package)
             names = [f"{source}.{a.name}" for a in node.names]
+            out.update(n for n in names if n in MODULES)
             if source in MODULES and not all(n in MODULES for n in names):
                 out.add(source)
     out.discard(module)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from playground.core import specs
 from playground.core.data.base import Density2D, NoDensityError, NoSamplerError, box_grid
 from playground.core.data.energy import U1, U2, U3, U4
 from playground.core.data.gaussian import Gaussian2DAxis, Gaussian2DRotated
@@ -14,7 +15,6 @@ from playground.core.data.images import (
     Folder,
     ImageDataset,
     Shapes,
-    option_value,
 )
 from playground.core.data.mixtures import EightGaussians, Grid25, Ring8
 from playground.core.data.toy import (
@@ -94,31 +94,8 @@ def parse_dataset_spec(spec: str) -> tuple[str, dict[str, Any]]:
         UnknownDatasetError: unknown name, an option the dataset does not have, or a
             value that does not parse.
     """
-    name, _, rest = spec.partition(":")
-    name = name.strip()
-    cls = ALL_DATASETS.get(name)
-    if cls is None:
-        valid = ", ".join(ALL_DATASETS)
-        raise UnknownDatasetError(f"unknown dataset {name!r}; valid names: {valid}")
-    declared: dict[str, type] = getattr(cls, "options", {})
-    options: dict[str, Any] = {}
-    if rest:
-        items = [rest] if ("=" not in rest and "path" in declared) else rest.split(",")
-        for item in items:
-            key, eq, value = item.partition("=")
-            if not eq:
-                key, value = ("path", item) if "path" in declared else (item, "")
-            key = key.strip()
-            if key not in declared:
-                have = ", ".join(declared) or "none"
-                raise UnknownDatasetError(
-                    f"dataset {name!r} has no option {key!r}; its options: {have}"
-                )
-            try:
-                options[key] = option_value(declared[key], value.strip())
-            except ValueError as e:
-                raise UnknownDatasetError(f"dataset option {name}:{key}: {e}") from None
-    return name, options
+    options_of = {name: getattr(cls, "options", {}) for name, cls in ALL_DATASETS.items()}
+    return specs.parse_dataset_spec(spec, options_of, UnknownDatasetError)
 
 
 def make_dataset(spec: str) -> Density2D | ImageDataset:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -346,14 +346,3 @@ class Folder(ImageDataset):
         img = img[top : top + s, left : left + s]
         out = F.interpolate(img[None, None], size=(size, size), mode="bilinear", antialias=True)
         return out[0].clamp(0, 1)
-
-
-def option_value(kind: type, text: Any) -> Any:
-    """Parse one dataset option from text (``true``/``false`` for booleans)."""
-    if kind is bool and isinstance(text, str):
-        if text.lower() in ("1", "true", "yes", "on"):
-            return True
-        if text.lower() in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(f"expected true or false, not {text!r}")
-    return kind(text)
