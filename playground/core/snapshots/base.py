@@ -216,5 +216,3 @@ def target_image(
     if target_cache is not None:
         target_cache[key] = target
     return target
-
-

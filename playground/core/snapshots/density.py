@@ -10,7 +10,13 @@ import torch
 from ..data.base import Density2D, box_grid
 from .base import OVERLAY_POINTS, SnapshotContext, finite_image, target_image
 
-__all__ = ["DensityImage", "density_image", "picture", "LATENT_DENSITY_RESOLUTION", "LATENT_DENSITY_K"]
+__all__ = [
+    "DensityImage",
+    "density_image",
+    "picture",
+    "LATENT_DENSITY_RESOLUTION",
+    "LATENT_DENSITY_K",
+]
 
 #: the density picture of a latent model: grid side and importance samples of its IWAE
 #: estimate (it costs k decoder passes a point: a coarser, cheaper picture)

@@ -55,7 +55,12 @@ PICTURES: dict[str, Picture] = {
         # two heatmaps and 500 coloured points: costly to paint, and it changes slowly (at 10
         # per second training ran at 0.66 of its bare speed)
         Picture(
-            "latent_space", latent_space.picture, ("latent",), None, offered=latent.offered, rate=3.0
+            "latent_space",
+            latent_space.picture,
+            ("latent",),
+            None,
+            offered=latent.offered,
+            rate=3.0,
         ),
         Picture("explorer", latent.explorer_picture, ("latent",), "image", offered=latent.offered),
         Picture("curves", curves.picture, reads_model=False),

@@ -24,6 +24,8 @@ __all__ = [
 #: data points drawn under the arrows (from the session's overlay, or drawn when none is given)
 SCORE_FIELD_POINTS = 300
 DATA_POINTS = 300
+
+
 @dataclass(frozen=True)
 class ScoreField:
     """Score arrows on a regular grid over the data box, one field per noise level.

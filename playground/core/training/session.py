@@ -251,9 +251,7 @@ class Session:
                 for k, v in state.items():
                     if torch.is_tensor(v) and v.dim() > 0:
                         state[k] = v.to(target)
-        self.model.rng = torch.Generator(device=target).manual_seed(
-            self.seed + 1 + self.step_count
-        )
+        self.model.rng = torch.Generator(device=target).manual_seed(self.seed + 1 + self.step_count)
         self.device = target
 
     def set_chain_settings(self, settings: ChainSettings) -> None:
