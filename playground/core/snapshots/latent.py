@@ -3,14 +3,12 @@ test point's code and decoded (the Traversals tab; on image sets the Explorer to
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from ..data.base import box_grid
 from ..models.latent.base import NoLatentDensityError
 from .base import OVERLAY_POINTS, SnapshotContext
 
