@@ -11,6 +11,7 @@ from playground.core.data import make_dataset
 from playground.core.data.base import box_grid, cell_area
 from playground.core.data.quadrature import gaussian_mixture_log_prob
 from playground.core.data.weighted import GMM82
+from playground.core.metrics.samples import mmd2, sample_metrics
 from playground.core.sampling import (
     annealed_langevin,
     geometric_sigmas,
@@ -18,7 +19,6 @@ from playground.core.sampling import (
     mala_log_acceptance,
     score_from_log_prob,
 )
-from playground.core.metrics.samples import mmd2, sample_metrics
 
 torch.set_num_threads(1)
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from playground.core.training import Session
 from playground.core.metrics.latent import active_units, factor_correlations, mutual_information
 from playground.core.snapshots.latent import TRAVERSAL_STEPS
+from playground.core.training import Session
 
 SMALL = {"hidden": 32, "batch_size": 32}
 
