@@ -14,11 +14,11 @@ from playground.app.views import CriticView, ManifoldView, ModesView  # noqa: E4
 from playground.app.views.critic import ARROW_FRACTION, arrow_segments, critic_levels  # noqa: E402
 from playground.app.views.manifold import NO_MANIFOLD_TEXT  # noqa: E402
 from playground.app.views.modes import summary_text  # noqa: E402
+from playground.core.metrics.modes import ModeCoverage
+from playground.core.snapshots.base import Snapshot  # noqa: E402
 from playground.core.snapshots.critic import CriticImage, GeneratorGradients
 from playground.core.snapshots.manifold import Manifold
-from playground.core.metrics.modes import ModeCoverage
 from playground.core.snapshots.samples import SampleCloud  # noqa: E402
-from playground.core.snapshots.base import Snapshot  # noqa: E402
 
 TIMEOUT = 30_000
 BOX = (-2.0, 2.0, -2.0, 2.0)

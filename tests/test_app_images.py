@@ -9,8 +9,8 @@ pytest.importorskip("pytestqt")
 
 from playground.app.views import ImageGridView, InterpolationView  # noqa: E402
 from playground.app.views.images import GAP, mosaic  # noqa: E402
-from playground.core.snapshots.images import ImageGrid, Interpolation  # noqa: E402
 from playground.core.snapshots.base import Snapshot  # noqa: E402
+from playground.core.snapshots.images import ImageGrid, Interpolation  # noqa: E402
 
 TIMEOUT = 30_000
 

@@ -16,9 +16,9 @@ from playground.app.views import (  # noqa: E402
 from playground.app.views.images import mosaic  # noqa: E402
 from playground.app.views.latent import traversal_columns
 from playground.app.views.latent_space import LABEL_COLORS  # noqa: E402
-from playground.core.snapshots.latent_space import LatentSpace, Reconstructions
-from playground.core.snapshots.latent import Traversal
 from playground.core.snapshots.base import Snapshot  # noqa: E402
+from playground.core.snapshots.latent import Traversal
+from playground.core.snapshots.latent_space import LatentSpace, Reconstructions
 
 ANCHORS, DIMS, STEPS, H, W = 4, 3, 41, 8, 8
 BOX = (-4.0, 4.0, -4.0, 4.0)

@@ -78,3 +78,19 @@ def test_signals_blocked_restores_the_previous_state_even_on_an_exception(qtbot)
         assert a.signalsBlocked()
         raise RuntimeError("mid-update")
     assert not a.signalsBlocked() and b.signalsBlocked()
+
+
+def test_garbage_is_collected_on_the_gui_thread_while_a_window_is_open(open_window):
+    """While a window's worker threads run, automatic collection is off (it would free Qt
+    wrappers on the training thread) and the GUI thread collects on a timer; after the last
+    window shuts down, automatic collection is back."""
+    import gc
+
+    from playground.app.qt_util import GuiThreadCollector
+
+    window = open_window("realnvp", "moons")
+    assert GuiThreadCollector.active() and not gc.isenabled()
+    assert window.shutdown()
+    assert gc.isenabled() and not GuiThreadCollector.active()
+    assert window.shutdown()  # a second shutdown (close after quit) changes nothing
+    assert gc.isenabled()

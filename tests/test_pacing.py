@@ -146,3 +146,22 @@ def test_the_worker_and_its_pacing_name_no_view(module):
     tree = ast.parse((APP / module).read_text())
     strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
     assert sorted(strings & set(REGISTRY)) == []
+
+
+def test_the_drawing_counts_with_the_snapshot_and_follows_new_measurements():
+    p = pacing("slow")
+    assert p.snapshot_period(0.5) == pytest.approx(2.0)
+    for _ in range(40):
+        p.drawn(0.1)  # 100 ms of GUI time per frame
+    assert p.draw_cost == pytest.approx(0.1, rel=1e-3)
+    assert p.snapshot_period(0.5) == pytest.approx(2.4, rel=1e-3)
+    p.drawn(0.0)
+    assert 0.0 < p.draw_cost < 0.1  # an average: one cheap frame does not reset it
+
+
+def test_new_views_learn_their_drawing_cost_afresh():
+    p = pacing("cheap")
+    for _ in range(40):
+        p.drawn(0.1)
+    p.set_views(("record",))
+    assert p.draw_cost == 0.0 and p.snapshot_period(0.0) == pytest.approx(0.1)

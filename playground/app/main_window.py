@@ -8,6 +8,7 @@ the File menu, presets and tools) and :class:`~.presenting.PresentationMode`
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -42,7 +43,7 @@ from .commands import (
 )
 from .panels import HyperparameterForm, PresetGallery, SessionPanel, TransportPanel
 from .presenting import PresentationMode, press
-from .qt_util import signals_blocked
+from .qt_util import GuiThreadCollector, signals_blocked
 from .views import VIEWS, View
 from .window_menus import (
     APP_TITLE,
@@ -56,6 +57,9 @@ from .worker import Frame, SessionInfo, TrainingWorker, WorkerThread
 
 __all__ = ["MainWindow", "RECENT_KEY", "MAX_RECENT", "settings_store", "png_bytes"]
 
+#: the most CPU seconds one frame's drawing is counted at (a dialog opened between two
+#: frames is not drawing)
+_MAX_DRAW_COST = 0.1
 _BANNER_STYLE = {
     "error": "background:#b2182b; color:white; padding:8px; font-weight:bold;",
     "warning": "background:#fdb863; color:black; padding:8px;",
@@ -112,6 +116,9 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
     ):
         super().__init__()
+        # garbage is collected on this (the GUI) thread only while the worker threads run
+        GuiThreadCollector.acquire()
+        self._collecting = True
         self.setWindowTitle(APP_TITLE)
         self.confirm: Callable[[str], bool] = self._ask
         self.choose_folder: Callable[[], tuple[str, int] | None] = self._ask_folder
@@ -122,6 +129,7 @@ class MainWindow(QMainWindow):
         self.info: SessionInfo | None = None
         self.config: Any = None
         self._generation = -1
+        self._drawn_at: float | None = None  # GUI thread CPU clock at the last frame drawn
 
         self.session_panel = SessionPanel()
         self.transport = TransportPanel()
@@ -147,8 +155,9 @@ class MainWindow(QMainWindow):
         self.slim_bar = self.presentation_mode.slim_bar
         self.presentation_action = self.presentation_mode.action
         self.tabs = QTabWidget()
-        # until the first session says which views it has: those of every density model
-        self._show_tabs(["density", "samples", "trajectory", "curves"])
+        # until the first session says which views it has (a second or two): the first view
+        # of the list, blank, while the status bar says the session is starting
+        self._show_tabs([VIEWS[0].name])
         for i in range(1, len(self.views) + 1):
             QShortcut(QKeySequence(f"Ctrl+{i}"), self, lambda i=i: self.tabs.setCurrentIndex(i - 1))
         self._add_keys()
@@ -268,7 +277,11 @@ class MainWindow(QMainWindow):
         """Stop and join the worker, and those of the compare windows opened from here;
         returns whether all finished."""
         done = [w.shutdown() for w in self.presets.tool_windows]
-        return self.worker_thread.stop() and all(done)
+        stopped = self.worker_thread.stop() and all(done)
+        if stopped and self._collecting:  # no thread of ours runs: automatic GC may return
+            self._collecting = False
+            GuiThreadCollector.release()
+        return stopped
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         """Join the worker before the window goes, even mid-training."""
@@ -435,7 +448,16 @@ class MainWindow(QMainWindow):
         self.speed_label.setText(rate)
         self.terms_label.setText("   ".join(f"{k} {v:.4g}" for k, v in snap.terms.items()))
         if drawn:
+            self._measure_drawing(frame.playing)
             self.frame_drawn.emit(snap.step)
+
+    def _measure_drawing(self, playing: bool) -> None:
+        """Tell the worker's pacing the GUI's CPU time per frame while training plays: from
+        one drawn frame to the next (this draw, the last one's painting, the event loop)."""
+        clock = time.thread_time()
+        if playing and self._drawn_at is not None:
+            self.worker.pacing.drawn(min(clock - self._drawn_at, _MAX_DRAW_COST))
+        self._drawn_at = clock if playing else None
 
     # ------------------------------------------------------------- from user
     def _on_tab(self, index: int) -> None:

@@ -25,16 +25,22 @@ __all__ = [
 #: a training chunk lasts about this long; a command waits at most this much
 CHUNK_SECONDS = 0.02
 #: snapshots per second of the visible view: at most SNAPSHOT_RATE, at least MIN_RATE (for
-#: pictures without a rate cap of their own), and in between the snapshot thread and the
-#: drawing use at most SNAPSHOT_SHARE of the training time (a RealNVP density at 128x128
-#: costs ~40 ms: ~6 per second). Every frame takes the GIL from training for a while (the
-#: snapshot's Python between torch calls, the GUI's drawing), so more frames cost steps.
-SNAPSHOT_RATE, MIN_RATE, SNAPSHOT_SHARE = 10.0, 5.0, 0.25
+#: pictures without a rate cap of their own), and in between a frame's CPU time (its
+#: snapshot on the snapshot thread plus its drawing on the GUI thread) is at most
+#: SNAPSHOT_SHARE of the time. Both hold the GIL part of the time, and where the cores are
+#: busy (two cores, other programs) they take their CPU time from training: a snapshot
+#: thread busy 25% of the time cost training 5-15% of its steps, one busy 10% about 1-7%
+#: (a DDPM's diffusion process costs ~200 ms: one every 2.5 s, animated by the view in
+#: between; a GAN's critic ~15 + 5 ms of drawing: 4 per second; a RealNVP density ~35 + 5
+#: ms: the minimum rate, 3 per second).
+SNAPSHOT_RATE, MIN_RATE, SNAPSHOT_SHARE = 8.0, 3.0, 0.08
 #: held-out metrics every EVAL_SECONDS of training at least, on EVAL_SAMPLES samples
-EVAL_SECONDS, EVAL_SAMPLES = 3.0, 2000
+EVAL_SECONDS, EVAL_SAMPLES = 5.0, 2000
 #: the most of the training time that held-out evaluation (on the training thread) may take:
 #: a slow evaluation (a DDPM samples through all its timesteps) comes less often
-EVAL_SHARE = 0.05
+EVAL_SHARE = 0.015
+#: how fast the drawing cost follows new measurements (exponential average)
+_DRAW_SMOOTHING = 0.3
 
 
 class Pacing:
@@ -57,6 +63,7 @@ class Pacing:
         next_snapshot, next_evaluation: when the next periodic snapshot and evaluation are
             due.
         evaluation_cost: seconds the last evaluation took (0 after a restart).
+        draw_cost: CPU seconds the GUI spends per drawn frame (an average, see :meth:`drawn`).
         forced: a snapshot is due at the next chance, whatever the clock says (a pause, a
             step, new views); cleared by :meth:`snapshot_taken`.
     """
@@ -79,6 +86,7 @@ class Pacing:
         self.eval_seconds, self.eval_share = eval_seconds, eval_share
         self.next_snapshot = self.next_evaluation = 0.0
         self.evaluation_cost = 0.0
+        self.draw_cost = 0.0
         self.forced = True
         self.views: tuple[str, ...] = ()
         self._derived: tuple[bool, float, bool, tuple[str, ...], tuple[str, ...]] | None = None
@@ -95,8 +103,10 @@ class Pacing:
         return self._pictures
 
     def set_views(self, views: Iterable[str]) -> None:
-        """Snapshot ``views`` from now on, starting at once."""
+        """Snapshot ``views`` from now on, starting at once (their drawing cost is learnt
+        afresh)."""
         self.views, self.forced, self._derived = tuple(views), True, None
+        self.draw_cost = 0.0
 
     def _derive(self) -> tuple[bool, float, bool, tuple[str, ...], tuple[str, ...]]:
         if self._derived is None:
@@ -179,12 +189,17 @@ class Pacing:
             return True
         return (playing or self.live) and not slow and now >= self.next_snapshot
 
+    def drawn(self, cost: float) -> None:
+        """The GUI drew a frame and spent ``cost`` CPU seconds since the one before (any
+        thread may call this: it only updates :attr:`draw_cost`)."""
+        self.draw_cost += _DRAW_SMOOTHING * (cost - self.draw_cost)
+
     def snapshot_period(self, cost: float) -> float:
-        """Seconds until the next snapshot after one that costs ``cost`` seconds (the
-        snapshot's CPU time and its drawing): at most :attr:`rate_cap` per second; slower
+        """Seconds until the next snapshot after one that costs ``cost`` CPU seconds to
+        build (plus :attr:`draw_cost` to draw): at most :attr:`rate_cap` per second; costly
         ones keep to :attr:`snapshot_share`, but views without a cap of their own come at
         least :attr:`min_rate` times a second."""
-        period = cost / self.snapshot_share
+        period = (cost + self.draw_cost) / self.snapshot_share
         if not self._derive()[2]:
             period = min(1.0 / self.min_rate, period)
         return max(1.0 / self.rate_cap, period)

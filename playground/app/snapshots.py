@@ -52,6 +52,10 @@ class Snapshotter(threading.Thread):
         with self._cond:
             return self._job is None and not self._busy
 
+    def forget_cost(self) -> None:
+        """Start :attr:`cost` afresh (other pictures are asked for from now on)."""
+        self.cost = 0.0
+
     def submit(self, job: Callable[[], Frame]) -> None:
         """Queue ``job``, replacing one that waits."""
         with self._cond:

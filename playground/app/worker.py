@@ -288,7 +288,6 @@ class TrainingWorker(QObject):
         pacing = self.pacing
         if not pacing.snapshot_due(now, self.playing, self._slow) or not self._snapshotter.idle:
             return  # busy: this snapshot is dropped (or, if forced, retried next time)
-        pacing.snapshot_taken(now, self._snapshotter.cost)
         rate = 0.0
         if self.playing and len(self._rate) > 1:
             (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
@@ -297,8 +296,12 @@ class TrainingWorker(QObject):
         model_views, record_views = pacing.model_views, pacing.record_views
         # the training record's pictures (curves) are built here: History is not thread-safe
         if not model_views:  # the record only: cheap
-            self._publish(Frame(self.session.snapshot(views=record_views), *state))
+            start = time.thread_time()
+            frame = Frame(self.session.snapshot(views=record_views), *state)
+            pacing.snapshot_taken(now, time.thread_time() - start)
+            self._publish(frame)
             return
+        pacing.snapshot_taken(now, self._snapshotter.cost)
         record = self.session.snapshot(views=record_views) if record_views else None
         frozen = self._frozen = self.session.frozen_copy(self._frozen)
 
@@ -395,6 +398,7 @@ class TrainingWorker(QObject):
 
     def _set_views(self, command: SetViews) -> None:
         self.pacing.set_views(command.views)
+        self._snapshotter.forget_cost()  # the new pictures cost what they cost
 
     def _set_chain_settings(self, command: SetChainSettings) -> None:
         try:

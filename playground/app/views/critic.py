@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Signal
+from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .. import theme
 from .base import View
 
 if TYPE_CHECKING:
-    from ...core.snapshots.critic import GeneratorGradients
     from ...core.snapshots.base import Snapshot
+    from ...core.snapshots.critic import GeneratorGradients
 
 __all__ = ["CriticView", "critic_levels", "arrow_segments"]
 

@@ -24,8 +24,8 @@ from .. import theme
 from .base import View
 
 if TYPE_CHECKING:
-    from ...core.snapshots.energy import EnergyImage
     from ...core.snapshots.base import Snapshot
+    from ...core.snapshots.energy import EnergyImage
 
 __all__ = ["EnergyView", "energy_levels", "ENERGY_COLORMAP", "BAR_LABEL"]
 

@@ -12,8 +12,8 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from .. import theme
-from .images import _ImagePanel, mosaic
 from .base import View
+from .images import _ImagePanel, mosaic
 
 if TYPE_CHECKING:
     from ...core.snapshots.base import Snapshot
