@@ -105,7 +105,6 @@ def test_class_metrics_of_a_perfect_and_a_collapsed_sampler():
 
     class Sampler:  # what image_metrics asks of a model (models/base.py's protocol)
         capabilities = frozenset({"samples"})
-        has_codes = False
 
     class Replay(Sampler):  # "samples" are real test images: balanced classes
         def sample(self, n, rng):

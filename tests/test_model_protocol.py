@@ -23,7 +23,7 @@ from playground.core.models.diffusion.ddpm import ddpm_field_steps
 
 NAMES = sorted(MODELS)
 #: the class-level flags and their types
-CLASS_FLAGS = {"discrete_latent": bool, "trajectory_grid": bool, "has_codes": bool}
+CLASS_FLAGS = {"discrete_latent": bool, "trajectory_grid": bool}
 
 
 def build(name: str, dataset: str = "8gaussians", **values) -> GenerativeModel:
@@ -73,9 +73,6 @@ def test_every_model_answers_the_protocol_with_the_right_types(name):
     assert isinstance(model.rng, torch.Generator)
     counter = model.state_dict()["steps_taken"]
     assert counter.shape == () and counter.dtype == torch.long and int(counter) == 0
-    if not model.has_codes:
-        with pytest.raises(NotImplementedError, match="no latent codes"):
-            model.generate_with_codes(torch.zeros(1, 2), torch.zeros(1), torch.zeros(1, 0))
     if name != "vq-vae":
         assert model.codebook_perplexity(batch(model, 8)) is None
 

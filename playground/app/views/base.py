@@ -19,8 +19,10 @@ class View(QWidget):
 
     A subclass sets :attr:`name` (its picture in :data:`playground.core.snapshots.PICTURES`),
     :attr:`title` (its tab), and :attr:`parts` when it reads more pictures than its own
-    (the critic view: the generator's gradients too), and implements :meth:`show_snapshot`
-    and :meth:`clear`.
+    (the critic view: the generator's gradients too), and implements
+    ``show_snapshot(snapshot)`` (draw the view's pictures of a :class:`Snapshot`) and
+    ``clear()`` (forget the session's picture: a new model, dataset or reset is coming);
+    ``tests/test_architecture.py`` checks that every view of the list has both.
 
     Signals:
         parts_changed(): the pictures it needs changed (a toggle); the window asks the
@@ -49,11 +51,3 @@ class View(QWidget):
     def accepts(self, snapshot: Snapshot) -> bool:
         """Whether ``snapshot`` was made for this view and has its picture."""
         return snapshot.made_for(self.name) and snapshot.parts.get(self.name) is not None
-
-    def show_snapshot(self, snapshot: Snapshot) -> None:
-        """Draw the view's pictures of ``snapshot``."""
-        raise NotImplementedError(f"{type(self).__name__} draws nothing")
-
-    def clear(self) -> None:
-        """Forget the session's picture (a new model, dataset or reset is coming)."""
-        raise NotImplementedError(f"{type(self).__name__} keeps nothing to clear")

@@ -126,7 +126,7 @@ def image_metrics(model, data, seed: int = 0, device="cpu") -> dict[str, float]:
         "classes_captured": int((share >= CAPTURED_SHARE / k).sum()),
         "class_kl": float((nonzero * (nonzero * k).log()).sum()),
     }
-    if model.has_codes:
+    if "codes" in model.capabilities:
         cfg = model.config
         purities, majority = [], []
         for c in range(cfg.categories):

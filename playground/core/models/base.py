@@ -78,7 +78,10 @@ def lr_decay_hp(default: int, help: str = "") -> Any:
 #:   (the whole latent protocol: :class:`~.latent.base.LatentModel`)
 #: - critic: ``critic(x) -> (n,)``
 #: - process: ``noise_process() -> NoiseProcess`` (a DDPM's or an NCSN's noising) and
-#:   ``process_paths(x0, forward_rng, reverse_rng, label_rng) -> ((K + 1, n, d), (K + 1, n, d))``
+#:   ``process_paths(x0, forward_rng, reverse_rng, label_rng) -> ((K + 1, n, d), (K + 1, n, d))``,
+#:   the forward and the learned reverse paths, index ``k`` at step ``k``
+#: - codes: ``generate_with_codes(z (n, latent_dim), c (n,), c_cont (n, k)) -> samples``, an
+#:   InfoGAN's samples of chosen latent codes
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     "density": ("log_prob",),
     "energy": ("energy",),
@@ -89,6 +92,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "latent": ("encode", "decode"),
     "critic": ("critic",),
     "process": ("noise_process", "process_paths"),
+    "codes": ("generate_with_codes",),
 }
 
 
@@ -212,7 +216,6 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
             bijection); False for a stochastic process (DDPM), whose particles are drawn alone.
         parts: the halves of a step that :meth:`train_part` runs alone (GANs:
             ``("critic", "generator")``).
-        has_codes: :meth:`generate_with_codes` is implemented (InfoGAN).
         last_acceptance_rate: a MALA sampler's acceptance rate in the last :meth:`sample`,
             in ``[0, 1]``; ``None`` for any other sampler.
         optimizers: name to optimiser (:meth:`configure_optimizers`).
@@ -228,7 +231,6 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
     discrete_latent: ClassVar[bool] = False
     trajectory_grid: ClassVar[bool] = True
     parts: ClassVar[tuple[str, ...]] = ()
-    has_codes: ClassVar[bool] = False
     last_acceptance_rate: float | None = None
     steps_taken: Tensor
 
@@ -311,22 +313,6 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
             f"parts: {', '.join(self.parts) or 'none'}"
         )
 
-    def generate_with_codes(self, z: Tensor, c: Tensor, c_cont: Tensor) -> Tensor:
-        """Samples of chosen latent codes (where :attr:`has_codes`, InfoGAN).
-
-        Arguments:
-            z: ``(n, latent_dim)`` noise.
-            c: ``(n,)`` integer categories.
-            c_cont: ``(n, continuous_codes)`` continuous codes.
-
-        Returns:
-            ``(n, *event_shape)`` samples.
-
-        Raises:
-            NotImplementedError: the model has no latent codes (``has_codes`` is False).
-        """
-        raise NotImplementedError(f"{self.name or type(self).__name__} has no latent codes")
-
     def codebook_perplexity(self, x: Tensor) -> float | None:
         """``exp`` of the entropy of the codebook usage over ``x (n, ...)``, in codes (a
         VQ-VAE: from 1 to its codebook size); ``None`` for a model without a codebook."""
@@ -341,31 +327,6 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
         """How the model noises data step by step (capability ``process``); ``None`` for
         a model without a noising process."""
         return None
-
-    def process_paths(
-        self,
-        x0: Tensor,
-        forward_rng: torch.Generator,
-        reverse_rng: torch.Generator,
-        label_rng: torch.Generator,
-    ) -> tuple[Tensor, Tensor]:
-        """Particles through the forward (noising) process from ``x0`` and through the
-        learned reverse process from noise, at the steps of :meth:`noise_process`
-        (capability ``process``).
-
-        Arguments:
-            x0: ``(n, d)`` data points.
-            forward_rng, reverse_rng: the noise of each process.
-            label_rng: draws the classes a guided model is guided to.
-
-        Returns:
-            ``(forward, reverse)``, each ``(K + 1, n, d)``; index ``k`` holds step ``k``
-            (0: the data, or the reverse process's sample).
-
-        Raises:
-            NotImplementedError: the model has no noising process.
-        """
-        raise NotImplementedError(f"{self.name} has no noising process to draw")
 
     # ------------------------------------------------------------ training
     def configure_optimizers(self) -> None:

@@ -122,7 +122,7 @@ def sample_grid(
     """
     g = torch.Generator(device=device).manual_seed(seed)
     cfg = model.config
-    if model.has_codes:
+    if "codes" in model.capabilities:
         rows = min(int(cfg.categories), 10)
         z = torch.randn(GRID_COLUMNS, cfg.latent_dim, generator=g, device=device)
         z = z.repeat(rows, 1)

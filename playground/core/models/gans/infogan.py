@@ -64,7 +64,7 @@ class InfoGAN(GAN):
         "InfoGAN: categorical and continuous latent codes decoded by a Q head (MI bound)"
     )
     loss: ClassVar[str] = "non-saturating"
-    has_codes: ClassVar[bool] = True
+    capabilities: ClassVar[frozenset[str]] = frozenset({"samples", "critic", "codes"})
 
     @dataclass
     class Config(GANConfig):
