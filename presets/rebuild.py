@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # the held-out names the session records for metrics that share a name with a loss term
-from playground.core.training.session import HELDOUT_NAMES
+from playground.core.training.evaluation import history_values
 
 __all__ = ["PRESETS", "Preset", "command", "stored_metrics", "flatten", "compare", "main"]
 
@@ -238,20 +238,9 @@ def _relative(word: str) -> str:
 
 
 def flatten(metrics: dict) -> dict[str, float]:
-    """Metrics under the names the session records them in its history: a list becomes
-    one value per index (``mode_weights_0``), a dict one per key (``factor_r_scale``), and
-    the names shared with loss terms get their held-out name (``nll`` -> ``heldout_nll``)."""
-    flat: dict[str, float] = {}
-    for k, v in metrics.items():
-        if k in NOT_METRICS or v is None or isinstance(v, (str, bool)):
-            continue
-        if isinstance(v, dict):
-            flat.update({f"{k}_{name}": float(x) for name, x in v.items() if x is not None})
-        elif isinstance(v, (list, tuple)):
-            flat.update({f"{k}_{i}": float(x) for i, x in enumerate(v) if x is not None})
-        else:
-            flat[HELDOUT_NAMES.get(k, k)] = float(v)
-    return flat
+    """Metrics under the names the session records them in its history (see
+    :func:`~playground.core.training.evaluation.history_values`), less ``NOT_METRICS``."""
+    return history_values({k: v for k, v in metrics.items() if k not in NOT_METRICS})
 
 
 def stored_metrics(folder: Path) -> dict[str, float]:

@@ -14,10 +14,7 @@ from .. import hyperparameters as hpm
 from ..data import ALL_DATASETS, ImageDataset, make_dataset
 from ..data.base import Density2D
 from ..device import resolve_device
-from ..metrics.density import density_metrics, image_metrics
-from ..metrics.latent import latent_metrics, test_points
-from ..metrics.modes import mode_coverage, mode_metrics
-from ..metrics.samples import SAMPLE_METRIC_N, guidance_accuracy, sample_metrics
+from ..metrics.latent import test_points
 from ..models import get_model_class
 from ..models.base import GenerativeModel, NonFiniteLossError
 from ..sampling.chains import ChainSettings, LangevinChains
@@ -30,20 +27,10 @@ from ..snapshots import (
 )
 from ..snapshots.chains import chain_options
 from ..snapshots.samples import SAMPLE_POINTS
+from .evaluation import heldout_metrics, history_values
 from .history import History
 
 __all__ = ["Session", "FrozenSession"]
-
-#: families whose held-out metrics are sample-based: MMD to the data (and mode weights)
-SAMPLE_METRIC_FAMILIES = ("diffusion", "score", "energy")
-#: history names of held-out metrics that share a name with a training loss term
-HELDOUT_NAMES = {
-    "nll": "heldout_nll",
-    "reverse_kl": "heldout_reverse_kl",
-    "elbo": "test_elbo",
-    "kl": "test_kl",
-    "reconstruction": "test_reconstruction",
-}
 
 
 class Session:
@@ -364,64 +351,18 @@ class Session:
         )
 
     def evaluate(self, n: int = 10_000, record: bool = True) -> dict[str, float]:
-        """Held-out metrics in nats (see :func:`~.metrics.density_metrics`), and for
-        datasets with known modes the mode metrics of 2,500 samples (``modes_captured``,
-        ``high_quality``, ``mode_kl``; see :func:`~.mode_metrics.mode_metrics`).
+        """Held-out metrics in nats (see :func:`~.evaluation.heldout_metrics`), and for
+        datasets with known modes the mode metrics (``modes_captured``, ``high_quality``,
+        ``mode_kl``).
 
         Arguments:
             n: fresh samples.
             record: also append them to :attr:`history` at the current step, with
                 ``nll`` and ``reverse_kl`` as ``heldout_nll`` and ``heldout_reverse_kl``.
         """
-        self.model.eval()
-        if "latent" in self.model_class.capabilities:
-            out = latent_metrics(self.model, self.data, self.seed, self.device, max(n // 4, 100))
-            if not self.data.is_image:
-                out.update(
-                    density_metrics(self.model, self.data, "forward_kl", n, self.seed, self.device)
-                )
-        elif self.data.is_image:
-            out = image_metrics(self.model, self.data, self.seed, self.device)
-        else:
-            out = density_metrics(self.model, self.data, self.objective, n, self.seed, self.device)
-        samples = None
-        if self.model_class.family in SAMPLE_METRIC_FAMILIES and not self.data.is_image:
-            # MMD on fewer samples when evaluating often (the app): n // 5, at most 2,000
-            m = min(SAMPLE_METRIC_N, max(n // 5, 200))
-            g = torch.Generator(device=self.device).manual_seed(self.seed + 9)
-            with torch.no_grad():
-                samples = self.model.sample(m, g).float().cpu()
-            out.update(sample_metrics(samples, self.data, self.seed))
-            acceptance = self.model.last_acceptance_rate
-            if acceptance is not None:  # a MALA sampler: the fraction of accepted proposals
-                out["acceptance_rate"] = float(acceptance)
-        if self.model.needs_labels:
-            out["guidance_accuracy"] = guidance_accuracy(
-                self.model, self.data, max(n // 100, 20), self.seed, self.device
-            )
-        if samples is not None and self.data.modes is not None:
-            # a sampler that runs a long chain (NCSN: 2,250 Langevin steps) samples once
-            # for both the MMD and the mode metrics
-            m = mode_metrics(samples, self.data.modes, self.data.mode_std)
-            for k in ("modes_captured", "high_quality", "mode_kl"):
-                out[k] = m[k]
-        elif self.data.modes is not None and "samples" in self.model_class.capabilities:
-            coverage = mode_coverage(self.model, self.data, self.seed + 7, self.device)
-            out["modes_captured"] = coverage.modes_captured
-            out["high_quality"] = coverage.high_quality
-            out["mode_kl"] = coverage.mode_kl
+        out = heldout_metrics(self.model, self.data, self.objective, n, self.seed, self.device)
         if record and out:
-            # held-out values get their own curve names: the loss terms of the same name
-            # (``nll``, ``reverse_kl``) are per-batch training values
-            flat: dict[str, float] = {}
-            for k, v in out.items():
-                if isinstance(v, dict):  # factor_r: one curve per factor
-                    flat.update({f"{k}_{name}": float(x) for name, x in v.items()})
-                elif isinstance(v, (list, tuple)):  # mode_weights: one curve per mode
-                    flat.update({f"{k}_{i}": float(x) for i, x in enumerate(v)})
-                else:
-                    flat[HELDOUT_NAMES.get(k, k)] = float(v)
-            self.history.record(self.step_count, flat)
+            self.history.record(self.step_count, history_values(out))
         return out
 
     @property

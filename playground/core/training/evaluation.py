@@ -1,0 +1,104 @@
+"""Held-out evaluation of a session's model: the metrics of its family and data, and the
+names they are recorded under in the history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..metrics.density import density_metrics, image_metrics
+from ..metrics.latent import latent_metrics
+from ..metrics.modes import mode_coverage, mode_metrics
+from ..metrics.samples import SAMPLE_METRIC_N, guidance_accuracy, sample_metrics
+
+__all__ = ["heldout_metrics", "history_values", "HELDOUT_NAMES", "SAMPLE_METRIC_FAMILIES"]
+
+#: families whose held-out metrics are sample-based: MMD to the data (and mode weights)
+SAMPLE_METRIC_FAMILIES = ("diffusion", "score", "energy")
+#: history names of held-out metrics that share a name with a training loss term
+HELDOUT_NAMES = {
+    "nll": "heldout_nll",
+    "reverse_kl": "heldout_reverse_kl",
+    "elbo": "test_elbo",
+    "kl": "test_kl",
+    "reconstruction": "test_reconstruction",
+}
+
+
+def heldout_metrics(
+    model: Any, data: Any, objective: str, n: int, seed: int, device: torch.device
+) -> dict[str, Any]:
+    """Held-out metrics in nats of ``model`` on ``data``.
+
+    A latent model: its bounds (:func:`~..metrics.latent.latent_metrics`, on ``n // 4``
+    points), and on the plane the density metrics of its IWAE estimate; an image model: the
+    class metrics of its samples; otherwise :func:`~..metrics.density.density_metrics`.
+    The sample-based families (:data:`SAMPLE_METRIC_FAMILIES`) add MMD to the data on
+    ``min(n // 5, 2000)`` samples and a MALA sampler its acceptance rate; a guided model its
+    ``guidance_accuracy``; data with known modes the mode metrics (from the MMD's samples
+    where there are some: a long chain samples once).
+
+    Arguments:
+        model: the model, put in eval mode.
+        data: the session's dataset.
+        objective: ``forward_kl``, ``reverse_kl`` or the model's own.
+        n: fresh samples of the density metrics.
+        seed: the session's seed (each metric draws from a fixed offset of it).
+        device: the model's device.
+
+    Returns:
+        Metric name to a float, or a list (``mode_weights``) or a dict (``factor_r``).
+    """
+    model.eval()
+    if "latent" in model.capabilities:
+        out = latent_metrics(model, data, seed, device, max(n // 4, 100))
+        if not data.is_image:
+            out.update(density_metrics(model, data, "forward_kl", n, seed, device))
+    elif data.is_image:
+        out = image_metrics(model, data, seed, device)
+    else:
+        out = density_metrics(model, data, objective, n, seed, device)
+    samples = None
+    if model.family in SAMPLE_METRIC_FAMILIES and not data.is_image:
+        # MMD on fewer samples when evaluating often (the app): n // 5, at most 2,000
+        m = min(SAMPLE_METRIC_N, max(n // 5, 200))
+        g = torch.Generator(device=device).manual_seed(seed + 9)
+        with torch.no_grad():
+            samples = model.sample(m, g).float().cpu()
+        out.update(sample_metrics(samples, data, seed))
+        acceptance = model.last_acceptance_rate
+        if acceptance is not None:  # a MALA sampler: the fraction of accepted proposals
+            out["acceptance_rate"] = float(acceptance)
+    if model.needs_labels:
+        out["guidance_accuracy"] = guidance_accuracy(model, data, max(n // 100, 20), seed, device)
+    if samples is not None and data.modes is not None:
+        # a sampler that runs a long chain (NCSN: 2,250 Langevin steps) samples once
+        # for both the MMD and the mode metrics
+        m = mode_metrics(samples, data.modes, data.mode_std)
+        for k in ("modes_captured", "high_quality", "mode_kl"):
+            out[k] = m[k]
+    elif data.modes is not None and "samples" in model.capabilities:
+        coverage = mode_coverage(model, data, seed + 7, device)
+        out["modes_captured"] = coverage.modes_captured
+        out["high_quality"] = coverage.high_quality
+        out["mode_kl"] = coverage.mode_kl
+    return out
+
+
+def history_values(metrics: dict[str, Any]) -> dict[str, float]:
+    """``metrics`` under the names the history records them: a list becomes one value per
+    index (``mode_weights_0``), a dict one per key (``factor_r_x``), and names shared with
+    a training loss term get their held-out name (``nll`` -> ``heldout_nll``, see
+    :data:`HELDOUT_NAMES`); ``None`` values, strings and flags are left out."""
+    flat: dict[str, float] = {}
+    for k, v in metrics.items():
+        if v is None or isinstance(v, (str, bool)):
+            continue
+        if isinstance(v, dict):
+            flat.update({f"{k}_{name}": float(x) for name, x in v.items() if x is not None})
+        elif isinstance(v, (list, tuple)):
+            flat.update({f"{k}_{i}": float(x) for i, x in enumerate(v) if x is not None})
+        else:
+            flat[HELDOUT_NAMES.get(k, k)] = float(v)
+    return flat
