@@ -1,6 +1,6 @@
-"""The commands the window sends the training worker: small typed messages (superqt's
-``send()``), each applied between two training steps (see
-:meth:`~.worker.TrainingWorker.post`)."""
+"""The messages between the window and the training worker: the commands the window sends
+(small typed messages, superqt's ``send()``), each applied between two training steps (see
+:meth:`~.worker.TrainingWorker.post`), and the :class:`SessionInfo` the worker sends back."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ __all__ = [
     "OpenPreset",
     "SavePreset",
     "Quit",
+    "SessionInfo",
 ]
 
 
@@ -146,3 +147,20 @@ class Quit(Command):
     """End the worker's loop (commands queued after it are dropped)."""
 
     needs_session: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """The worker's session, for the pickers (``datasets``: those the model trains on),
+    the hyperparameter form (``fields``, ``config``), the tabs (``views``) and the
+    transport's half-step buttons (``parts``: ``("critic", "generator")`` for a GAN)."""
+
+    model: str
+    dataset: str
+    seed: int
+    device: str
+    config: Any
+    fields: list
+    views: list[str]
+    datasets: list[str]
+    parts: tuple[str, ...] = ()

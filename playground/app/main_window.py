@@ -34,6 +34,7 @@ from .commands import (
     Play,
     Rebuild,
     Reset,
+    SessionInfo,
     SetDevice,
     SetHyperparameters,
     SetSeed,
@@ -44,6 +45,7 @@ from .commands import (
 from .panels import HyperparameterForm, PresetGallery, SessionPanel, TransportPanel
 from .presenting import PresentationMode, press
 from .qt_util import GuiThreadCollector, signals_blocked
+from .snapshots import Frame
 from .views import VIEWS, View
 from .window_menus import (
     APP_TITLE,
@@ -53,7 +55,8 @@ from .window_menus import (
     png_bytes,
     settings_store,
 )
-from .worker import Frame, SessionInfo, TrainingWorker, WorkerThread
+from .worker import TrainingWorker
+from .worker_thread import WorkerThread
 
 __all__ = ["MainWindow", "RECENT_KEY", "MAX_RECENT", "settings_store", "png_bytes"]
 

@@ -7,10 +7,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from .commands import (
     Command,
@@ -21,6 +20,7 @@ from .commands import (
     Rebuild,
     Reset,
     SavePreset,
+    SessionInfo,
     SetChainSettings,
     SetDevice,
     SetHyperparameters,
@@ -32,30 +32,13 @@ from .commands import (
 from .pacing import EVAL_SAMPLES, SNAPSHOT_RATE, Pacing
 from .snapshots import Frame, Snapshotter
 
-__all__ = ["SessionInfo", "TrainingWorker", "WorkerThread", "Frame", "TORCH_THREADS"]
+__all__ = ["TrainingWorker", "TORCH_THREADS"]
 
 #: torch threads of the training and snapshot threads (set per OS thread): one each, so
 #: training, snapshots and the GUI share two cores without oversubscription
 TORCH_THREADS = 1
 #: slow motion (models with parts, e.g. GANs): the pause after each half of an iteration
 SLOW_MOTION_SECONDS = 0.5
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    """The worker's session, for the pickers (``datasets``: those the model trains on),
-    the hyperparameter form (``fields``, ``config``), the tabs (``views``) and the
-    transport's half-step buttons (``parts``: ``("critic", "generator")`` for a GAN)."""
-
-    model: str
-    dataset: str
-    seed: int
-    device: str
-    config: Any
-    fields: list
-    views: list[str]
-    datasets: list[str]
-    parts: tuple[str, ...] = ()
 
 
 class TrainingWorker(QObject):
@@ -484,26 +467,3 @@ class TrainingWorker(QObject):
             self.problem.emit(f"Cannot save preset: {e}")
             return
         self.preset_saved.emit(str(saved))
-
-
-class WorkerThread:
-    """A :class:`TrainingWorker` moved to its own ``QThread``; :meth:`stop` joins it."""
-
-    def __init__(self, worker: TrainingWorker):
-        self.worker = worker
-        self.thread = QThread()
-        self.thread.setObjectName("training")
-        worker.moveToThread(self.thread)
-        self.thread.started.connect(worker.run)
-
-    def start(self) -> None:
-        """Start the thread (the worker builds its first session there)."""
-        self.thread.start()
-
-    def stop(self, timeout_ms: int = 30_000) -> bool:
-        """Quit flag, ``QThread.quit()``, ``wait()``: returns whether the thread finished."""
-        if not self.thread.isRunning():
-            return True
-        self.worker.request_quit()
-        self.thread.quit()
-        return self.thread.wait(timeout_ms)
