@@ -11,10 +11,10 @@ value in its ``history.json`` within 5% relative, or an absolute floor for value
 (0.01; 0.001 for MMD^2: see ``FLOORS`` in ``presets/rebuild.py``).
 
 (b) open: one ``MainWindow`` is started on a default session; for each preset
-``window.open_preset(path)`` is called and the time measured until the window has drawn a
+``window.presets.open_preset(path)`` is called and the time measured until the window has drawn a
 frame of the new session at the preset's step (a new frame generation whose snapshot step
 is the preset's; polled every millisecond). The window's own figure
-(``window.last_open_seconds``) is printed beside it. Target: <= 0.5 s for every preset.
+(``window.presets.last_open_seconds``) is printed beside it. Target: <= 0.5 s for every preset.
 
 Exits 1 on any miss.
 """
@@ -118,13 +118,13 @@ def open_presets(folders: list[Path]) -> int:
             steps = json.loads((folder / "config.json").read_text())["steps"]
             drawn = _new_frame_at(window, steps)
             t0 = time.perf_counter()
-            window.open_preset(str(folder))
+            window.presets.open_preset(str(folder))
             ok = wait_until(drawn, OPEN_TIMEOUT_S)
             seconds = time.perf_counter() - t0 if ok else float("inf")
             hit = seconds <= OPEN_TARGET_S
             misses += not hit
             # the window's own measure, from open_preset to its first drawn frame
-            own = getattr(window, "last_open_seconds", None)
+            own = window.presets.last_open_seconds
             own = f"{own:8.3f}" if isinstance(own, float) else f"{'-':>8}"
             print(
                 f"{folder.name:<30} {steps:>7} {window.visible_view:<14} {seconds:>9.3f} {own}"

@@ -91,10 +91,11 @@ def test_opening_a_shipped_preset_draws_it_paused_at_its_step(qtbot, open_window
     drawn: list[int] = []
     window.frame_drawn.connect(drawn.append)
     start = time.perf_counter()
-    window.open_preset(str(MOONS))
-    qtbot.waitUntil(lambda: window.last_open_seconds is not None, timeout=TIMEOUT)
+    window.presets.open_preset(str(MOONS))
+    qtbot.waitUntil(lambda: window.presets.last_open_seconds is not None, timeout=TIMEOUT)
     seconds = time.perf_counter() - start
-    print(f"\nopen {MOONS.name}: click to first drawn view {window.last_open_seconds:.3f} s")
+    opened = window.presets.last_open_seconds
+    print(f"\nopen {MOONS.name}: click to first drawn view {opened:.3f} s")
     info = read_preset_info(MOONS)
     assert window.step == info.steps == window.worker.session.step_count
     assert drawn[-1] == info.steps
@@ -102,7 +103,7 @@ def test_opening_a_shipped_preset_draws_it_paused_at_its_step(qtbot, open_window
     assert window.transport.play.text() == "Play"
     assert window.info.model == "realnvp" and window.info.dataset == "moons"
     assert info.title in window.windowTitle()
-    assert window.last_open_seconds <= seconds
+    assert window.presets.last_open_seconds <= seconds
     # the preset's own view comes first; the density it draws is the loaded model's
     assert window.visible_view == (info.view or "density")
     drawn_before = window.draws["density"]
@@ -121,7 +122,7 @@ def test_a_broken_preset_shows_a_banner_and_keeps_the_session(qtbot, open_window
     window.transport.step.click()
     qtbot.waitUntil(lambda: window.step == 1, timeout=TIMEOUT)
     broken = broken_preset(tmp_path)
-    window.open_preset(str(broken))
+    window.presets.open_preset(str(broken))
     qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT)
     assert "config.json" in window.banner.text() and "Cannot open preset" in window.banner.text()
     assert window.info.dataset == "8gaussians" and window.worker.session.step_count == 1
@@ -141,7 +142,7 @@ def test_save_preset_as_writes_a_preview_and_reopens_at_its_step(
         qtbot.waitUntil(lambda expected=expected: window.step == expected, timeout=TIMEOUT)
     path = tmp_path / name
     with qtbot.waitSignal(window.worker.preset_saved, timeout=TIMEOUT):
-        window.save_preset_as(str(path), title="Three steps", description="barely trained")
+        window.presets.save_preset_as(str(path), title="Three steps", description="barely trained")
     if path.suffix == ".dgmpreset":
         with zipfile.ZipFile(path) as z:
             preview = z.read("preview.png")
@@ -156,10 +157,10 @@ def test_save_preset_as_writes_a_preview_and_reopens_at_its_step(
 
     window.transport.reset.click()
     qtbot.waitUntil(lambda: window.step == 0, timeout=TIMEOUT)
-    window.open_preset(str(path))
-    qtbot.waitUntil(lambda: window.preset is not None and window.step == 3, timeout=TIMEOUT)
+    window.presets.open_preset(str(path))
+    qtbot.waitUntil(lambda: window.presets.preset is not None and window.step == 3, timeout=TIMEOUT)
     assert "Three steps" in window.windowTitle()
-    assert window.recent_presets()[0] == str(path.resolve())
+    assert window.presets.recent_presets()[0] == str(path.resolve())
 
 
 def test_presentation_mode_scales_and_restores_exactly(qtbot, open_window):
@@ -178,7 +179,7 @@ def test_presentation_mode_scales_and_restores_exactly(qtbot, open_window):
     }
     assert before["map"] == "viridis"
     keys(window, Qt.Key.Key_F11)
-    assert window.presenting and window.presentation_action.isChecked()
+    assert window.presentation_mode.on and window.presentation_action.isChecked()
     assert window.windowState() & Qt.WindowState.WindowFullScreen
     assert not window.side_panel.isVisible() and window.slim_bar.isVisible()
     assert window.tabs.isVisible()
@@ -195,7 +196,7 @@ def test_presentation_mode_scales_and_restores_exactly(qtbot, open_window):
     qtbot.waitUntil(lambda: bool(curve_pens(window)), timeout=TIMEOUT)
 
     window.presentation_action.trigger()
-    assert not window.presenting and not window.presentation_action.isChecked()
+    assert not window.presentation_mode.on and not window.presentation_action.isChecked()
     assert not window.windowState() & Qt.WindowState.WindowFullScreen
     assert window.side_panel.isVisible() and not window.slim_bar.isVisible()
     assert app.font().pointSizeF() == before["font"]
@@ -261,12 +262,12 @@ def test_open_from_the_menu_and_the_recent_list(qtbot, open_window, tmp_path):
         window.choose_preset = lambda path=path: str(path)
         window.file_menu.actions()[0].trigger()  # Open preset...
         qtbot.waitUntil(
-            lambda path=path: window.recent_presets()[:1] == [str(path.resolve())],
+            lambda path=path: window.presets.recent_presets()[:1] == [str(path.resolve())],
             timeout=TIMEOUT,
         )
     shutil.rmtree(gone)  # a preset deleted since: dropped from the list
-    window.open_preset(str(MOONS))
-    qtbot.waitUntil(lambda: len(window.recent_presets()) == 2, timeout=TIMEOUT)
+    window.presets.open_preset(str(MOONS))
+    qtbot.waitUntil(lambda: len(window.presets.recent_presets()) == 2, timeout=TIMEOUT)
     assert [a.data() for a in window.recent_menu.actions()] == [
         str(MOONS.resolve()),
         str(copy.resolve()),
@@ -278,10 +279,10 @@ def test_open_from_the_menu_and_the_recent_list(qtbot, open_window, tmp_path):
     # the gallery lists the recent copy after the shipped presets; choosing it opens it
     window.transport.reset.click()
     qtbot.waitUntil(lambda: window.step == 0, timeout=TIMEOUT)
-    gallery = window.open_gallery()
+    gallery = window.presets.open_gallery()
     paths = [str(Path(p).resolve()) for p in gallery.visible_paths()]
     assert paths[-1] == str(copy.resolve()) and str(MOONS.resolve()) in paths[:-1]
     gallery.list.itemDoubleClicked.emit(gallery.items()[-1])
     steps = json.loads((copy / "config.json").read_text())["steps"]
     qtbot.waitUntil(lambda: window.step == steps, timeout=TIMEOUT)
-    assert window.recent_presets()[0] == str(copy.resolve()) and not gallery.isVisible()
+    assert window.presets.recent_presets()[0] == str(copy.resolve()) and not gallery.isVisible()

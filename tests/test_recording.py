@@ -205,7 +205,7 @@ def test_the_file_menu_opens_record_and_compare(qtbot, open_window):
     window = open_window("realnvp", "moons")
     texts = [a.text() for a in window.file_menu.actions()]
     assert any("Record" in t for t in texts) and any("Compare" in t for t in texts)
-    dialog = window.open_record_dialog()
+    dialog = window.presets.open_record_dialog()
     qtbot.addWidget(dialog)
     assert dialog.isVisible()
     window.choose_compare_model = lambda models: "maf" if "maf" in models else None

@@ -59,7 +59,7 @@ def launch(
     window.show()
     QTimer.singleShot(0, window.start)
     if preset is not None:  # queued: the worker opens it right after its first session
-        QTimer.singleShot(0, lambda: window.open_preset(str(preset)))
+        QTimer.singleShot(0, lambda: window.presets.open_preset(str(preset)))
     app.aboutToQuit.connect(window.shutdown)
     quit_after = os.environ.get(QUIT_AFTER_ENV, "")
     if quit_after:

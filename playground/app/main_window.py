@@ -42,7 +42,7 @@ from .commands import (
     SlowMotion,
     Step,
 )
-from .panels import HyperparameterForm, PresetGallery, SessionPanel, TransportPanel
+from .panels import HyperparameterForm, SessionPanel, TransportPanel
 from .presenting import PresentationMode, press
 from .qt_util import GuiThreadCollector, signals_blocked
 from .snapshots import Frame
@@ -295,61 +295,6 @@ class MainWindow(QMainWindow):
         """Send ``command`` (see :mod:`.commands`) to the worker; hides the banner."""
         self.banner.hide()
         self.worker.post(command)
-
-    # ------------------------------------------------------------- the parts
-    @property
-    def preset(self) -> Any:
-        """The open preset's :class:`~playground.core.presets.PresetInfo`, or ``None``."""
-        return self.presets.preset
-
-    @property
-    def last_open_seconds(self) -> float | None:
-        """Seconds from :meth:`open_preset` to its first drawn view."""
-        return self.presets.last_open_seconds
-
-    @property
-    def gallery(self) -> PresetGallery | None:
-        """The preset gallery last opened, or ``None``."""
-        return self.presets.gallery
-
-    def open_preset(self, path: str) -> None:
-        """Open a preset, paused (see :meth:`PresetMenus.open_preset`)."""
-        self.presets.open_preset(path)
-
-    def save_preset_as(
-        self,
-        path: str,
-        title: str | None = None,
-        description: str | None = None,
-        notes: str | None = None,
-    ) -> None:
-        """Save the session as a preset (see :meth:`PresetMenus.save_preset_as`)."""
-        self.presets.save_preset_as(path, title, description, notes)
-
-    def open_gallery(self) -> PresetGallery:
-        """Show the preset gallery (see :meth:`PresetMenus.open_gallery`)."""
-        return self.presets.open_gallery()
-
-    def recent_presets(self) -> list[str]:
-        """The recent presets that still exist, newest first."""
-        return self.presets.recent_presets()
-
-    def open_record_dialog(self) -> QWidget:
-        """Open the Record dialog on the current view."""
-        return self.presets.open_record_dialog()
-
-    def compare_with(self, model: str) -> QWidget:
-        """Open this session beside ``model``'s (see :meth:`PresetMenus.compare_with`)."""
-        return self.presets.compare_with(model)
-
-    @property
-    def presenting(self) -> bool:
-        """Whether presentation mode is on."""
-        return self.presentation_mode.on
-
-    def set_presentation(self, on: bool) -> None:
-        """Presentation mode on or off (see :meth:`PresentationMode.set`)."""
-        self.presentation_mode.set(on)
 
     # ------------------------------------------------------------- the views
     @property
