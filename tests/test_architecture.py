@@ -25,7 +25,7 @@ LAYERS = (
     "app",
     "cli",
 )
-_BASE = {"hyperparameters", "device", "chain_settings", "specs"}
+_BASE = {"hyperparameters", "device", "chain_settings", "specs", "files"}
 
 
 def module_name(path: Path) -> str:
