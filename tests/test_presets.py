@@ -365,7 +365,7 @@ def test_an_interrupted_save_leaves_the_old_preset_intact(preset, tmp_path, monk
         monkeypatch.setattr(
             presets_module, "_history_json", lambda h: (_ for _ in ()).throw(OSError("crash"))
         )
-    with pytest.raises(OSError):
+    with pytest.raises(PresetError, match="cannot save preset to"):
         save_preset(session, path, notes="new")
     assert _files(path) == old and _tree(tmp_path) == tree
     assert load_preset(path).step_count == 10
@@ -380,7 +380,7 @@ def test_an_interrupted_bundle_save_leaves_the_old_bundle_intact(preset, tmp_pat
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     session.run(2)
     monkeypatch.setattr(presets_module, "save_file", _failing_save_file(save_file))
-    with pytest.raises(OSError):
+    with pytest.raises(PresetError, match="disk full"):
         save_preset(session, bundle)
     monkeypatch.undo()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
@@ -389,7 +389,7 @@ def test_an_interrupted_bundle_save_leaves_the_old_bundle_intact(preset, tmp_pat
         raise OSError("crash while zipping")
 
     monkeypatch.setattr(zipfile.ZipFile, "write", crash)
-    with pytest.raises(OSError, match="zipping"):
+    with pytest.raises(PresetError, match="moons.dgmpreset: crash while zipping"):
         save_preset(session, bundle)
     assert bundle.read_bytes() == old and _tree(tmp_path) == tree
     assert not list(scratch.iterdir())
@@ -574,3 +574,14 @@ def test_every_shipped_preset_is_small_complete_and_listed():
         assert info.notes and f"--out presets/{name}" in info.notes
         assert info.description and info.view is not None
         assert f"`{name}`" in readme and f"--out presets/{name}" in readme
+
+
+def test_every_shipped_preset_fits_well_within_the_file_caps():
+    from playground.core import files
+    from playground.core.preset_files import MEMBER_KINDS
+
+    for path in shipped_presets():
+        for file in path.iterdir():
+            assert 8 * file.stat().st_size < files.LIMITS[MEMBER_KINDS[file.name]], file
+        history = presets_module._check_history((path / "history.json").read_bytes(), "h")
+        assert len(history) <= HISTORY_MAX_POINTS

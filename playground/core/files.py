@@ -58,7 +58,7 @@ MiB = 2**20
 #: the most bytes a file of each kind may hold, checked before it is read
 LIMITS: dict[str, int] = {
     "config": 1 * MiB,  # config.json: a few hundred bytes in practice
-    "history": 16 * MiB,  # history.json: at most 2000 points a curve are saved
+    "history": 4 * MiB,  # history.json: at most 2000 points a curve are saved (~300 kB)
     "notes": 1 * MiB,  # notes.md, --notes
     "preview": 16 * MiB,  # preview.png
     "weights": 256 * MiB,  # model.safetensors
@@ -89,6 +89,11 @@ def human_bytes(n: int) -> str:
         if n >= size:
             return f"{n / size:.1f} {unit}"
     return f"{n} bytes"
+
+
+def _a(word: str) -> str:
+    """``word`` with its indefinite article: ``a config``, ``an image``."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def _kind_of(mode: int) -> str:
@@ -150,7 +155,7 @@ def read_file(
         if st.st_size > limit:
             raise FileRefusedError(
                 f"{path}: {human_bytes(st.st_size)}, more than the {human_bytes(limit)} "
-                f"a {kind} file may take"
+                f"{_a(kind)} file may take"
             )
         chunks, total = [], 0
         while total <= limit:
@@ -164,7 +169,9 @@ def read_file(
     finally:
         os.close(fd)
     if total > limit:
-        raise FileRefusedError(f"{path}: grew past the {human_bytes(limit)} a {kind} file may take")
+        raise FileRefusedError(
+            f"{path}: grew past the {human_bytes(limit)} {_a(kind)} file may take"
+        )
     return b"".join(chunks)
 
 
@@ -307,6 +314,7 @@ def check_safetensors(data: bytes, where: str) -> SafetensorsHeader:
 # ----------------------------------------------------------------- zip
 _EOCD = b"PK\x05\x06"
 _EOCD64_LOCATOR = b"PK\x06\x07"
+_EOCD64 = b"PK\x06\x06"
 
 
 def _zip_member_count(path: Path, data_tail: bytes, size: int) -> int | None:
@@ -317,7 +325,13 @@ def _zip_member_count(path: Path, data_tail: bytes, size: int) -> int | None:
         return None
     entries = struct.unpack("<H", data_tail[at + 10 : at + 12])[0]
     if entries == 0xFFFF and at >= 20 and data_tail[at - 20 : at - 16] == _EOCD64_LOCATOR:
-        return 2**32  # a zip64 directory: far more members than a bundle holds
+        # a zip64 directory: the locator gives the zip64 record's offset in the file
+        (offset,) = struct.unpack("<Q", data_tail[at - 12 : at - 4])
+        start = size - len(data_tail)
+        if start <= offset and offset + 56 <= size and data_tail[offset - start :][:4] == (_EOCD64):
+            record = data_tail[offset - start : offset - start + 56]
+            return struct.unpack("<Q", record[32:40])[0]
+        return 2**32  # the record is not in the tail: more members than a bundle holds
     return entries
 
 
@@ -376,7 +390,7 @@ def open_zip(
         if st.st_size > limit:
             raise FileRefusedError(
                 f"{path}: {human_bytes(st.st_size)}, more than the {human_bytes(limit)} "
-                f"a {kind} may take"
+                f"{_a(kind)} may take"
             )
         tail_size = min(st.st_size, 22 + 65535 + 20)
         os.lseek(fd, st.st_size - tail_size, os.SEEK_SET)

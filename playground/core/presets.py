@@ -5,22 +5,23 @@ bundle; the file formats themselves are in :mod:`.preset_files`."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
-import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import save_file
 
 from .. import __version__
 from .models import MODELS
 from .preset_files import (
+    BUNDLE_MEMBERS,
     BUNDLE_SUFFIX,
     CONFIG,
     HISTORY,
@@ -30,12 +31,12 @@ from .preset_files import (
     PREVIEW,
     WEIGHTS,
     PresetError,
+    PresetFiles,
     load_tensors,
-    open_bundle,
+    one_line,
     optimizer_tensors,
     parse_json,
     restore_optimizers,
-    unzip_bundle,
     zip_folder,
 )
 from .training.history import History
@@ -46,6 +47,13 @@ __all__ = [
     "BUNDLE_SUFFIX",
     "SHIPPED_PRESETS",
     "HISTORY_MAX_POINTS",
+    "HISTORY_MAX_LOADED_POINTS",
+    "HISTORY_MAX_TOTAL_POINTS",
+    "HISTORY_MAX_CURVES",
+    "MAX_STEPS",
+    "SEED_RANGE",
+    "TITLE_MAX_CHARS",
+    "DESCRIPTION_MAX_CHARS",
     "PresetError",
     "PresetInfo",
     "save_preset",
@@ -61,6 +69,22 @@ SCHEMA_VERSION = 1
 SHIPPED_PRESETS = Path(__file__).resolve().parents[2] / "presets"
 #: each metric curve is saved averaged down to at most this many points (a small preset)
 HISTORY_MAX_POINTS = 2000
+#: a loaded history may hold at most this many points a curve (ten times what is saved),
+#: this many curves, and this many points in all (checked before it is parsed)
+HISTORY_MAX_LOADED_POINTS = 10 * HISTORY_MAX_POINTS
+HISTORY_MAX_CURVES = 100
+HISTORY_MAX_TOTAL_POINTS = 200_000
+#: the step counts a preset may name (its own and its history's), both ends included
+MAX_STEPS = 10**12
+#: the seeds a preset may name, both ends included: a signed 64-bit integer (torch's seeds)
+SEED_RANGE = (-(2**63), 2**63 - 1)
+#: the longest title and description a preset may have (the gallery shows them): longer
+#: ones are refused, on saving and on reading
+TITLE_MAX_CHARS = 200
+DESCRIPTION_MAX_CHARS = 2000
+#: the longest model, family, view and curve names, and dataset spec (a folder: path)
+NAME_MAX_CHARS = 100
+DATASET_MAX_CHARS = 4096
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -108,18 +132,23 @@ def save_preset(
 ) -> Path:
     """Write a session to a preset folder or bundle, atomically.
 
-    The folder is written under a temporary name beside ``path`` and renamed into
-    place, so a crash mid-save never leaves a half-written preset where the old one
-    was. Every tensor is copied to the CPU; nothing is pickled.
+    The folder (or bundle) is written under a temporary name beside ``path`` and renamed
+    into place. An existing preset at ``path`` is moved aside only for the moment of the
+    swap and put back if the swap fails, so neither a crash nor a full disk mid-save ever
+    leaves ``path`` empty or half-written, nor a temporary file beside it. Every tensor is
+    copied to the CPU; nothing is pickled.
 
     Arguments:
         session: the session to save.
         path: the preset folder, or a file ending in ``.dgmpreset`` (the same files,
-            zipped); replaced if it exists.
+            zipped); replaced if it is a preset (a folder holding anything but a
+            preset's files is never replaced).
         preview: PNG bytes of what the main view shows, saved as ``preview.png``.
         notes: markdown saved as ``notes.md`` (what this preset demonstrates).
-        title: a short title; default ``"MODEL on DATASET"``.
-        description: one line for the gallery; default empty.
+        title: a short title (at most :data:`TITLE_MAX_CHARS` characters); default
+            ``"MODEL on DATASET"``.
+        description: one line for the gallery (at most :data:`DESCRIPTION_MAX_CHARS`
+            characters); default empty.
         view: the view ``preview`` shows (one of ``session.available_views``).
         optimizer: also save the optimizers' state (``optimizer.safetensors``), so
             training continues from it after loading.
@@ -128,8 +157,12 @@ def save_preset(
         The preset folder or bundle.
 
     Raises:
-        ValueError: ``preview`` is not PNG bytes, or ``view`` is not one of the
-            session's views.
+        ValueError: ``preview`` is not PNG bytes, ``view`` is not one of the session's
+            views, or ``title`` or ``description`` is too long.
+        PresetError: the preset cannot be written (``"cannot save preset to PATH: No
+            space left on device"``, a parent that is a file, a folder there that is not
+            a preset, ...); nothing is left half-written and a preset already at
+            ``path`` is untouched.
     """
     if preview is not None and not bytes(preview[:8]) == PNG_SIGNATURE:
         raise ValueError("preview: not PNG bytes (no PNG signature)")
@@ -138,60 +171,141 @@ def save_preset(
             f"view {view!r} is not one of {session.model_name}'s: "
             f"{', '.join(session.available_views)}"
         )
+    for name, text, cap in (
+        ("title", title, TITLE_MAX_CHARS),
+        ("description", description, DESCRIPTION_MAX_CHARS),
+    ):
+        if text is not None and len(text) > cap:
+            raise ValueError(f"{name}: {len(text)} characters, more than the {cap} allowed")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == BUNDLE_SUFFIX:  # the same files, zipped into one
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = save_preset(
-                session,
-                Path(tmp) / "preset",
-                preview=preview,
-                notes=notes,
-                title=title,
-                description=description,
-                view=view,
-                optimizer=optimizer,
+    parts = dict(
+        preview=preview,
+        notes=notes,
+        title=title,
+        description=description,
+        view=view,
+        optimizer=optimizer,
+    )
+    try:
+        _make_parent(path)
+        if path.suffix == BUNDLE_SUFFIX:  # the same files, zipped into one
+            if path.is_dir():
+                raise PresetError(f"cannot save preset to {path}: a folder is there")
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = Path(tmp) / "preset"
+                folder.mkdir()
+                _write_files(session, folder, **parts)
+                zip_folder(folder, path)
+        else:
+            _check_replaceable(path)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+            try:
+                _write_files(session, tmp, **parts)
+                tmp.chmod(0o755)  # mkdtemp makes an owner-only folder; a preset is shared
+                _swap_into_place(tmp, path)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+    except (OSError, SafetensorError) as e:
+        raise PresetError(f"cannot save preset to {path}: {_why(e)}") from None
+    return path
+
+
+def _why(e: BaseException) -> str:
+    """An OS or safetensors error as a short reason: ``No space left on device``."""
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    return one_line(e) or type(e).__name__
+
+
+def _make_parent(path: Path) -> None:
+    """Create ``path``'s parent folders; a clear error when one of them is a file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        for ancestor in (path.parent, *path.parent.parents):
+            if ancestor.exists() and not ancestor.is_dir():
+                raise PresetError(
+                    f"cannot save preset to {path}: {ancestor} is not a folder"
+                ) from None
+        raise
+
+
+def _check_replaceable(path: Path) -> None:
+    """Refuse to replace a file, or a folder that holds more than a preset's files (a
+    user's file or folder picked by mistake would be deleted)."""
+    if os.path.lexists(path) and not path.is_dir():
+        raise PresetError(f"cannot save preset to {path}: a file that is not a preset is there")
+    if path.is_dir() and not path.is_symlink():
+        others = sorted(p.name for p in path.iterdir() if p.name not in BUNDLE_MEMBERS)
+        if others:
+            raise PresetError(
+                f"cannot save preset to {path}: a folder that is not a preset is there "
+                f"(it holds {', '.join(repr(o) for o in others[:3])})"
             )
-            zip_folder(folder, path)
-        return path
+
+
+def _swap_into_place(tmp: Path, path: Path) -> None:
+    """Rename the written folder ``tmp`` to ``path``. An existing preset is moved aside
+    first and removed only once the new one is in place; if the swap fails it is put back
+    (and if even that fails, the error says where it is)."""
+    if not os.path.lexists(path):
+        os.replace(tmp, path)
+        return
+    old = tmp.with_name(f"{tmp.name}.old")
+    os.replace(path, old)
+    try:
+        os.replace(tmp, path)
+    except BaseException as e:
+        try:
+            os.replace(old, path)
+        except OSError:
+            raise PresetError(
+                f"cannot save preset to {path}: {_why(e)}; the old preset is kept at {old}"
+            ) from None
+        raise
+    if old.is_dir() and not old.is_symlink():
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        old.unlink(missing_ok=True)
+
+
+def _write_files(
+    session: Session,
+    folder: Path,
+    *,
+    preview: bytes | None,
+    notes: str | None,
+    title: str | None,
+    description: str | None,
+    view: str | None,
+    optimizer: bool,
+) -> None:
+    """Write the preset's files into the (empty) ``folder``."""
+    default_title = f"{session.model_name} on {session.dataset_name}"[:TITLE_MAX_CHARS]
     config = {
         "schema_version": SCHEMA_VERSION,
         "playground_version": __version__,
         **session.describe(),
-        "title": title if title is not None else f"{session.model_name} on {session.dataset_name}",
+        "title": title if title is not None else default_title,
         "description": description or "",
         "family": session.model_class.family,
         "view": view,
     }
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        (tmp / CONFIG).write_text(json.dumps(config, indent=2))
-        state = {k: v.detach().cpu().contiguous() for k, v in session.model.state_dict().items()}
-        save_file(state, str(tmp / WEIGHTS))
-        if optimizer and session.model.optimizers:
-            tensors, meta = optimizer_tensors(session.model.optimizers)
-            save_file(tensors, str(tmp / OPTIMIZER), metadata={OPTIMIZER_METADATA: meta})
-        (tmp / HISTORY).write_text(json.dumps(_history_json(session.history)))
-        if preview is not None:
-            (tmp / PREVIEW).write_bytes(bytes(preview))
-        if notes is not None:
-            (tmp / NOTES).write_text(notes, encoding="utf-8")
-        # mkdtemp and safetensors create owner-only files; a preset is meant to be shared
-        tmp.chmod(0o755)
-        for file in tmp.iterdir():
-            file.chmod(0o644)
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return path
+    (folder / CONFIG).write_text(json.dumps(config, indent=2))
+    state = {k: v.detach().cpu().contiguous() for k, v in session.model.state_dict().items()}
+    save_file(state, str(folder / WEIGHTS))
+    if optimizer and session.model.optimizers:
+        tensors, meta = optimizer_tensors(session.model.optimizers)
+        save_file(tensors, str(folder / OPTIMIZER), metadata={OPTIMIZER_METADATA: meta})
+    (folder / HISTORY).write_text(json.dumps(_history_json(session.history)))
+    if preview is not None:
+        (folder / PREVIEW).write_bytes(bytes(preview))
+    if notes is not None:
+        (folder / NOTES).write_text(notes, encoding="utf-8")
+    # safetensors creates owner-only files; a preset is meant to be shared
+    for file in folder.iterdir():
+        file.chmod(0o644)
 
 
 def _history_json(history: History) -> dict[str, list[list[float | None]]]:
@@ -206,17 +320,24 @@ def _history_json(history: History) -> dict[str, list[list[float | None]]]:
 
 
 # ---------------------------------------------------------------------------- reading
+def _short(value: Any, n: int = 60) -> str:
+    """``value`` on one line, cut to about ``n`` characters (a hostile value may be a
+    megabyte long, or an integer of thousands of digits)."""
+    if _is_int(value) and value.bit_length() > 128:
+        return f"an integer of {value.bit_length()} bits"
+    text = one_line(repr(value))
+    return text if len(text) <= n else text[: n - 3] + "..."
 
 
-def _read_json(file: Path) -> Any:
-    if not file.is_file():
-        raise PresetError(f"{file}: missing")
-    return parse_json(file.read_bytes(), str(file))
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_config(cfg: Any, where: str) -> dict[str, Any]:
     """A config.json's content, checked: a dict of the known schema version whose model
-    is a registered name (nothing is ever imported) and whose fields have their types.
+    is a registered name (nothing is ever imported), whose fields have their types, whose
+    step count lies in ``0..MAX_STEPS`` and seed in :data:`SEED_RANGE`, and whose texts
+    are no longer than their caps.
 
     Raises:
         PresetError: naming ``where`` and the problem.
@@ -224,23 +345,42 @@ def _check_config(cfg: Any, where: str) -> dict[str, Any]:
     if not isinstance(cfg, dict) or cfg.get("schema_version") != SCHEMA_VERSION:
         version = cfg.get("schema_version") if isinstance(cfg, dict) else None
         raise PresetError(
-            f"{where}: unknown schema version {version!r} (this playground reads {SCHEMA_VERSION})"
+            f"{where}: unknown schema version {_short(version)} "
+            f"(this playground reads {SCHEMA_VERSION})"
         )
-    for key in ("model", "dataset"):
+    for key, cap in (("model", NAME_MAX_CHARS), ("dataset", DATASET_MAX_CHARS)):
         if key not in cfg:
             raise PresetError(f"{where}: missing field '{key}'")
         if not isinstance(cfg[key], str):
-            raise PresetError(f"{where}: field '{key}' is not a name: {cfg[key]!r}")
+            raise PresetError(f"{where}: field '{key}' is not a name: {_short(cfg[key])}")
+        if len(cfg[key]) > cap:
+            raise PresetError(
+                f"{where}: field '{key}' is {len(cfg[key])} characters, more than {cap}"
+            )
     if not isinstance(cfg.get("hyperparameters", {}), dict):
         raise PresetError(f"{where}: field 'hyperparameters' is not an object")
-    for key in ("steps", "seed"):
-        if not isinstance(cfg.get(key, 0), int) or isinstance(cfg.get(key, 0), bool):
-            raise PresetError(f"{where}: field '{key}' is not an integer: {cfg[key]!r}")
-    for key in ("title", "description", "family"):
-        if not isinstance(cfg.get(key, ""), str):
-            raise PresetError(f"{where}: field '{key}' is not text: {cfg[key]!r}")
-    if cfg.get("view") is not None and not isinstance(cfg["view"], str):
-        raise PresetError(f"{where}: field 'view' is not a view name: {cfg['view']!r}")
+    for key, (low, high) in (("steps", (0, MAX_STEPS)), ("seed", SEED_RANGE)):
+        value = cfg.get(key, 0)
+        if not _is_int(value):
+            raise PresetError(f"{where}: field '{key}' is not an integer: {_short(value)}")
+        if not low <= value <= high:
+            raise PresetError(f"{where}: field '{key}' is {_short(value)}, outside {low}..{high}")
+    for key, cap in (
+        ("title", TITLE_MAX_CHARS),
+        ("description", DESCRIPTION_MAX_CHARS),
+        ("family", NAME_MAX_CHARS),
+    ):
+        value = cfg.get(key, "")
+        if not isinstance(value, str):
+            raise PresetError(f"{where}: field '{key}' is not text: {_short(value)}")
+        if len(value) > cap:
+            raise PresetError(
+                f"{where}: field '{key}' is {len(value)} characters, more than the {cap} "
+                "a preset may have"
+            )
+    view = cfg.get("view")
+    if view is not None and (not isinstance(view, str) or len(view) > NAME_MAX_CHARS):
+        raise PresetError(f"{where}: field 'view' is not a view name: {_short(view)}")
     return cfg
 
 
@@ -253,14 +393,81 @@ def _check_model(cfg: dict[str, Any], where: str) -> None:
         )
 
 
-def read_preset_info(path: str | os.PathLike) -> PresetInfo:
-    """What a gallery shows of a preset: title, family, preview, notes; fast.
+def _check_history(raw: bytes, where: str) -> History:
+    """A history.json's bytes as a :class:`History`, checked: before parsing, at most
+    about :data:`HISTORY_MAX_TOTAL_POINTS` points (counted from its commas, so nothing
+    larger is ever built); then an object of at most :data:`HISTORY_MAX_CURVES` curves,
+    each a list of at most :data:`HISTORY_MAX_LOADED_POINTS` ``[step, value]`` pairs whose
+    step is an integer in ``0..MAX_STEPS`` and whose value is a number or null.
 
-    Reads only ``config.json``, ``preview.png`` and ``notes.md``; builds no model and
-    reads no weights. A ``.dgmpreset`` bundle is read from the zip without extracting it,
-    with the same member checks as :func:`load_preset`. Presets saved before titles and
-    families existed get ``"MODEL on DATASET"`` and the registry's family (``"unknown"``
-    for a model this playground does not have).
+    Raises:
+        PresetError: naming ``where`` and the problem.
+    """
+    if raw.count(b",") > 2 * HISTORY_MAX_TOTAL_POINTS + HISTORY_MAX_CURVES:
+        raise PresetError(
+            f"{where}: more than {HISTORY_MAX_TOTAL_POINTS} points (a preset saves at most "
+            f"{HISTORY_MAX_POINTS} a curve)"
+        )
+    data = parse_json(raw, where)
+    if not isinstance(data, dict):
+        raise PresetError(
+            f"{where}: not a metric history (a JSON {type(data).__name__}, not an object of curves)"
+        )
+    if len(data) > HISTORY_MAX_CURVES:
+        raise PresetError(
+            f"{where}: {len(data)} curves, more than the {HISTORY_MAX_CURVES} a preset may hold"
+        )
+    history = History()
+    for name, pairs in data.items():
+        if len(name) > NAME_MAX_CHARS:
+            raise PresetError(f"{where}: a curve name of {len(name)} characters")
+        if not isinstance(pairs, list):
+            raise PresetError(
+                f"{where}: not a metric history (curve {name!r} is not a list of points)"
+            )
+        if len(pairs) > HISTORY_MAX_LOADED_POINTS:
+            raise PresetError(
+                f"{where}: curve {name!r} has {len(pairs)} points, more than the "
+                f"{HISTORY_MAX_LOADED_POINTS} a preset may hold (it saves {HISTORY_MAX_POINTS})"
+            )
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise PresetError(
+                    f"{where}: not a metric history (curve {name!r}, point {i} is "
+                    f"{_short(pair)}, not [step, value])"
+                )
+            step, value = pair
+            if not _is_int(step) or not 0 <= step <= MAX_STEPS:
+                raise PresetError(
+                    f"{where}: curve {name!r}, point {i}: step {_short(step)} is not a step "
+                    f"count in 0..{MAX_STEPS}"
+                )
+            if value is None:
+                value = math.nan
+            elif _is_int(value) or isinstance(value, float):
+                try:
+                    value = float(value)
+                except OverflowError:
+                    value = math.inf
+            else:
+                raise PresetError(
+                    f"{where}: curve {name!r}, point {i}: value {_short(value)} is not a number"
+                )
+            history.record(step, {name: value})
+    return history
+
+
+def read_preset_info(path: str | os.PathLike) -> PresetInfo:
+    """What a gallery shows of a preset: title, family, preview, notes; fast and small.
+
+    Reads only ``config.json``, ``preview.png`` and ``notes.md``, each through
+    :mod:`.files` within its size cap; builds no model and reads no weights. A
+    ``.dgmpreset`` bundle is read from the zip without extracting it, with the same member
+    checks as :func:`load_preset`. Presets saved before titles and families existed get
+    ``"MODEL on DATASET"`` and the registry's family (``"unknown"`` for a model this
+    playground does not have). A preset with a file that cannot be read (a link out of the
+    preset folder, a FIFO, a file over its cap) is refused whole: its notes or preview
+    are never dropped silently, nor followed.
 
     Arguments:
         path: a preset folder or ``.dgmpreset`` bundle.
@@ -269,52 +476,22 @@ def read_preset_info(path: str | os.PathLike) -> PresetInfo:
         The preset's :class:`PresetInfo`.
 
     Raises:
-        PresetError: not a preset; a missing or invalid ``config.json``; a preview that
-            is not a PNG; notes that are not UTF-8; a refused bundle member.
+        PresetError: not a preset; a missing or invalid ``config.json`` (see
+            :func:`load_preset`); a preview that is not a PNG; notes that are not UTF-8;
+            one of the three files not a regular file, a link out of the preset folder or
+            over its size cap; a refused bundle or bundle member.
     """
-    path = Path(path)
-    if path.is_file() and path.suffix == BUNDLE_SUFFIX:
-        with open_bundle(path) as z:
-            names = set(z.namelist())
-
-            def read(name: str) -> bytes | None:
-                if name not in names:
-                    return None
-                try:
-                    return z.read(name)
-                except (zipfile.BadZipFile, OSError, EOFError) as e:
-                    raise PresetError(f"{path}: member {name!r} is damaged: {e}") from None
-
-            return _info(path, read, lambda name: f"{path}: {name}")
-    if not path.is_dir():
-        raise PresetError(f"{path}: not a preset folder or {BUNDLE_SUFFIX} bundle")
-
-    def read_file(name: str) -> bytes | None:
-        return (path / name).read_bytes() if (path / name).is_file() else None
-
-    return _info(path, read_file, lambda name: str(path / name))
-
-
-def _info(
-    path: Path, read: Callable[[str], bytes | None], where: Callable[[str], str]
-) -> PresetInfo:
-    raw = read(CONFIG)
-    if raw is None:
-        raise PresetError(f"{where(CONFIG)}: missing")
-    cfg = _check_config(parse_json(raw, where(CONFIG)), where(CONFIG))
+    with PresetFiles(path) as preset:
+        cfg = _check_config(preset.json(CONFIG), preset.where(CONFIG))
+        preview = preset.read_optional(PREVIEW)
+        if preview is not None and preview[:8] != PNG_SIGNATURE:
+            raise PresetError(f"{preset.where(PREVIEW)}: not a PNG image")
+        notes = preset.text(NOTES)
     model = cfg["model"]
     family = cfg.get("family") or (MODELS[model].family if model in MODELS else "unknown")
-    preview = read(PREVIEW)
-    if preview is not None and preview[:8] != PNG_SIGNATURE:
-        raise PresetError(f"{where(PREVIEW)}: not a PNG image")
-    notes_raw = read(NOTES)
-    try:
-        notes = None if notes_raw is None else notes_raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise PresetError(f"{where(NOTES)}: not UTF-8 text ({e})") from None
     return PresetInfo(
-        path=path,
-        title=cfg.get("title") or f"{model} on {cfg['dataset']}",
+        path=Path(path),
+        title=cfg.get("title") or f"{model} on {cfg['dataset']}"[:TITLE_MAX_CHARS],
         description=cfg.get("description", ""),
         family=family,
         model=model,
@@ -343,39 +520,56 @@ def load_preset(
 ) -> Session:
     """Rebuild a session from a preset, paused at its trained state.
 
+    Every file is read through :mod:`.files` (the one guarded way the playground reads a
+    user's file): regular files only (a FIFO or device is refused at once, never waited
+    on), no link out of the preset folder, each file within its size cap in
+    :data:`.files.LIMITS` checked before it is read, JSON nesting capped before parsing.
+    A ``.dgmpreset`` bundle is read member by member from the zip (nothing is extracted or
+    written), after its member count, names, encryption, compression and sizes are
+    checked. Everything is read and checked before the model is built.
+
     The model is rebuilt from ``config.json`` through the model registry (a name, never
-    a module path: nothing is imported) and its weights are read with safetensors (never
-    pickle) onto the CPU, then moved to ``device``; every tensor's name and shape is
-    checked against the rebuilt model. The optimizers' state is restored the same way
-    when ``optimizer.safetensors`` is there, so training continues where it stopped.
+    a module path: nothing is imported) and its weights are built with safetensors (never
+    pickle) from the bytes read and checked, onto the CPU, then moved to ``device``; every
+    tensor's name and shape is checked against the rebuilt model, and weights holding NaN
+    or infinity are refused (the first such tensor is named): a broken model is never
+    opened as if trained. The optimizers' state is restored the same way (finite tensors,
+    metadata from the checked header) when ``optimizer.safetensors`` is there, so
+    training continues where it stopped.
 
     Arguments:
-        path: the preset folder, or a ``.dgmpreset`` bundle (unpacked to a temporary
-            folder first; see :func:`~.preset_files.unzip_bundle` for what it refuses).
+        path: the preset folder, or a ``.dgmpreset`` bundle.
         device: where to put the model (a preset trained on a GPU opens on a CPU, and
             the other way round).
-        optimizer: restore the optimizers' state if saved (otherwise fresh optimizers).
+        optimizer: restore the optimizers' state if saved (otherwise fresh optimizers;
+            ``optimizer.safetensors`` is then not read at all).
 
     Returns:
         The session, with its step count, history and optimizer state restored.
 
     Raises:
-        PresetError: a missing file, an unknown schema version, an unknown model or
-            dataset, a bad hyperparameter, weights or optimizer state that do not fit
-            the model, or a file that is not what it claims to be.
+        PresetError: one line naming the file: a missing file; a file that is not a
+            regular file (FIFO, device, folder), a link out of the preset folder or over
+            its size cap; JSON nested too deeply or invalid; an unknown schema version,
+            model or dataset; a bad hyperparameter; a step count outside ``0..MAX_STEPS``,
+            a seed outside :data:`SEED_RANGE`, a title or description too long; a history
+            with too many points or values that are not numbers; weights or optimizer
+            state that do not fit the model or hold NaN or infinity; a refused bundle
+            (too many members, encrypted, an unknown compression, a member over its cap);
+            a file that is not what it claims to be.
     """
-    path = Path(path)
-    if path.is_file() and path.suffix == BUNDLE_SUFFIX:
-        with tempfile.TemporaryDirectory() as tmp:
-            unzip_bundle(path, Path(tmp))
-            try:
-                return load_preset(tmp, device, optimizer=optimizer)
-            except PresetError as e:  # name the bundle, not the temporary folder
-                raise PresetError(str(e).replace(tmp, str(path))) from None
-    if not path.is_dir():
-        raise PresetError(f"{path}: not a preset folder or {BUNDLE_SUFFIX} bundle")
-    cfg = _check_config(_read_json(path / CONFIG), str(path / CONFIG))
-    _check_model(cfg, str(path / CONFIG))
+    with PresetFiles(path) as preset:
+        where_config, where_weights = preset.where(CONFIG), preset.where(WEIGHTS)
+        cfg = _check_config(preset.json(CONFIG), where_config)
+        _check_model(cfg, where_config)
+        state, _ = load_tensors(preset.read(WEIGHTS), where_weights)
+        history = None
+        if preset.has(HISTORY):
+            history = _check_history(preset.read(HISTORY), preset.where(HISTORY))
+        optimizer_data = None
+        if optimizer and preset.has(OPTIMIZER):
+            optimizer_data = preset.read(OPTIMIZER)
+        where_optimizer = preset.where(OPTIMIZER)
     try:
         session = Session(
             cfg["model"],
@@ -384,32 +578,27 @@ def load_preset(
             seed=int(cfg.get("seed", 0)),
             device=device,
         )
-    except (ValueError, TypeError) as e:
-        raise PresetError(f"{path / CONFIG}: {e}") from None
-    state = load_tensors(path / WEIGHTS)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise PresetError(f"{where_config}: {one_line(e)[:500]}") from None
     expected = session.model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     if missing or unexpected:
         raise PresetError(
-            f"{path / WEIGHTS}: tensors do not fit model {cfg['model']!r} "
-            f"(missing: {missing[:5]}, unexpected: {unexpected[:5]})"
+            f"{where_weights}: tensors do not fit model {cfg['model']!r} "
+            f"(missing: {missing[:5]}, unexpected: {[u[:40] for u in unexpected[:5]]})"
         )
     for name, tensor in state.items():
         if tuple(tensor.shape) != tuple(expected[name].shape):
             raise PresetError(
-                f"{path / WEIGHTS}: tensor {name!r} has shape {tuple(tensor.shape)}, "
+                f"{where_weights}: tensor {name!r} has shape {tuple(tensor.shape)}, "
                 f"model {cfg['model']!r} expects {tuple(expected[name].shape)}"
             )
     with torch.no_grad():
         session.model.load_state_dict(state)
     session.step_count = int(cfg.get("steps", 0))
-    if optimizer and (path / OPTIMIZER).is_file():
-        restore_optimizers(session, path / OPTIMIZER)
-    if (path / HISTORY).is_file():
-        data = _read_json(path / HISTORY)
-        try:
-            session.history = History.from_json(data)
-        except (AttributeError, TypeError, ValueError) as e:
-            raise PresetError(f"{path / HISTORY}: not a metric history ({e})") from None
+    if optimizer_data is not None:
+        restore_optimizers(session, optimizer_data, where_optimizer)
+    if history is not None:
+        session.history = history
     return session
