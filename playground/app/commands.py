@@ -122,9 +122,13 @@ class SetChainSettings(Command):
 
 @dataclass(frozen=True)
 class OpenPreset(Command):
-    """Replace the session by the preset at ``path``, paused at its trained state."""
+    """Replace the session by the preset at ``path``, paused at its trained state.
+
+    ``view_parts`` maps each view of the window to the pictures it draws: the worker reads
+    the preset's description and snapshots its view's pictures first."""
 
     path: str
+    view_parts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     needs_session: ClassVar[bool] = False
 
 

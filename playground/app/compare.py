@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from .commands import Pause, Play, SetHyperparameters, Step
-from .qt_util import signals_blocked
+from .qt_util import delete_later, signals_blocked
+from .worker_thread import stop_threads
 
 __all__ = ["CompareWindow"]
 
@@ -52,9 +53,15 @@ class CompareWindow(QWidget):
     Attributes:
         panes: the two windows, left then right.
 
+    Signals:
+        closed(object): the window closed (itself); Qt deletes it right after, its panes
+            with it (see :func:`~.qt_util.delete_later`).
+
     Raises:
         ValueError: the two datasets differ.
     """
+
+    closed = Signal(object)
 
     def __init__(
         self,
@@ -118,14 +125,20 @@ class CompareWindow(QWidget):
             pane.start()
 
     def shutdown(self) -> bool:
-        """Stop and join both workers; returns whether both finished."""
-        done = [pane.shutdown() for pane in self.panes]
-        return all(done)
+        """Stop and join both workers together (see :func:`~.worker_thread.stop_threads`:
+        one that does not stop in time is abandoned); returns whether both finished."""
+        stopped = stop_threads([pane.worker_thread for pane in self.panes])
+        done = [pane.shutdown() for pane in self.panes]  # returns at once: joined above
+        return stopped and all(done)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        """Join both workers before the window goes (embedded panes get no close event)."""
+        """Join both workers before the window goes (embedded panes get no close event);
+        then the window is deleted, and forgotten by the window that opened it."""
         self.shutdown()
         super().closeEvent(event)
+        if event.isAccepted():
+            delete_later(self)
+            self.closed.emit(self)
 
     @property
     def playing(self) -> list[bool]:

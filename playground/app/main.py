@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from . import theme
 from .display import missing_display_message
 from .main_window import MainWindow
+from .worker_thread import exit_if_abandoned
 
 __all__ = ["launch", "QUIT_AFTER_ENV"]
 
@@ -43,7 +44,10 @@ def launch(
 
     Returns:
         The event loop's exit code; 2, with one sentence on stderr, where there is no
-        display to open the window on (Qt would abort).
+        display to open the window on (Qt would abort). Where closing the window had to
+        abandon a worker thread that did not stop (a blocked step or read), the process
+        ends here with that code (:func:`~.worker_thread.exit_if_abandoned`): Qt would
+        abort it while destroying the running thread.
     """
     if QApplication.instance() is None:
         no_display = missing_display_message()
@@ -64,7 +68,7 @@ def launch(
     quit_after = os.environ.get(QUIT_AFTER_ENV, "")
     if quit_after:
         _quit_when(app, window, quit_after)
-    return app.exec()
+    return exit_if_abandoned(app.exec())
 
 
 def _quit_when(app: QApplication, window: MainWindow, event: str) -> None:

@@ -16,7 +16,6 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -32,7 +31,6 @@ from .commands import (
     Command,
     Pause,
     Play,
-    Rebuild,
     Reset,
     SessionInfo,
     SetDevice,
@@ -44,7 +42,8 @@ from .commands import (
 )
 from .panels import HyperparameterForm, SessionPanel, TransportPanel
 from .presenting import PresentationMode, press
-from .qt_util import GuiThreadCollector, signals_blocked
+from .qt_util import GuiThreadCollector, delete_later, signals_blocked, weakly
+from .session_choice import SessionChoice, ask_folder
 from .snapshots import Frame
 from .views import VIEWS, View
 from .window_menus import (
@@ -56,7 +55,7 @@ from .window_menus import (
     settings_store,
 )
 from .worker import TrainingWorker
-from .worker_thread import WorkerThread
+from .worker_thread import WorkerThread, stop_threads
 
 __all__ = ["MainWindow", "RECENT_KEY", "MAX_RECENT", "settings_store", "png_bytes"]
 
@@ -107,7 +106,7 @@ class MainWindow(QMainWindow):
             it in presentation mode.
     """
 
-    frame_drawn = Signal(int)
+    frame_drawn = Signal(object)
 
     def __init__(
         self,
@@ -124,7 +123,7 @@ class MainWindow(QMainWindow):
         self._collecting = True
         self.setWindowTitle(APP_TITLE)
         self.confirm: Callable[[str], bool] = self._ask
-        self.choose_folder: Callable[[], tuple[str, int] | None] = self._ask_folder
+        self.choose_folder: Callable[[], tuple[str, int] | None] = lambda: ask_folder(self)
         self.settings = settings if settings is not None else settings_store()
         self.step = 0
         self.draws: Counter[str] = Counter()
@@ -162,7 +161,9 @@ class MainWindow(QMainWindow):
         # of the list, blank, while the status bar says the session is starting
         self._show_tabs([VIEWS[0].name])
         for i in range(1, len(self.views) + 1):
-            QShortcut(QKeySequence(f"Ctrl+{i}"), self, lambda i=i: self.tabs.setCurrentIndex(i - 1))
+            QShortcut(
+                QKeySequence(f"Ctrl+{i}"), self, weakly(self, lambda w, i=i: w._show_tab(i - 1))
+            )
         self._add_keys()
         self._posted_parts: tuple[str, ...] = self.visible_parts
         self.banner = QLabel()
@@ -177,6 +178,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(scroll)
         layout.addLayout(right, 1)
         self.setCentralWidget(central)
+        for view in self.views.values():
+            if view.parent() is None:  # never in a tab yet: deleted with the central widget
+                view.setParent(central)
+                view.hide()
 
         self.step_label = QLabel("starting\u2026")
         self.speed_label = QLabel("")
@@ -192,6 +197,7 @@ class MainWindow(QMainWindow):
         )
         self.worker_thread = WorkerThread(self.worker)
         self.session_panel.select_device(device)
+        self.choice = SessionChoice(self, model, dataset)
         self.presets = PresetMenus(self)
         self.file_menu, self.recent_menu = self.presets.file_menu, self.presets.recent_menu
         self.choose_preset: Callable[[], str | None] = self.presets.ask_preset
@@ -215,18 +221,17 @@ class MainWindow(QMainWindow):
         w.problem.connect(self.show_banner)
         w.diverged.connect(self._on_diverged)
         w.playing_changed.connect(self.presentation_mode.show_playing)
+        # widgets' signals: bound methods, or slots that hold the window weakly (a lambda
+        # naming the window would keep it alive after it closed)
         t = self.transport
-        t.play_toggled.connect(lambda on: self.post(Play() if on else Pause()))
+        t.play_toggled.connect(weakly(self, lambda w, on: w.post(Play() if on else Pause())))
         t.play_toggled.connect(self.presentation_mode.show_playing)
-        t.step_clicked.connect(lambda: self.post(Step()))
-        t.part_step_clicked.connect(lambda part: self.post(Step(part)))
-        t.slow_motion_toggled.connect(lambda on: self.post(SlowMotion(bool(on))))
-        t.reset_clicked.connect(lambda: self.post(Reset()))
-        t.seed_changed.connect(lambda seed: self.post(SetSeed(int(seed))))
-        p = self.session_panel
-        p.model_chosen.connect(self._on_model_chosen)
-        p.dataset_chosen.connect(self._on_dataset_chosen)
-        p.device_chosen.connect(lambda d: self.post(SetDevice(d)))
+        t.step_clicked.connect(weakly(self, lambda w: w.post(Step())))
+        t.part_step_clicked.connect(weakly(self, lambda w, part: w.post(Step(part))))
+        t.slow_motion_toggled.connect(weakly(self, lambda w, on: w.post(SlowMotion(bool(on)))))
+        t.reset_clicked.connect(weakly(self, lambda w: w.post(Reset())))
+        t.seed_changed.connect(weakly(self, lambda w, seed: w.post(SetSeed(int(seed)))))
+        self.session_panel.device_chosen.connect(weakly(self, lambda w, d: w.post(SetDevice(d))))
         self.form.edited.connect(self.edit_hyperparameter)
         self.tabs.currentChanged.connect(self._on_tab)
         for view in self.views.values():
@@ -243,53 +248,42 @@ class MainWindow(QMainWindow):
             ("R", lambda: press(t, t.reset)),
         ]
         for i in range(1, 10):
-            keys.append((str(i), lambda i=i: self._show_tab(i - 1)))
+            keys.append((str(i), weakly(self, lambda w, i=i: w._show_tab(i - 1))))
         self._key_shortcuts = [QShortcut(QKeySequence(k), self, slot) for k, slot in keys]
 
     def _show_tab(self, index: int) -> None:
         if index < self.tabs.count():
             self.tabs.setCurrentIndex(index)
 
-    def _on_dataset_chosen(self, dataset: str) -> None:
-        """Train on ``dataset``; ``folder`` first asks which folder and what size."""
-        if dataset == "folder":
-            chosen = self.choose_folder()
-            if chosen is None:  # cancelled: show the session's dataset again
-                self._on_session(self.info)
-                return
-            path, size = chosen
-            dataset = f"folder:path={path},size={size}"
-        self.post(Rebuild(self.info.model, dataset))
-
-    def _ask_folder(self) -> tuple[str, int] | None:
-        from PySide6.QtWidgets import QInputDialog
-
-        path = QFileDialog.getExistingDirectory(self, "A folder of PNG or JPEG images")
-        if not path:
-            return None
-        size, ok = QInputDialog.getInt(
-            self, "Image size", "Resize images to (pixels per side):", 16, 4, 64
-        )
-        return (path, size) if ok else None
-
     def start(self) -> None:
         """Start the worker thread (it imports torch and builds the first session)."""
         self.worker_thread.start()
 
     def shutdown(self) -> bool:
-        """Stop and join the worker, and those of the compare windows opened from here;
-        returns whether all finished."""
-        done = [w.shutdown() for w in self.presets.tool_windows]
-        stopped = self.worker_thread.stop() and all(done)
+        """Stop and join the worker, and those of the compare windows opened from here, all
+        together for at most :data:`~.worker_thread.STOP_TIMEOUT_MS`; returns whether all
+        finished. A thread still running then (a blocked step or read) is abandoned to the
+        end of the process (see :mod:`.worker_thread`): closing never hangs."""
+        tools = list(self.presets.tool_windows)
+        panes = [pane for tool in tools for pane in tool.panes]
+        stopped = stop_threads([self.worker_thread, *(p.worker_thread for p in panes)])
+        done = [tool.shutdown() for tool in tools]  # joined above: this returns at once
+        stopped = stopped and all(done)
         if stopped and self._collecting:  # no thread of ours runs: automatic GC may return
             self._collecting = False
             GuiThreadCollector.release()
         return stopped
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        """Join the worker before the window goes, even mid-training."""
+        """Join the worker before the window goes, even mid-training (a worker that does not
+        stop within two seconds is abandoned, and the window closes all the same)."""
         self.shutdown()
         super().closeEvent(event)
+        central = self.centralWidget()
+        if event.isAccepted() and central is not None:
+            # the views and panels go now, deleted by Qt (see qt_util.delete_later); the
+            # empty window goes once nothing refers to it
+            delete_later(central, keep=self)
 
     def post(self, command: Command) -> None:
         """Send ``command`` (see :mod:`.commands`) to the worker; hides the banner."""
@@ -339,7 +333,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ from worker
     def _on_session(self, info: SessionInfo) -> None:
         self.info = info
-        self.session_panel.show_session(info.model, info.dataset, info.device, info.datasets)
+        self.choice.session_changed(info)
         self.transport.show_seed(info.seed)
         self.transport.setEnabled(True)
         self.form.build(info.model, info.fields, info.config)
@@ -357,12 +351,11 @@ class MainWindow(QMainWindow):
         self.form.show_config(config)
 
     def _on_diverged(self, error: Any) -> None:
+        """A :class:`~playground.core.models.base.NonFiniteLossError` (or a subclass, such as
+        a diverging loss) paused training: its own message names the term and the step."""
         self.transport.show_playing(False)
-        self.show_banner(
-            f"Training paused: non-finite loss at step {error.step}: the term "
-            f"'{error.term}' is {error.value}. Lower the learning rate, or press Reset.",
-            "error",
-        )
+        advice = "" if "learning rate" in str(error) else "; lower the learning rate"
+        self.show_banner(f"Training paused: {error}{advice}, or press Reset.", "error")
 
     def show_banner(self, text: str, kind: str = "warning") -> None:
         """Show ``text`` above the views and in the status bar until the next command."""
@@ -372,30 +365,38 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text)
 
     def draw_newest(self) -> None:
-        """Draw the worker's newest frame into the visible view and the status bar."""
+        """Draw the worker's newest frame into the visible view and the status bar.
+
+        A view that fails to draw a snapshot shows a one-line banner naming it and the
+        error; nothing escapes this slot and training goes on."""
         frame = self.worker.take()
         if frame is None:
             return
+        view = self.views[self.visible_view]
+        try:
+            self._draw(frame, view)
+        except Exception as e:  # noqa: BLE001 - a bad picture must not leave the Qt slot
+            text = " ".join(f"{type(e).__name__}: {e}".split())
+            text = text if len(text) <= 200 else text[:199] + "\u2026"
+            self.show_banner(f"The {view.title} view could not draw this frame: {text}")
+
+    def _draw(self, frame: Frame, view: View) -> None:
         if frame.generation != self._generation:
             self._generation = frame.generation
-            for view in self.views.values():
-                view.clear()
+            for each in self.views.values():
+                each.clear()
         self.frame = frame
         snap = frame.snapshot
         self.step = snap.step
-        name = self.visible_view
-        view = self.views[name]
-        drawn = view.accepts(snap)
-        if drawn:
-            view.show_snapshot(snap)
-            self.draws[name] += 1
-            # presenting: scale what the view created or restyled as it drew
-            self.presentation_mode.restyle(view)
         self.step_label.setText(f"step {snap.step:,}")
         rate = f"{frame.steps_per_second:,.0f} steps/s" if frame.playing else "paused"
         self.speed_label.setText(rate)
         self.terms_label.setText("   ".join(f"{k} {v:.4g}" for k, v in snap.terms.items()))
-        if drawn:
+        if view.accepts(snap):
+            view.show_snapshot(snap)
+            self.draws[view.name] += 1
+            # presenting: scale what the view created or restyled as it drew
+            self.presentation_mode.restyle(view)
             self._measure_drawing(frame.playing)
             self.frame_drawn.emit(snap.step)
 
@@ -412,12 +413,6 @@ class MainWindow(QMainWindow):
         if self.tabs.currentWidget() is not None:
             self.presentation_mode.restyle(self.tabs.currentWidget())
         self.request_parts()
-
-    def _on_model_chosen(self, model: str) -> None:
-        datasets = self.session_panel.datasets_for(model)
-        current = self.info.dataset if self.info else None
-        dataset = current if current in datasets else (datasets[0] if datasets else current)
-        self.post(Rebuild(model, dataset))
 
     def edit_hyperparameter(self, name: str, value: Any) -> None:
         """Apply a form edit: live fields at once; others after :attr:`confirm` says yes."""

@@ -19,6 +19,7 @@ from .commands import OpenPreset, SavePreset
 from .compare import CompareWindow
 from .panels import PresetGallery
 from .preview import png_bytes as _pixmap_png
+from .qt_util import weakly
 
 __all__ = [
     "PresetMenus",
@@ -64,7 +65,8 @@ class PresetMenus(QObject):
             ``None`` (none opened, or the model or data changed since).
         last_open_seconds: seconds from :meth:`open_preset` to its first drawn view.
         gallery: the :class:`~.panels.PresetGallery` last opened, or ``None``.
-        tool_windows: the compare windows opened from here (joined with the window).
+        tool_windows: the compare windows opened from here and still open (joined with the
+            window); one that closes is forgotten and deleted.
     """
 
     def __init__(self, window: Any):
@@ -80,6 +82,7 @@ class PresetMenus(QObject):
         self.file_menu, self.recent_menu = self._make_menu(window)
         worker = window.worker
         worker.session_changed.connect(self._on_session)
+        worker.preset_read.connect(self._on_preset_read)
         worker.preset_opened.connect(self._on_preset_opened)
         worker.preset_saved.connect(self._on_preset_saved)
         worker.problem.connect(self._on_problem)
@@ -94,20 +97,23 @@ class PresetMenus(QObject):
 
     def open_preset(self, path: str) -> None:
         """Open the preset folder or ``.dgmpreset`` bundle at ``path``, paused at its trained
-        state (the worker loads it; a broken one shows a banner and keeps the session)."""
-        from ..core.presets import PresetError, read_preset_info
-
+        state. The worker reads and loads it (never this thread: a stuck read must not
+        freeze the window); a broken one shows a banner and keeps the session."""
         window = self.window
         self._opening = (time.perf_counter(), window.worker.generation, False)
-        try:
-            info = read_preset_info(path)
-        except (PresetError, OSError):  # the worker says what is wrong with it
-            info = None
-        self._pending = (str(path), info)
-        if info is not None and info.view in window.views:
-            # the worker snapshots the preset's own view first: its tab is shown at once
-            window.request_parts(window.views[info.view].snapshot_parts())
-        window.post(OpenPreset(str(path)))
+        self._pending = (str(path), None)
+        # the worker snapshots the preset's own view first: its tab is shown at once
+        parts = {name: tuple(view.snapshot_parts()) for name, view in window.views.items()}
+        window.post(OpenPreset(str(path), parts))
+
+    def _on_preset_read(self, path: str, info: Any) -> None:
+        """The worker read the preset's description (before loading it)."""
+        if self._pending is None or self._pending[0] != path:
+            return
+        self._pending = (path, info)
+        if info is not None and info.view in self.window.views:
+            # the worker snapshots that view now: say so, so it is not asked for again
+            self.window.request_parts(self.window.views[info.view].snapshot_parts())
 
     def save_preset_as(
         self,
@@ -141,6 +147,7 @@ class PresetMenus(QObject):
         """Show the preset gallery (the shipped and the recent presets); choosing one opens it."""
         if self.gallery is not None:
             self.gallery.close()
+            self.gallery.deleteLater()
         self.gallery = PresetGallery(extra=self.recent_presets(), parent=self.window)
         self.gallery.preset_chosen.connect(self.open_preset)
         self.gallery.open()
@@ -168,7 +175,7 @@ class PresetMenus(QObject):
             action = menu.addAction(f"&{i}  {Path(path).name}")
             action.setData(path)
             action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_preset(p))
+            action.triggered.connect(weakly(self, lambda m, *_, p=path: m.open_preset(p)))
         menu.setEnabled(bool(paths))
 
     def _on_session(self, info: Any) -> None:
@@ -246,13 +253,13 @@ class PresetMenus(QObject):
     def _make_menu(self, window: QMainWindow) -> tuple[QMenu, QMenu]:
         file_menu = window.menuBar().addMenu("&File")
         for text, keys, slot in (
-            ("&Open preset\u2026", "Ctrl+O", self._open_chosen),
-            ("&Save preset as\u2026", "Ctrl+S", self._save_chosen),
-            ("Preset &gallery\u2026", "Ctrl+G", self.open_gallery),
+            ("&Open preset\u2026", "Ctrl+O", "_open_chosen"),
+            ("&Save preset as\u2026", "Ctrl+S", "_save_chosen"),
+            ("Preset &gallery\u2026", "Ctrl+G", "open_gallery"),
         ):
             action = file_menu.addAction(text)
             action.setShortcut(QKeySequence(keys))
-            action.triggered.connect(lambda _=False, slot=slot: slot())
+            action.triggered.connect(weakly(self, lambda m, *_, slot=slot: getattr(m, slot)()))
         recent_menu = file_menu.addMenu("&Recent presets")
         self.recent_menu = recent_menu
         self._fill_recent_menu()
@@ -261,10 +268,10 @@ class PresetMenus(QObject):
         # session with another model's on the same dataset
         record = file_menu.addAction("&Record view\u2026")
         record.setShortcut(QKeySequence("Ctrl+Shift+R"))
-        record.triggered.connect(lambda _=False: self.open_record_dialog())
+        record.triggered.connect(weakly(self, lambda m, *_: m.open_record_dialog()))
         compare = file_menu.addAction("&Compare with\u2026")
         compare.setShortcut(QKeySequence("Ctrl+Shift+C"))
-        compare.triggered.connect(lambda _=False: self.compare_chosen())
+        compare.triggered.connect(weakly(self, lambda m, *_: m.compare_chosen()))
         file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -284,15 +291,20 @@ class PresetMenus(QObject):
         """Open a window with this session's model and ``model`` side by side on this
         session's dataset, each with its own controls and one shared Play (see
         :class:`.compare.CompareWindow`, whose panes are windows of this window's class);
-        it is kept until closed."""
+        it is kept until closed, then forgotten and deleted."""
         info = self.window.info
         left, right = (info.model, info.dataset), (model, info.dataset)
         window = CompareWindow(left, right, pane=type(self.window), seed=info.seed)
         window.resize(1800, 900)
+        window.closed.connect(self._forget_tool)
         window.show()
         window.start()
         self.tool_windows.append(window)
         return window
+
+    def _forget_tool(self, window: QWidget) -> None:
+        """A tool window closed: no longer ours (it deletes itself)."""
+        self.tool_windows = [w for w in self.tool_windows if w is not window]
 
     def ask_compare_model(self, models: list[str]) -> str | None:
         """Ask which model to compare with (a list dialog)."""

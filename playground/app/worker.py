@@ -31,6 +31,7 @@ from .commands import (
 )
 from .pacing import EVAL_SAMPLES, SNAPSHOT_RATE, Pacing
 from .snapshots import Frame, Snapshotter
+from .worker_presets import PresetCommands
 
 __all__ = ["TrainingWorker", "TORCH_THREADS"]
 
@@ -41,7 +42,7 @@ TORCH_THREADS = 1
 SLOW_MOTION_SECONDS = 0.5
 
 
-class TrainingWorker(QObject):
+class TrainingWorker(PresetCommands, QObject):
     """Trains in small chunks and reads commands between them (superqt style).
 
     :meth:`post` queues a typed command (:mod:`.commands`) from any thread; it is applied
@@ -63,6 +64,8 @@ class TrainingWorker(QObject):
         session: the :class:`~playground.core.training.Session` (``None`` until built).
         playing, slow_motion: the transport's state.
         generation: counts session restarts (see :class:`Frame`).
+        rebuilds_applied: counts the :class:`~.commands.Rebuild` commands applied (or
+            refused), so the window knows when the user's last choice has been answered.
         chain_settings: the chains view's settings, kept for every later session.
     """
 
@@ -73,6 +76,9 @@ class TrainingWorker(QObject):
     playing_changed = Signal(bool)
     problem = Signal(str)
     diverged = Signal(object)
+    #: a preset is being opened: its path and ``PresetInfo`` (``None``: unreadable), read on
+    #: this thread (a slow or stuck read never holds up the GUI), before it is loaded
+    preset_read = Signal(str, object)
     #: a preset was opened (its path): the session is replaced, paused at its trained state
     preset_opened = Signal(str)
     #: the session was saved as a preset (its path)
@@ -96,6 +102,7 @@ class TrainingWorker(QObject):
         self.torch_threads = torch_threads
         self.session: Any = None
         self.generation = 0
+        self.rebuilds_applied = 0
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._quit = threading.Event()
         self._lock = threading.Lock()
@@ -418,6 +425,7 @@ class TrainingWorker(QObject):
     def _rebuild(self, command: Rebuild) -> None:
         from ..core import hyperparameters as hpm
 
+        self.rebuilds_applied += 1  # before the answer: the window reads it on receipt
         model, dataset, s = command.model, command.dataset, self.session
         if s is None:
             self._build(model, dataset, None, *self._start[2:])
@@ -430,40 +438,3 @@ class TrainingWorker(QObject):
             # new data of the same kind: keep the form, let the objective follow the data
             keep = {k: v for k, v in hpm.to_dict(s.config).items() if k != "objective"}
         self._build(model, dataset, keep, s.seed, str(s.device))
-
-    def _open_preset(self, command: OpenPreset) -> None:
-        """Replace the session by the preset, paused; on any failure keep it."""
-        from ..core.presets import load_preset
-
-        device = str(self.session.device) if self.session is not None else self._start[3]
-        try:
-            session = load_preset(command.path, device=device)
-            if self.chain_settings is not None:
-                session.set_chain_settings(self.chain_settings)
-        except Exception as e:  # noqa: BLE001 - a broken preset keeps the current session
-            self.problem.emit(f"Cannot open preset: {e}")
-            return
-        self.session = session
-        self._set_playing(False)
-        self._restarted()  # forces the first snapshot: the view draws at once
-        self._emit_info()
-        self.preset_opened.emit(str(command.path))
-
-    def _save_preset(self, command: SavePreset) -> None:
-        """Save the session (between two steps) as a preset folder or bundle."""
-        from ..core.presets import save_preset
-
-        try:
-            saved = save_preset(
-                self.session,
-                command.path,
-                preview=command.preview,
-                notes=command.notes,
-                title=command.title,
-                description=command.description,
-                view=command.view,
-            )
-        except Exception as e:  # noqa: BLE001 - a failed save leaves training as it was
-            self.problem.emit(f"Cannot save preset: {e}")
-            return
-        self.preset_saved.emit(str(saved))

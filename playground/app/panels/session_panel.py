@@ -57,7 +57,18 @@ class SessionPanel(QGroupBox):
 
     def show_session(self, model: str, dataset: str, device: str, datasets: list[str]) -> None:
         """Mirror the worker's session: select ``model``, list ``datasets``, select ``dataset``."""
-        with signals_blocked(self.model, self.dataset, self.device):
+        self.show_choice(model, dataset, datasets)
+        with signals_blocked(self.device):
+            # "auto" stays as chosen; an explicit choice that failed shows where training is
+            current = self.device.currentText()
+            if current != "auto" and not device.startswith(current):
+                self.select_device(device)
+            self.device.setToolTip(f"Where training runs (now: {device})")
+
+    def show_choice(self, model: str, dataset: str, datasets: list[str]) -> None:
+        """Select ``model``, list ``datasets`` (those it trains on) and select ``dataset``,
+        without signalling: the user's choice shown before the worker has applied it."""
+        with signals_blocked(self.model, self.dataset):
             self.model.setCurrentIndex(self.model.findData(model))
             self.dataset.clear()
             descriptions = self._catalog.get("datasets", {})
@@ -70,11 +81,6 @@ class SessionPanel(QGroupBox):
                 self.dataset.addItem(f"{name}: {options}", dataset)
                 self.dataset.setItemData(self.dataset.count() - 1, dataset, _TOOLTIP)
             self.dataset.setCurrentIndex(self.dataset.findData(dataset))
-            # "auto" stays as chosen; an explicit choice that failed shows where training is
-            current = self.device.currentText()
-            if current != "auto" and not device.startswith(current):
-                self.select_device(device)
-            self.device.setToolTip(f"Where training runs (now: {device})")
 
     def select_device(self, device: str) -> None:
         """Show ``device`` as the chosen one without signalling."""
