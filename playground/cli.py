@@ -125,11 +125,14 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 class _Progress:
-    """A progress bar on stderr, redrawn at most 10 times a second."""
+    """A progress bar on stderr, redrawn at most 10 times a second, with the model's own
+    loss terms (:func:`shown_terms`)."""
 
-    def __init__(self, total: int, stream=sys.stderr):
-        self.total, self.stream = total, stream
+    def __init__(self, total: int, stream=None):
+        self.total = total
+        self.stream = sys.stderr if stream is None else stream
         self.t0 = self.last = time.perf_counter()
+        self.open = False  # a bar is drawn and its line not ended
 
     def __call__(self, step: int, terms: dict[str, float]) -> None:
         now = time.perf_counter()
@@ -139,14 +142,32 @@ class _Progress:
         width = 30
         done = int(width * step / max(self.total, 1))
         rate = step / max(now - self.t0, 1e-9)
-        loss = terms.get("loss", float("nan"))
+        shown = "  ".join(f"{k} {terms[k]:.4f}" for k in shown_terms(terms))
         self.stream.write(
             f"\r[{'#' * done}{'.' * (width - done)}] {step}/{self.total} "
-            f"loss {loss:.4f}  {rate:.0f} steps/s"
+            f"{shown}  {rate:.0f} steps/s"
         )
+        self.open = step != self.total
         if step == self.total:
             self.stream.write("\n")
         self.stream.flush()
+
+    def close(self) -> None:
+        """End the bar's line (training stopped early), so a message starts its own."""
+        if self.open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open = False
+
+
+def shown_terms(terms: dict[str, float]) -> list[str]:
+    """The loss terms a progress line shows: ``loss`` where the model reports it; else
+    its top-level losses ``loss_*`` without a further part (a GAN's ``loss_d`` and
+    ``loss_g``, not ``loss_d_real``); else its first term; none for no terms."""
+    if "loss" in terms:
+        return ["loss"]
+    top = [k for k in terms if k.startswith("loss_") and "_" not in k[len("loss_") :]]
+    return top or list(terms)[:1]
 
 
 def _json_value(v: Any) -> Any:
@@ -198,13 +219,82 @@ def _set_threads(n: int) -> None:
 
 
 def _read_notes(file: str | None) -> str | None:
+    """The ``--notes`` file's text, read as every user file is (a regular UTF-8 file of at
+    most 1 MiB: a FIFO or a device is refused at once, never waited on).
+
+    Raises:
+        FileRefusedError: (a ValueError) one line naming the file and why.
+    """
     if file is None:
         return None
+    from .core.files import FileRefusedError, read_text
+
     try:
-        with open(file, encoding="utf-8") as f:
-            return f.read()
-    except (OSError, UnicodeDecodeError) as e:
-        raise ValueError(f"--notes {file}: cannot read it ({e})") from None
+        return read_text(file, "notes")
+    except FileRefusedError as e:
+        raise FileRefusedError(f"--notes {e}") from None
+
+
+def _check_preset_texts(args: argparse.Namespace) -> None:
+    """Refuse, before training, a ``--title`` or ``--description`` longer than a preset
+    may hold (see :mod:`.core.presets`).
+
+    Raises:
+        ValueError: naming the option and the limit.
+    """
+    from .core import presets
+
+    for option, text, cap in (
+        ("--title", args.title, getattr(presets, "TITLE_MAX_CHARS", None)),
+        ("--description", args.description, getattr(presets, "DESCRIPTION_MAX_CHARS", None)),
+    ):
+        if text is not None and cap is not None and len(text) > cap:
+            raise ValueError(f"{option}: {len(text)} characters, more than the {cap} allowed")
+
+
+def _not_saved_reason(out: str, error: BaseException) -> str:
+    """Why saving the preset to ``out`` failed, in words: a path under a file names the
+    file; an OSError its system message (``No space left on device``); else the error's
+    own message."""
+    from pathlib import Path
+
+    path = Path(out)
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{parent} is a file, not a folder"
+            break
+    if isinstance(error, OSError):
+        where = f" ({error.filename})" if error.filename else ""
+        return _one_line(f"{error.strerror or error}{where}")
+    text = _one_line(str(error)) or type(error).__name__
+    marker = f"{path}: "  # a PresetError's "cannot save preset to PATH: why"
+    return text.split(marker, 1)[1] if marker in text else text
+
+
+def _save(session: Any, args: argparse.Namespace, notes: str | None) -> str | None:
+    """Save the trained session as a preset at ``--out``; None, or why it was not saved
+    (a full disk, a path under a file, a folder that cannot be written)."""
+    from safetensors import SafetensorError
+
+    from .core.presets import save_preset
+
+    view = args.view or session.available_views[0]
+    preview = _preview(session, view)
+    try:
+        save_preset(
+            session,
+            args.out,
+            preview=preview,
+            notes=notes,
+            title=args.title,
+            description=args.description,
+            view=view,
+            optimizer=not args.no_optimizer,
+        )
+    except (OSError, ValueError, SafetensorError) as e:  # PresetError is a ValueError
+        return _not_saved_reason(args.out, e)
+    return None
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -226,6 +316,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .core.models.base import NonFiniteLossError
     from .core.training import Session
 
+    if args.out:
+        _check_preset_texts(args)
     values = hpm.parse_assignments(get_model_class(args.model).Config, args.assignments)
     session = Session(args.model, args.dataset, values, seed=args.seed, device=args.device)
     if args.view is not None and args.view not in session.available_views:
@@ -234,27 +326,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
             f"{', '.join(session.available_views)}"
         )
     t0 = time.perf_counter()
+    progress = _Progress(args.steps) if args.steps else None
     try:
-        session.run(args.steps, _Progress(args.steps) if args.steps else None)
-    except NonFiniteLossError as e:
+        session.run(args.steps, progress)
+    except NonFiniteLossError as e:  # a DivergingLossError too
+        if progress is not None:
+            progress.close()
         print(f"error: {e}; training stopped", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - t0
     metrics = session.evaluate(n=args.eval_samples, record=True)
-    if args.out:
-        from .core.presets import save_preset
-
-        view = args.view or session.available_views[0]
-        save_preset(
-            session,
-            args.out,
-            preview=_preview(session, view),
-            notes=notes,
-            title=args.title,
-            description=args.description,
-            view=view,
-            optimizer=not args.no_optimizer,
-        )
+    not_saved = _save(session, args, notes) if args.out else None
     result = {
         "model": args.model,
         "dataset": args.dataset,
@@ -270,6 +352,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "hyperparameters": hpm.to_dict(session.config),
     }
     print(json.dumps({k: _json_value(v) for k, v in result.items()}))
+    if not_saved is not None:
+        print(f"error: preset not saved to {args.out}: {not_saved}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -393,9 +478,17 @@ def main(argv: list[str] | None = None) -> int:
     (against :mod:`playground.manifest`), so a typo answers at once.
 
     Returns:
-        The exit code: 0, 1 for training stopped by a non-finite loss, 2 for an unknown
-        command, name, a bad value, a preset that cannot be opened, or a window that
-        cannot open for want of a display (the message on stderr, one line).
+        The exit code, with a one-line message on stderr for 1 and 2:
+
+        - 0: done.
+        - 1: training stopped by a non-finite or a diverging loss (the message names
+          the step and the term); nothing is printed on stdout, nothing is saved.
+        - 2: an unknown command, model, dataset or view; a bad value; a user file that is
+          refused or cannot be read (``--notes``, a preset for ``eval``, ``open``,
+          ``record``); a window that cannot open for want of a display; or, for
+          ``train --out``, a preset that could not be saved (a full disk, a path under a
+          file): the run's JSON is printed on stdout all the same, and the message says
+          what was not saved and why.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
@@ -424,7 +517,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ValueError as e:
         # unknown model, dataset, hyperparameter or device, a model that cannot train
-        # on the dataset, or a preset that cannot be opened (PresetError): every such
-        # error subclasses ValueError
-        print(f"error: {e}", file=sys.stderr)
+        # on the dataset, a user file refused (FileRefusedError) or a preset that cannot
+        # be opened (PresetError): every such error subclasses ValueError
+        print(f"error: {_one_line(str(e)) or type(e).__name__}", file=sys.stderr)
         return 2
+    except OSError as e:
+        # a user file that could not be read or written in a way nothing above foresaw
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {where}{_one_line(e.strerror or str(e))}", file=sys.stderr)
+        return 2
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line: its lines joined by ``; ``."""
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())

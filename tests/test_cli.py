@@ -364,3 +364,21 @@ def test_eval_and_record_set_torch_threads(saved_preset, tmp_path, fake_app, thr
 def test_negative_threads_exit_2(capsys):
     assert main(["train", "realnvp", "moons", "--threads", "-1"]) == 2
     assert "--threads" in capsys.readouterr().err
+
+
+def test_train_progress_shows_the_models_own_loss_terms(capsys):
+    argv = ["train", "gan", "8gaussians", "--steps", "5", "--set", "batch_size=32"]
+    assert main([*argv, "--eval-samples", "200"]) == 0
+    bar = capsys.readouterr().err.split("\r")[-1]
+    assert bar.startswith("[##############################] 5/5 loss_d ")
+    assert "  loss_g " in bar and "nan" not in bar and "loss_d_real" not in bar
+
+
+def test_progress_terms():
+    from playground.cli import shown_terms
+
+    assert shown_terms({"loss": 1.0, "nll": 1.0}) == ["loss"]
+    gan = {"loss_d": 1.0, "loss_d_real": 0.5, "loss_d_fake": 0.5, "loss_g": 0.7}
+    assert shown_terms({**gan, "grad_norm_g": 0.1}) == ["loss_d", "loss_g"]
+    assert shown_terms({"elbo": -3.0, "kl": 0.1}) == ["elbo"]
+    assert shown_terms({}) == []

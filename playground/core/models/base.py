@@ -21,6 +21,7 @@ from ..hyperparameters import hp
 __all__ = [
     "GenerativeModel",
     "NonFiniteLossError",
+    "DivergingLossError",
     "TrainingConfig",
     "CAPABILITIES",
     "ScoreLevels",
@@ -155,7 +156,9 @@ class NonFiniteLossError(FloatingPointError):
     """A loss term was NaN or infinite; the update was not applied.
 
     Attributes:
-        term: the name of the first non-finite loss term.
+        term: the name of the first non-finite loss term (the model's own name for it:
+            ``nll``, ``loss_d``, ``loss_g``; ``loss`` when the total minimised is not one
+            of its terms; ``gradient`` for a non-finite gradient).
         value: its value.
         step: the session step at which it happened (set by the Session).
     """
@@ -165,7 +168,7 @@ class NonFiniteLossError(FloatingPointError):
         super().__init__(self._message())
 
     def __reduce__(self):
-        return (NonFiniteLossError, (self.term, self.value, self.step))
+        return (type(self), (self.term, self.value, self.step))
 
     def _message(self) -> str:
         where = f" at step {self.step}" if self.step is not None else ""
@@ -174,6 +177,57 @@ class NonFiniteLossError(FloatingPointError):
     def at_step(self, step: int) -> NonFiniteLossError:
         """The same error, naming the step."""
         return NonFiniteLossError(self.term, self.value, step)
+
+
+class DivergingLossError(NonFiniteLossError):
+    """A loss term grew by orders of magnitude: training is diverging (raised by the
+    Session's divergence watch, :class:`~playground.core.training.history.DivergenceWatch`).
+
+    A subclass of :class:`NonFiniteLossError`, so whatever pauses or stops training on a
+    non-finite loss (the app's worker, the command line) does so here too. Unlike a
+    non-finite loss, the step that showed it *was* taken and recorded: the values are
+    finite, only far too large.
+
+    Attributes:
+        term: the loss term that grew.
+        value: its size now: the median of its latest window, or the single latest value
+            that was absurd on its own (signed, in the term's units).
+        step: the session step at which the growth was seen.
+        start: the term's typical value when it was smallest: the median of its
+            best window (signed); NaN when its first value was already absurd.
+        over: the steps from that window to ``step``.
+    """
+
+    def __init__(
+        self,
+        term: str,
+        value: float,
+        step: int | None = None,
+        start: float = float("nan"),
+        over: int = 0,
+    ):
+        self.start, self.over = float(start), int(over)
+        super().__init__(term, value, step)
+
+    def __reduce__(self):
+        return (type(self), (self.term, self.value, self.step, self.start, self.over))
+
+    def _message(self) -> str:
+        where = f" at step {self.step}" if self.step is not None else ""
+        if not math.isfinite(self.start):  # its first value was already absurd
+            return (
+                f"loss diverging{where}: {self.term} = {self.value:.3g}, far too large "
+                "from the start; lower the learning rate"
+            )
+        return (
+            f"loss diverging{where}: {self.term} grew from {self.start:.3g} to "
+            f"{self.value:.3g} over {self.over} step{'' if self.over == 1 else 's'}; "
+            "lower the learning rate"
+        )
+
+    def at_step(self, step: int) -> DivergingLossError:
+        """The same error, naming the step."""
+        return DivergingLossError(self.term, self.value, step, self.start, self.over)
 
 
 @dataclass
@@ -390,7 +444,8 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
 
     @staticmethod
     def check_finite(terms: dict[str, Tensor]) -> dict[str, float]:
-        """Floats of the loss terms, or :class:`NonFiniteLossError` for the first bad one."""
+        """Floats of the loss terms, or :class:`NonFiniteLossError` for the first bad one
+        (in the order of ``terms``)."""
         values = {k: float(v.detach()) for k, v in terms.items()}
         for k, v in values.items():
             if not math.isfinite(v):
@@ -402,17 +457,28 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
 
         Arguments:
             loss: the scalar to minimise.
-            terms: named terms to report (``loss`` is added if missing).
+            terms: named terms to report; ``loss`` is added (first) if missing.
             optimizer: the key in ``self.optimizers``.
 
         Returns:
-            The terms as floats.
+            The terms as floats, ``loss`` first.
 
         Raises:
-            NonFiniteLossError: before any parameter changes.
+            NonFiniteLossError: before any parameter changes. It names the first
+                non-finite of the model's own ``terms`` (a GAN's ``loss_d`` or
+                ``loss_g``, a flow's ``nll``), and ``loss`` only when the total is not
+                finite while every named term is (or there are no named terms);
+                ``gradient`` when a gradient is not finite.
         """
-        terms = {"loss": loss, **terms}
-        values = self.check_finite(terms)
+        own = self.check_finite(terms)
+        if "loss" in own:
+            values = own
+        else:
+            same = next((k for k, t in terms.items() if t is loss), None)
+            total = own[same] if same is not None else float(loss.detach())
+            if not math.isfinite(total):
+                raise NonFiniteLossError("loss", total)
+            values = {"loss": total, **own}
         opt = self.optimizers[optimizer]
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -1,10 +1,17 @@
-"""Metric history: every named loss term and metric against the step it was recorded at."""
+"""Metric history: every named loss term and metric against the step it was recorded at;
+and the divergence watch, which pauses training whose loss terms grow by orders of
+magnitude."""
 
 from __future__ import annotations
 
+import math
+from collections import deque
+
 import numpy as np
 
-__all__ = ["History"]
+from ..models.base import DivergingLossError
+
+__all__ = ["History", "DivergenceWatch", "is_loss_term", "NOT_LOSSES", "NOT_LOSS_PREFIXES"]
 
 
 class History:
@@ -89,3 +96,157 @@ class History:
 
     def __len__(self) -> int:
         return max(self._len.values(), default=0)
+
+
+#: names of step terms that are not losses, so never watched for divergence: schedules
+#: and settings (``beta``, ``temperature``, learning rates), diagnostics bounded by
+#: construction (a codebook's ``perplexity``, an InfoGAN's ``mutual_information`` and its
+#: parts, accuracies), and gradient norms, which may grow legitimately while the losses
+#: stay put (a GAN's ``grad_norm_g``)
+NOT_LOSSES = frozenset({"beta", "temperature", "perplexity", "mutual_information"})
+#: name prefixes of such terms
+NOT_LOSS_PREFIXES = ("grad_norm", "lr", "mi_", "accuracy")
+
+
+def is_loss_term(name: str) -> bool:
+    """Whether the step term ``name`` is a loss (or a part of one) that the
+    :class:`DivergenceWatch` watches; see :data:`NOT_LOSSES`."""
+    return (
+        name not in NOT_LOSSES
+        and not name.startswith(NOT_LOSS_PREFIXES)
+        and not name.endswith("accuracy")
+    )
+
+
+class _TermWatch:
+    """One term's recent values and its best (smallest) window median so far."""
+
+    __slots__ = ("values", "count", "best", "best_signed", "best_step")
+
+    def __init__(self, window: int) -> None:
+        self.values: deque[float] = deque(maxlen=window)
+        self.count = 0
+        self.best = math.inf  # the smallest median |value| of a window so far
+        self.best_signed = math.nan  # that window's signed median
+        self.best_step = 0  # the step at the end of that window
+
+
+def _median_by_size(values: list[float]) -> float:
+    """The value whose magnitude is the median of ``|values|`` (the upper one for an even
+    count), with its sign."""
+    return sorted(values, key=abs)[len(values) // 2]
+
+
+class DivergenceWatch:
+    """Pauses training whose loss terms grow by orders of magnitude (a learning rate too
+    large), the finite twin of the non-finite check. The Session feeds it every step's
+    terms (:meth:`observe`); it keeps per term only its last ``window`` values.
+
+    The rule, per loss term (:func:`is_loss_term`), on magnitudes ``|v|``:
+
+    - the *reference* is the smallest median ``|v|`` of the term's windows since the
+      watch (re)started: the median of its last ``min(n, window)`` values (the upper one
+      of an even count), taken after each of its first ``check_every`` values and then
+      every ``check_every`` values;
+    - *window rule*: at such a check, the latest window's median exceeds
+      ``growth * max(reference, floor)`` (the reference from earlier checks), with at
+      least ``min_values`` values in the window;
+    - *absurd-value rule*: at any step, one value exceeds
+      ``absurd * max(reference, floor)`` (``absurd * floor`` for the term's first value).
+
+    The floor keeps losses that hover about zero (a WGAN's critic loss, an EBM's
+    contrastive loss) from looking like they grew a millionfold when they move from 0.001
+    to 1. Medians make the rule blind to single spikes and robust to noise; magnitudes
+    make it work for losses that are negative or change sign (GAN, EBM, ELBO terms). A loss
+    that merely rises slowly (a GAN's generator loss as its critic wins) is caught only if
+    it grows by ``growth`` over its best, which normal training does not do.
+
+    With the defaults (windows of 50, growth 1e4, absurd 1e8, floor 1), no model of the
+    zoo trips it at its default hyperparameters (``tests/test_divergence.py``), and a
+    RealNVP on moons at ``lr=1`` trips it at step 2 or 3.
+
+    Arguments:
+        window: values per window.
+        check_every: values between window checks (after the first ``check_every``).
+        growth: the growth of a window median over the reference that trips the watch.
+        absurd: the growth of a single value that trips it at once.
+        floor: references below it count as it (the loss's units, nats for most).
+        min_values: the fewest values a window is judged on.
+    """
+
+    def __init__(
+        self,
+        window: int = 50,
+        check_every: int = 10,
+        growth: float = 1e4,
+        absurd: float = 1e8,
+        floor: float = 1.0,
+        min_values: int = 5,
+    ) -> None:
+        self.window, self.check_every = int(window), int(check_every)
+        self.growth, self.absurd, self.floor = float(growth), float(absurd), float(floor)
+        self.min_values = int(min_values)
+        self._terms: dict[str, _TermWatch] = {}
+        #: whether a term's first value is judged against the floor (a fresh start);
+        #: not after a trip, when training goes on from where it diverged to
+        self._judge_first = True
+
+    def reset(self) -> None:
+        """Forget every term: the next values set the references afresh (a first value
+        past ``absurd * floor`` still trips it)."""
+        self._terms.clear()
+        self._judge_first = True
+
+    def observe(self, step: int, terms: dict[str, float]) -> DivergingLossError | None:
+        """Take one step's terms; the error to raise when one is diverging, else None.
+
+        After returning an error the watch starts afresh from where training now is: the
+        values that follow set the references, however large, so training that goes on
+        from the diverged state (at a lower rate, say) trips it again only if it grows
+        by orders of magnitude more.
+
+        Arguments:
+            step: the session step the terms belong to (named in the error).
+            terms: term name to value; non-loss terms (:func:`is_loss_term`) and
+                non-finite values (the non-finite check's business) are skipped.
+
+        Returns:
+            A :class:`~..models.base.DivergingLossError` naming the step, the term, its
+            reference and its size now, or None.
+        """
+        error = None
+        # the model's own names first: a flow's ``nll`` rather than its copy ``loss``
+        for name in sorted(terms, key=lambda k: k == "loss"):
+            value = terms[name]
+            if not is_loss_term(name) or not math.isfinite(value):
+                continue
+            error = self._observe_term(step, name, float(value))
+            if error is not None:
+                break
+        if error is not None:
+            self.reset()
+            self._judge_first = False
+        return error
+
+    def _observe_term(self, step: int, name: str, value: float) -> DivergingLossError | None:
+        w = self._terms.get(name)
+        if w is None:
+            w = self._terms[name] = _TermWatch(self.window)
+        w.values.append(value)
+        w.count += 1
+        # before the term's first check (its first value) the floor stands in for the
+        # reference: a loss already past absurd * floor at its first step (a WGAN-GP at
+        # lr=1 after its first five critic updates) has diverged before it was seen
+        first = w.count == 1
+        scale = max(0.0 if first and self._judge_first else w.best, self.floor)
+        if abs(value) > self.absurd * scale:
+            return DivergingLossError(name, value, step, w.best_signed, step - w.best_step)
+        if w.count > self.check_every and w.count % self.check_every:
+            return None
+        median = _median_by_size(list(w.values))
+        m = abs(median)
+        if len(w.values) >= self.min_values and m > self.growth * max(w.best, self.floor):
+            return DivergingLossError(name, median, step, w.best_signed, step - w.best_step)
+        if m < w.best:
+            w.best, w.best_signed, w.best_step = m, median, step
+        return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from copy import deepcopy
@@ -28,9 +27,19 @@ from ..snapshots import (
 from ..snapshots.chains import chain_options
 from ..snapshots.samples import SAMPLE_POINTS
 from .evaluation import heldout_metrics, history_values
-from .history import History
+from .history import DivergenceWatch, History
 
 __all__ = ["Session", "FrozenSession"]
+
+
+def _zero_somewhere(data: Density2D) -> bool:
+    """Whether ``data``'s exact density is zero (``log p = -inf``) at some point of a
+    32 x 32 grid over its box: a density with holes (the checkerboard)."""
+    xmin, xmax, ymin, ymax = data.box
+    xs, ys = torch.linspace(xmin, xmax, 32), torch.linspace(ymin, ymax, 32)
+    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1).reshape(-1, 2)
+    with torch.no_grad():
+        return bool(torch.isneginf(data.log_prob(grid)).any())
 
 
 class Session:
@@ -45,8 +54,9 @@ class Session:
             (``digits``, ``shapes:size=20``, ``folder:path=~/faces,size=16``).
         hyperparameters: field name to value for the model's config; strings are
             parsed. Where the model has an ``objective`` field that is not given, it
-            follows the dataset: ``reverse_kl`` for an energy target (no sampler),
-            ``forward_kl`` for a dataset with no density. Fields not given take the
+            follows the dataset where the field allows it: ``reverse_kl`` for an energy
+            target (no sampler), ``forward_kl`` for a dataset with no density or with
+            zero density somewhere in its box (the checkerboard). Fields not given take the
             model's ``defaults_for(dataset)`` where it has one (image sizes, categories).
         seed: seeds the model's initialisation, the data batches and the training noise;
             :meth:`reset` repeats a run exactly.
@@ -79,6 +89,10 @@ class Session:
             values.setdefault(key, value)
         self.config = hpm.from_dict(self.model_class.Config, values)
         self._target_cache: dict = {}
+        #: pauses training whose loss terms grow by orders of magnitude (see
+        #: :class:`~.history.DivergenceWatch`); restarted by :meth:`reset`,
+        #: :meth:`set_seed`, a rebuild and a new :attr:`history`; ``None`` turns it off
+        self.divergence_watch: DivergenceWatch | None = DivergenceWatch()
         #: what the Langevin chains view runs (its controls); kept across resets
         self.chain_settings = ChainSettings()
         self._build()
@@ -95,12 +109,27 @@ class Session:
         )
 
     def _with_fitting_objective(self, values: dict[str, Any]) -> dict[str, Any]:
-        names = {f.name for f in dataclasses.fields(self.model_class.Config)}
-        if "objective" in names and "objective" not in values:
-            if not self.data.can_sample:
-                values["objective"] = "reverse_kl"
-            elif not self.data.has_log_prob:
-                values["objective"] = "forward_kl"
+        """``values`` with the objective the dataset needs, where the model has an
+        ``objective`` field the user did not set and that field allows it: ``reverse_kl``
+        for an energy target (no sampler); ``forward_kl`` for a dataset with no density,
+        or with a density that is zero somewhere in its box (a checkerboard: the reverse
+        KL of any model with full support is infinite there). A score model's objectives
+        are its own (``implicit``, ``sliced``, ``denoising``): its default stands."""
+        field = next(
+            (i for i in hpm.fields_info(self.model_class.Config) if i.name == "objective"), None
+        )
+        if field is None or "objective" in values:
+            return values
+        if not self.data.can_sample:
+            wanted = "reverse_kl"
+        elif not self.data.has_log_prob:
+            wanted = "forward_kl"
+        elif field.default == "reverse_kl" and _zero_somewhere(self.data):
+            wanted = "forward_kl"
+        else:
+            return values
+        if field.choices is None or wanted in field.choices:
+            values["objective"] = wanted
         return values
 
     def _build(self) -> None:
@@ -124,9 +153,21 @@ class Session:
         self._chain_cache: dict = {}
         self._chain_options: dict | None = None
         self.step_count = 0
-        self.history = History()
+        self.history = History()  # also starts the divergence watch afresh
         self.last_terms: dict[str, float] = {}
         self.train_seconds = 0.0
+
+    @property
+    def history(self) -> History:
+        """Every loss term and metric against its step. Replacing it (a preset's history,
+        read from its file) starts the divergence watch afresh."""
+        return self._history
+
+    @history.setter
+    def history(self, history: History) -> None:
+        self._history = history
+        if self.divergence_watch is not None:
+            self.divergence_watch.reset()
 
     # ----------------------------------------------------------------- training
     def step(self, part: str | None = None) -> dict[str, float]:
@@ -142,6 +183,10 @@ class Session:
         Raises:
             NonFiniteLossError: a loss term was NaN or infinite, naming the step it
                 would have been; nothing was updated and the step count did not move.
+            DivergingLossError: (a NonFiniteLossError) a loss term grew by orders of
+                magnitude (see :class:`~.history.DivergenceWatch`), naming the step,
+                the term and the growth. This step *was* taken and recorded; the watch
+                starts afresh, so training may go on from here (at a lower rate).
             ValueError: ``part`` is not one of :attr:`parts`.
         """
         if part is not None and part not in self.parts:
@@ -170,6 +215,10 @@ class Session:
         self.history.record(self.step_count, terms)
         self.last_terms = terms
         self.train_seconds += time.perf_counter() - t0
+        if self.divergence_watch is not None:
+            diverging = self.divergence_watch.observe(self.step_count, terms)
+            if diverging is not None:
+                raise diverging
         return terms
 
     @property
