@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from . import theme
 from .display import missing_display_message
 from .main_window import MainWindow
+from .qt_util import quiet_platform_notices
 from .worker_thread import exit_if_abandoned
 
 __all__ = ["launch", "QUIT_AFTER_ENV"]
@@ -57,6 +58,7 @@ def launch(
     app = QApplication.instance() or QApplication(list(argv) if argv else sys.argv[:1])
     app.setApplicationName("DGM Playground")
     theme.apply(app)
+    quiet_platform_notices()
     paused = paused or preset is not None
     window = MainWindow(model, dataset, seed=seed, device=device, paused=paused)
     fit_to_screen(window, (1400, 850))

@@ -11,6 +11,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QApplication, QWidget
 
 from . import theme
+from .qt_util import quiet_platform_notices
 from .views import VIEW_CLASSES, View
 
 __all__ = [
@@ -34,6 +35,7 @@ def ensure_app() -> QApplication:
         app = QApplication(sys.argv[:1])
         app.setApplicationName("DGM Playground")
     theme.apply(app)
+    quiet_platform_notices()
     return app
 
 

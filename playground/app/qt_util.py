@@ -9,9 +9,42 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, qInstallMessageHandler
 
-__all__ = ["signals_blocked", "weakly", "delete_later", "release_memory", "GuiThreadCollector"]
+__all__ = [
+    "quiet_platform_notices",
+    "signals_blocked",
+    "weakly",
+    "delete_later",
+    "release_memory",
+    "GuiThreadCollector",
+]
+
+
+#: Qt's notices that say nothing to a user (the offscreen platform, used for previews and
+#: recordings without a display, prints this one each time a window is shown)
+PLATFORM_NOTICES = ("This plugin does not support propagateSizeHints()",)
+_quiet_installed = False
+
+
+def quiet_platform_notices() -> None:
+    """Drop Qt's :data:`PLATFORM_NOTICES` from stderr; every other Qt message is printed as
+    Qt prints it (one line). Safe to call more than once."""
+    global _quiet_installed
+    if _quiet_installed:
+        return
+    _quiet_installed = True
+    previous = None
+
+    def handler(mode, context, message: str) -> None:
+        if message in PLATFORM_NOTICES:
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        else:
+            print(message, file=sys.stderr)
+
+    previous = qInstallMessageHandler(handler)
 
 
 @contextmanager
