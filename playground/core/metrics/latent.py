@@ -73,9 +73,9 @@ def mutual_information(model, x: Tensor, generator: torch.Generator) -> tuple[fl
 def active_units(model, x: Tensor) -> int:
     """Units with ``Cov_x(E_q[z_i | x]) > 0.01`` over ``x`` ``(n, ...)`` (Burda et al. 2016,
     sec. 5.2); 0 when ``n < 2`` (one image has no variance to measure)."""
-    if x.shape[0] < 2:
-        return 0
     mean = model.posterior_mean(x).double()
+    if mean.shape[0] < 2:
+        return 0
     return int((mean.var(0, unbiased=True) > ACTIVE_THRESHOLD).sum())
 
 
