@@ -245,8 +245,8 @@ def _check_preset_texts(args: argparse.Namespace) -> None:
     from .core import presets
 
     for option, text, cap in (
-        ("--title", args.title, getattr(presets, "TITLE_MAX_CHARS", None)),
-        ("--description", args.description, getattr(presets, "DESCRIPTION_MAX_CHARS", None)),
+        ("--title", args.title, presets.TITLE_MAX_CHARS),
+        ("--description", args.description, presets.DESCRIPTION_MAX_CHARS),
     ):
         if text is not None and cap is not None and len(text) > cap:
             raise ValueError(f"{option}: {len(text)} characters, more than the {cap} allowed")

@@ -50,7 +50,7 @@ def layer_of(module: str) -> str:
     name = parts[1]
     if name in _BASE:
         return "base"
-    if name in ("presets", "preset_files", "catalog"):
+    if name in ("presets", "preset_files", "preset_schema", "catalog"):
         return "presets"
     return name
 

@@ -14,6 +14,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from playground.core import hyperparameters as hpm
+from playground.core import preset_schema
 from playground.core import presets as presets_module
 from playground.core.catalog import catalog
 from playground.core.data.base import box_grid
@@ -583,5 +584,5 @@ def test_every_shipped_preset_fits_well_within_the_file_caps():
     for path in shipped_presets():
         for file in path.iterdir():
             assert 8 * file.stat().st_size < files.LIMITS[MEMBER_KINDS[file.name]], file
-        history = presets_module._check_history((path / "history.json").read_bytes(), "h")
+        history = preset_schema.check_history((path / "history.json").read_bytes(), "h")
         assert len(history) <= HISTORY_MAX_POINTS
