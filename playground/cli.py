@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 from typing import Any
 
 from .checks import check_dataset, check_model, check_train, did_you_mean
+from .cli_presets import (
+    check_preset_texts,
+    offscreen_without_display,
+    one_line,
+    read_notes,
+    save,
+)
 
 __all__ = ["main"]
 
@@ -181,28 +187,6 @@ def _json_value(v: Any) -> Any:
     return v
 
 
-def _offscreen_without_display() -> None:
-    """Qt draws offscreen when there is no display to draw on (a server, CI)."""
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-
-def _preview(session: Any, view: str) -> bytes | None:
-    """A PNG of ``view`` drawn by the app, or None (with a warning) without Qt."""
-    _offscreen_without_display()
-    try:
-        from .app.preview import render_preview
-
-        png = render_preview(session, view)
-    except Exception as e:  # no Qt, no display plugin, a view that failed to draw
-        print(f"warning: saving without a preview ({type(e).__name__}: {e})", file=sys.stderr)
-        return None
-    if not isinstance(png, bytes) or not png.startswith(b"\x89PNG\r\n\x1a\n"):
-        print("warning: saving without a preview (the view did not give a PNG)", file=sys.stderr)
-        return None
-    return png
-
-
 def _check_threads(n: int) -> None:
     if n < 0:
         raise ValueError("--threads must be >= 0 (0: torch's own default)")
@@ -218,85 +202,6 @@ def _set_threads(n: int) -> None:
         torch.set_num_threads(n)
 
 
-def _read_notes(file: str | None) -> str | None:
-    """The ``--notes`` file's text, read as every user file is (a regular UTF-8 file of at
-    most 1 MiB: a FIFO or a device is refused at once, never waited on).
-
-    Raises:
-        FileRefusedError: (a ValueError) one line naming the file and why.
-    """
-    if file is None:
-        return None
-    from .core.files import FileRefusedError, read_text
-
-    try:
-        return read_text(file, "notes")
-    except FileRefusedError as e:
-        raise FileRefusedError(f"--notes {e}") from None
-
-
-def _check_preset_texts(args: argparse.Namespace) -> None:
-    """Refuse, before training, a ``--title`` or ``--description`` longer than a preset
-    may hold (see :mod:`.core.presets`).
-
-    Raises:
-        ValueError: naming the option and the limit.
-    """
-    from .core import presets
-
-    for option, text, cap in (
-        ("--title", args.title, presets.TITLE_MAX_CHARS),
-        ("--description", args.description, presets.DESCRIPTION_MAX_CHARS),
-    ):
-        if text is not None and cap is not None and len(text) > cap:
-            raise ValueError(f"{option}: {len(text)} characters, more than the {cap} allowed")
-
-
-def _not_saved_reason(out: str, error: BaseException) -> str:
-    """Why saving the preset to ``out`` failed, in words: a path under a file names the
-    file; an OSError its system message (``No space left on device``); else the error's
-    own message."""
-    from pathlib import Path
-
-    path = Path(out)
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                return f"{parent} is a file, not a folder"
-            break
-    if isinstance(error, OSError):
-        where = f" ({error.filename})" if error.filename else ""
-        return _one_line(f"{error.strerror or error}{where}")
-    text = _one_line(str(error)) or type(error).__name__
-    marker = f"{path}: "  # a PresetError's "cannot save preset to PATH: why"
-    return text.split(marker, 1)[1] if marker in text else text
-
-
-def _save(session: Any, args: argparse.Namespace, notes: str | None) -> str | None:
-    """Save the trained session as a preset at ``--out``; None, or why it was not saved
-    (a full disk, a path under a file, a folder that cannot be written)."""
-    from safetensors import SafetensorError
-
-    from .core.presets import save_preset
-
-    view = args.view or session.available_views[0]
-    preview = _preview(session, view)
-    try:
-        save_preset(
-            session,
-            args.out,
-            preview=preview,
-            notes=notes,
-            title=args.title,
-            description=args.description,
-            view=view,
-            optimizer=not args.no_optimizer,
-        )
-    except (OSError, ValueError, SafetensorError) as e:  # PresetError is a ValueError
-        return _not_saved_reason(args.out, e)
-    return None
-
-
 def _cmd_train(args: argparse.Namespace) -> int:
     # everything that can be checked without torch first: a typo answers at once
     check_train(args.model, args.dataset, args.assignments)
@@ -307,7 +212,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         given = [f"--{k}" for k in ("title", "description", "notes", "view") if getattr(args, k)]
         if given:
             raise ValueError(f"{', '.join(given)} describe a preset: add --out PATH")
-    notes = _read_notes(args.notes)
+    notes = read_notes(args.notes)
     _set_threads(args.threads)
     import torch
 
@@ -317,7 +222,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .core.training import Session
 
     if args.out:
-        _check_preset_texts(args)
+        check_preset_texts(args)
     values = hpm.parse_assignments(get_model_class(args.model).Config, args.assignments)
     session = Session(args.model, args.dataset, values, seed=args.seed, device=args.device)
     if args.view is not None and args.view not in session.available_views:
@@ -336,7 +241,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         return 1
     seconds = time.perf_counter() - t0
     metrics = session.evaluate(n=args.eval_samples, record=True)
-    not_saved = _save(session, args, notes) if args.out else None
+    not_saved = save(session, args, notes) if args.out else None
     result = {
         "model": args.model,
         "dataset": args.dataset,
@@ -423,7 +328,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
             f"--view {args.view!r}: {session.model_name} on {session.dataset_name} shows "
             f"{', '.join(session.available_views)}"
         )
-    _offscreen_without_display()
+    offscreen_without_display()
     from .app.recording import record_headless
 
     kwargs = {} if args.fps is None else {"fps": args.fps}
@@ -519,15 +424,10 @@ def main(argv: list[str] | None = None) -> int:
         # unknown model, dataset, hyperparameter or device, a model that cannot train
         # on the dataset, a user file refused (FileRefusedError) or a preset that cannot
         # be opened (PresetError): every such error subclasses ValueError
-        print(f"error: {_one_line(str(e)) or type(e).__name__}", file=sys.stderr)
+        print(f"error: {one_line(str(e)) or type(e).__name__}", file=sys.stderr)
         return 2
     except OSError as e:
         # a user file that could not be read or written in a way nothing above foresaw
         where = f"{e.filename}: " if e.filename else ""
-        print(f"error: {where}{_one_line(e.strerror or str(e))}", file=sys.stderr)
+        print(f"error: {where}{one_line(e.strerror or str(e))}", file=sys.stderr)
         return 2
-
-
-def _one_line(text: str) -> str:
-    """``text`` on one line: its lines joined by ``; ``."""
-    return "; ".join(line.strip() for line in text.splitlines() if line.strip())

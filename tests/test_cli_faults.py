@@ -38,9 +38,9 @@ def the_json(out: str) -> dict:
 
 def no_preview(monkeypatch):
     """Skip drawing the preview (Qt) in tests about saving."""
-    import playground.cli as cli
+    import playground.cli_presets as cli_presets
 
-    monkeypatch.setattr(cli, "_preview", lambda session, view: None)
+    monkeypatch.setattr(cli_presets, "preview", lambda session, view: None)
 
 
 # ---------------------------------------------------------------- a full disk at --out
