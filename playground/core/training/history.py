@@ -11,7 +11,7 @@ import numpy as np
 
 from ..models.base import DivergingLossError
 
-__all__ = ["History", "DivergenceWatch", "is_loss_term", "NOT_LOSSES", "NOT_LOSS_PREFIXES"]
+__all__ = ["History", "DivergenceWatch", "is_loss_term", "WATCHED_TERMS", "WATCHED_SUFFIX"]
 
 
 class History:
@@ -98,24 +98,20 @@ class History:
         return max(self._len.values(), default=0)
 
 
-#: names of step terms that are not losses, so never watched for divergence: schedules
-#: and settings (``beta``, ``temperature``, learning rates), diagnostics bounded by
-#: construction (a codebook's ``perplexity``, an InfoGAN's ``mutual_information`` and its
-#: parts, accuracies), and gradient norms, which may grow legitimately while the losses
-#: stay put (a GAN's ``grad_norm_g``)
-NOT_LOSSES = frozenset({"beta", "temperature", "perplexity", "mutual_information"})
-#: name prefixes of such terms
-NOT_LOSS_PREFIXES = ("grad_norm", "lr", "mi_", "accuracy")
+#: the watched terms are the losses an optimiser minimises: ``loss`` (every model but the
+#: GANs), a GAN's ``loss_d`` and ``loss_g``, and any other ``*_loss`` (a guided DDPM's
+#: ``classifier_loss``, InfoGAN's ``info_loss``). Their parts and diagnostics are not
+#: watched: a part may grow by orders of magnitude while the total stays put (a VQ-VAE's
+#: ``codebook`` term rises 10^6-fold from 0.008 before its dead codes are restarted, and
+#: recovers by itself), and a gradient norm, ``beta`` or a temperature is no loss.
+WATCHED_TERMS = frozenset({"loss", "loss_d", "loss_g"})
+WATCHED_SUFFIX = "_loss"
 
 
 def is_loss_term(name: str) -> bool:
-    """Whether the step term ``name`` is a loss (or a part of one) that the
-    :class:`DivergenceWatch` watches; see :data:`NOT_LOSSES`."""
-    return (
-        name not in NOT_LOSSES
-        and not name.startswith(NOT_LOSS_PREFIXES)
-        and not name.endswith("accuracy")
-    )
+    """Whether the step term ``name`` is a loss an optimiser minimises, which the
+    :class:`DivergenceWatch` watches (see :data:`WATCHED_TERMS`)."""
+    return name in WATCHED_TERMS or name.endswith(WATCHED_SUFFIX)
 
 
 class _TermWatch:
@@ -215,17 +211,20 @@ class DivergenceWatch:
             reference and its size now, or None.
         """
         error = None
-        # the model's own names first: a flow's ``nll`` rather than its copy ``loss``
-        for name in sorted(terms, key=lambda k: k == "loss"):
-            value = terms[name]
+        for name, value in terms.items():
             if not is_loss_term(name) or not math.isfinite(value):
                 continue
             error = self._observe_term(step, name, float(value))
             if error is not None:
                 break
-        if error is not None:
-            self.reset()
-            self._judge_first = False
+        if error is None:
+            return None
+        self.reset()
+        self._judge_first = False
+        # named by the model's own word where ``loss`` is a copy of it (a flow's ``nll``)
+        alias = next((k for k, v in terms.items() if k != "loss" and v == terms.get("loss")), None)
+        if error.term == "loss" and alias is not None:
+            error = DivergingLossError(alias, error.value, error.step, error.start, error.over)
         return error
 
     def _observe_term(self, step: int, name: str, value: float) -> DivergingLossError | None:
