@@ -38,7 +38,27 @@ from playground.core.presets import (
 )
 from playground.core.training import Session
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+
+def _png(width: int, height: int, pixels: bool = True) -> bytes:
+    """A grey PNG of ``width`` x ``height`` (8-bit), or only its header (``pixels=False``)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    head = b"\x89PNG\r\n\x1a\n" + chunk(
+        b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    )
+    if not pixels:
+        return head
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    return head + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+PNG = _png(1, 1)
 DEEP = b"[" * 10**5 + b"]" * 10**5
 
 
@@ -526,3 +546,12 @@ def test_a_saved_preset_replaces_the_old_one_whole(saved, tmp_path):
     info = read_preset_info(path)
     assert info.notes is None and info.preview is None
     assert load_preset(path).step_count == 2
+
+
+def test_a_preview_claiming_huge_dimensions_is_refused_unread(preset):
+    """A small preview.png whose header states 13000 x 13000 pixels (676 MB decoded) is
+    refused from its IHDR chunk; no decoder sees it."""
+    (preset / "preview.png").write_bytes(_png(13000, 13000, pixels=False))
+    with pytest.raises(PresetError) as info:
+        read_preset_info(preset)
+    assert "13000 x 13000 pixels" in str(info.value) and "\n" not in str(info.value)

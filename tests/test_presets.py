@@ -31,7 +31,11 @@ from playground.core.presets import (
 )
 from playground.core.training import Session
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16  # the signature is all a preset checks
+#: a 1 x 1 grey PNG (a preview's signature and IHDR header are what a preset checks)
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00\x00:~\x9bU"
+    b"\x00\x00\x00\nIDATx\x9cch\x00\x00\x00\x82\x00\x81w\xcdr\xb6\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 @pytest.fixture

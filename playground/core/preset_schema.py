@@ -26,6 +26,8 @@ __all__ = [
     "NAME_MAX_CHARS",
     "DATASET_MAX_CHARS",
     "PNG_SIGNATURE",
+    "PREVIEW_MAX_PIXELS",
+    "check_preview",
     "check_config",
     "check_model",
     "check_history",
@@ -53,6 +55,9 @@ DESCRIPTION_MAX_CHARS = 2000
 NAME_MAX_CHARS = 100
 DATASET_MAX_CHARS = 4096
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: the largest preview a preset may hold, in pixels (its header is checked before any
+#: decoder sees it: a small PNG may claim 13000 x 13000 pixels, 676 MB decoded)
+PREVIEW_MAX_PIXELS = 4096 * 4096
 
 
 def _short(value: Any, n: int = 60) -> str:
@@ -190,3 +195,22 @@ def check_history(raw: bytes, where: str) -> History:
                 )
             history.record(step, {name: value})
     return history
+
+
+def check_preview(data: bytes, where: str) -> bytes:
+    """A ``preview.png``'s bytes, checked without decoding them: the PNG signature, then
+    the width and height its ``IHDR`` chunk states (bytes 16 to 24, big-endian; PNG
+    specification, section 11.2.2), at most :data:`PREVIEW_MAX_PIXELS` in all.
+
+    Raises:
+        PresetError: naming ``where``: not a PNG, or larger than the cap.
+    """
+    if data[:8] != PNG_SIGNATURE or len(data) < 24 or data[12:16] != b"IHDR":
+        raise PresetError(f"{where}: not a PNG image")
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if width * height > PREVIEW_MAX_PIXELS:
+        raise PresetError(
+            f"{where}: a preview of {width} x {height} pixels, more than the "
+            f"{PREVIEW_MAX_PIXELS} a preset may show"
+        )
+    return data

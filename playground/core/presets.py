@@ -51,6 +51,7 @@ from .preset_schema import (
     check_config,
     check_history,
     check_model,
+    check_preview,
 )
 from .training.history import History
 from .training.session import Session
@@ -338,8 +339,8 @@ def read_preset_info(path: str | os.PathLike) -> PresetInfo:
     with PresetFiles(path) as preset:
         cfg = check_config(preset.json(CONFIG), preset.where(CONFIG))
         preview = preset.read_optional(PREVIEW)
-        if preview is not None and preview[:8] != PNG_SIGNATURE:
-            raise PresetError(f"{preset.where(PREVIEW)}: not a PNG image")
+        if preview is not None:
+            check_preview(preview, preset.where(PREVIEW))
         notes = preset.text(NOTES)
     model = cfg["model"]
     family = cfg.get("family") or (MODELS[model].family if model in MODELS else "unknown")
