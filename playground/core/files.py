@@ -120,6 +120,36 @@ def _check_inside(path: Path, root: Path | None) -> None:
         raise FileRefusedError(f"{path}: a link that leads out of its folder {root} (to {real})")
 
 
+def _open_regular(path: Path, kind: str, noun: str) -> tuple[int, os.stat_result]:
+    """Open ``path`` non-blocking and check, on the open descriptor, that it is a regular
+    file of at most ``LIMITS[kind]`` bytes; the descriptor (the caller closes it) and its
+    ``fstat``. ``noun`` names the kind in the message (``"a config file"``).
+
+    Raises:
+        FileRefusedError: missing, unopenable, not a regular file, or over the cap.
+    """
+    limit = LIMITS[kind]
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_BINARY)
+    except FileNotFoundError:
+        raise FileRefusedError(f"{path}: missing") from None
+    except OSError as e:
+        raise FileRefusedError(f"{path}: cannot open it ({e.strerror or e})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileRefusedError(f"{path}: {_kind_of(st.st_mode)}, not a file")
+        if st.st_size > limit:
+            raise FileRefusedError(
+                f"{path}: {human_bytes(st.st_size)}, more than the {human_bytes(limit)} "
+                f"{noun} may take"
+            )
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
 def read_file(
     path: str | os.PathLike, kind: str, *, root: str | os.PathLike | None = None
 ) -> bytes:
@@ -142,21 +172,8 @@ def read_file(
     limit = LIMITS[kind]
     path = Path(path)
     _check_inside(path, None if root is None else Path(root))
+    fd, _ = _open_regular(path, kind, f"{_a(kind)} file")
     try:
-        fd = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_BINARY)
-    except FileNotFoundError:
-        raise FileRefusedError(f"{path}: missing") from None
-    except OSError as e:
-        raise FileRefusedError(f"{path}: cannot open it ({e.strerror or e})") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise FileRefusedError(f"{path}: {_kind_of(st.st_mode)}, not a file")
-        if st.st_size > limit:
-            raise FileRefusedError(
-                f"{path}: {human_bytes(st.st_size)}, more than the {human_bytes(limit)} "
-                f"{_a(kind)} file may take"
-            )
         chunks, total = [], 0
         while total <= limit:
             chunk = os.read(fd, min(limit + 1 - total, MiB))
@@ -376,22 +393,8 @@ def open_zip(
     """
     path = Path(path)
     allowed = tuple(allowed)
-    limit = LIMITS[kind]
+    fd, st = _open_regular(path, kind, _a(kind))
     try:
-        fd = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_BINARY)
-    except FileNotFoundError:
-        raise FileRefusedError(f"{path}: missing") from None
-    except OSError as e:
-        raise FileRefusedError(f"{path}: cannot open it ({e.strerror or e})") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise FileRefusedError(f"{path}: {_kind_of(st.st_mode)}, not a file")
-        if st.st_size > limit:
-            raise FileRefusedError(
-                f"{path}: {human_bytes(st.st_size)}, more than the {human_bytes(limit)} "
-                f"{_a(kind)} may take"
-            )
         tail_size = min(st.st_size, 22 + 65535 + 20)
         os.lseek(fd, st.st_size - tail_size, os.SEEK_SET)
         tail = os.read(fd, tail_size)
