@@ -19,31 +19,15 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from benchmarks.app_bench import spin, wait_for  # noqa: E402
 from playground.app import theme  # noqa: E402
 from playground.app.commands import Pause, Play  # noqa: E402
 from playground.app.main_window import MainWindow  # noqa: E402
 from playground.app.worker import TORCH_THREADS  # noqa: E402
 
 TARGET = 0.95
-
-
-def spin(ms: int) -> None:
-    """Run the Qt event loop for ``ms`` (``QEventLoop.exec`` lets the worker threads run)."""
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
-
-
-def wait_for(predicate, timeout_s: float = 60.0) -> None:
-    """Spin the event loop until ``predicate()`` holds."""
-    end = time.perf_counter() + timeout_s
-    while not predicate():
-        if time.perf_counter() > end:
-            raise TimeoutError("the app did not get there in time")
-        spin(20)
 
 
 def bare_rate(session, seconds: float) -> float:

@@ -22,9 +22,10 @@ import numpy as np
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from benchmarks.app_bench import spin  # noqa: E402
 from playground.app import theme  # noqa: E402
 from playground.app.main_window import MainWindow  # noqa: E402
 from playground.app.pacing import MIN_RATE  # noqa: E402
@@ -32,13 +33,6 @@ from playground.app.pacing import MIN_RATE  # noqa: E402
 PROBE_MS = 10
 TARGET_P99_MS = 16.0
 TARGET_DENSITY_FPS = 0.8 * MIN_RATE
-
-
-def spin(ms: int) -> None:
-    """Run the Qt event loop for ``ms``."""
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
 
 
 def probe(seconds: float) -> np.ndarray:

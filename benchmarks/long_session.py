@@ -24,34 +24,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from benchmarks.app_bench import rss_mb, spin  # noqa: E402
 from playground.app import theme  # noqa: E402
 from playground.app.commands import Play  # noqa: E402
 from playground.app.main_window import MainWindow  # noqa: E402
 
 #: a run longer than this is judged from its 10-minute sample (shorter: from 1 minute)
 LONG_RUN_MINUTES = 10
-
-
-def rss_mb() -> float:
-    """This process's resident set size in MB (Linux ``/proc``; peak RSS elsewhere)."""
-    try:
-        with open("/proc/self/statm") as f:
-            pages = int(f.read().split()[1])
-        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def spin(ms: int) -> None:
-    """Run the Qt event loop for ``ms``."""
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
 
 
 def main() -> int:

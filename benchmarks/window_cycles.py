@@ -18,49 +18,20 @@ import gc
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from benchmarks.app_bench import rss_mb, spin, wait_for  # noqa: E402
 from playground.app import theme  # noqa: E402
 from playground.app.commands import Play  # noqa: E402
 from playground.app.main_window import MainWindow  # noqa: E402
 
 TARGET = 1.10
-
-
-def rss_mb() -> float:
-    """This process's resident set size in MB (Linux ``/proc``; ``ru_maxrss`` elsewhere)."""
-    try:
-        with open("/proc/self/statm") as f:
-            pages = int(f.read().split()[1])
-        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def spin(ms: int) -> None:
-    """Run the Qt event loop for ``ms``."""
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
-
-
-def wait_for(predicate, timeout_s: float = 60.0) -> None:
-    """Spin the event loop until ``predicate()`` holds."""
-    end = time.perf_counter() + timeout_s
-    while not predicate():
-        if time.perf_counter() > end:
-            raise TimeoutError("the app did not get there in time")
-        spin(20)
 
 
 def settle() -> None:
