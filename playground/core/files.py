@@ -32,6 +32,7 @@ import re
 import stat
 import struct
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -473,9 +474,9 @@ def read_member(z: zipfile.ZipFile, name: str, where: str, limit: int) -> bytes:
     try:
         with z.open(name) as f:
             data = f.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as e:
-        raise FileRefusedError(f"{where}: member {name!r} is damaged ({e})") from None
-    except Exception as e:  # zlib.error and friends: a damaged stream
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError) as e:
+        # a bad CRC, a truncated or corrupt deflate stream (encryption and unknown
+        # compression methods were refused by open_zip before any member is read)
         raise FileRefusedError(f"{where}: member {name!r} is damaged ({e})") from None
     if len(data) > limit:
         raise FileRefusedError(
