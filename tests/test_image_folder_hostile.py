@@ -20,8 +20,9 @@ from PIL import Image
 
 from playground.core import files
 from playground.core.data import EmptyFolderError, make_dataset
+from playground.core.data import folder as folder_module
 from playground.core.data import images as images_module
-from playground.core.data.images import MAX_IMAGE_PIXELS, Folder
+from playground.core.data.folder import MAX_IMAGE_PIXELS, Folder
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
 
@@ -176,7 +177,7 @@ def test_the_pixel_cap_is_the_named_constant(tmp_path, monkeypatch):
     assert MAX_IMAGE_PIXELS == 4096 * 4096
     _png(tmp_path / "a.png", size=10)  # 100 pixels
     _png(tmp_path / "b.png", size=8)  # 64 pixels
-    monkeypatch.setattr(images_module, "MAX_IMAGE_PIXELS", 64)
+    monkeypatch.setattr(folder_module, "MAX_IMAGE_PIXELS", 64)
     d = make_dataset(f"folder:path={tmp_path},size=8")
     assert d.skipped == ("a.png",) and "10 x 10 pixels" in d.skipped_reasons["a.png"]
 
@@ -271,26 +272,26 @@ def test_a_gan_on_four_images_trains_with_finite_loss_terms(tmp_path):
 def test_at_most_the_capped_number_of_images_is_read(tmp_path, monkeypatch):
     for i in range(8):
         _png(tmp_path / f"{i}.png", 30 * i)
-    monkeypatch.setattr(images_module, "MAX_FOLDER_IMAGES", 5)
+    monkeypatch.setattr(folder_module, "MAX_FOLDER_IMAGES", 5)
     reads = []
-    real = images_module.read_file
+    real = folder_module.read_file
 
     def counting(path, kind, **kw):
         reads.append(Path(path).name)
         return real(path, kind, **kw)
 
-    monkeypatch.setattr(images_module, "read_file", counting)
+    monkeypatch.setattr(folder_module, "read_file", counting)
     d = make_dataset(f"folder:path={tmp_path},size=8")
     assert reads == [f"{i}.png" for i in range(5)]  # the first five in name order
     assert d.train_images.shape[0] + d.test_images.shape[0] == 5
     assert "holds 8 image files: read the first 5 in name order" in d.message
-    assert images_module.MAX_FOLDER_IMAGES == 5 and Folder.__doc__ is not None
+    assert folder_module.MAX_FOLDER_IMAGES == 5 and Folder.__doc__ is not None
 
 
 def test_at_most_the_capped_number_of_entries_is_listed(tmp_path, monkeypatch):
     for i in range(6):
         _png(tmp_path / f"{i}.png")
-    monkeypatch.setattr(images_module, "MAX_FOLDER_ENTRIES", 3)
+    monkeypatch.setattr(folder_module, "MAX_FOLDER_ENTRIES", 3)
     d = make_dataset(f"folder:path={tmp_path},size=8")
     assert d.train_images.shape[0] + d.test_images.shape[0] == 3
     assert "more than 3 entries" in d.message

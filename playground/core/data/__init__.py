@@ -8,14 +8,9 @@ from typing import Any
 from playground.core import specs
 from playground.core.data.base import Density2D, NoDensityError, NoSamplerError, box_grid
 from playground.core.data.energy import U1, U2, U3, U4
+from playground.core.data.folder import EmptyFolderError, Folder
 from playground.core.data.gaussian import Gaussian2DAxis, Gaussian2DRotated
-from playground.core.data.images import (
-    Digits,
-    EmptyFolderError,
-    Folder,
-    ImageDataset,
-    Shapes,
-)
+from playground.core.data.images import Digits, ImageDataset, Shapes
 from playground.core.data.mixtures import EightGaussians, Grid25, Ring8
 from playground.core.data.toy import (
     Checkerboard,
