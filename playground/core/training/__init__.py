@@ -2,6 +2,7 @@
 copies for drawing."""
 
 from ..snapshots import Snapshot
-from .session import FrozenSession, Session
+from .frozen import FrozenSession
+from .session import Session
 
 __all__ = ["Session", "FrozenSession", "Snapshot"]

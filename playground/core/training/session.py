@@ -27,9 +27,10 @@ from ..snapshots import (
 from ..snapshots.chains import chain_options
 from ..snapshots.samples import SAMPLE_POINTS
 from .evaluation import heldout_metrics, history_values
+from .frozen import FrozenSession
 from .history import DivergenceWatch, History
 
-__all__ = ["Session", "FrozenSession"]
+__all__ = ["Session"]
 
 
 def _zero_somewhere(data: Density2D) -> bool:
@@ -437,35 +438,3 @@ class Session:
             "steps": self.step_count,
             "hyperparameters": hpm.to_dict(self.config),
         }
-
-
-class FrozenSession:
-    """A session's pictures at one step, drawn from a private copy of its weights (see
-    :meth:`Session.frozen_copy`), so another thread can build them while training goes on.
-
-    Attributes:
-        context: the :class:`~..snapshots.SnapshotContext` with the copied model.
-        source: the session's live model the copy was taken from.
-        step, terms: the step count and loss terms at the copy.
-        offered: the pictures the session offers.
-    """
-
-    def __init__(
-        self,
-        context: SnapshotContext,
-        source: GenerativeModel,
-        step: int,
-        terms: dict[str, float],
-        offered: tuple[str, ...],
-    ):
-        self.context, self.source = context, source
-        self.step, self.terms, self.offered = step, terms, offered
-
-    @property
-    def model(self) -> GenerativeModel:
-        """The copied model."""
-        return self.context.model
-
-    def snapshot(self, views: Iterable[str]) -> Snapshot:
-        """The pictures ``views`` of the copy (see :meth:`Session.snapshot`)."""
-        return take_snapshot(self.context, views, self.step, self.terms, self.offered)
