@@ -332,10 +332,30 @@ def _cmd_record(args: argparse.Namespace) -> int:
     from .app.recording import record_headless
 
     kwargs = {} if args.fps is None else {"fps": args.fps}
-    result = record_headless(session, args.view, args.out, steps=args.steps, **kwargs)
+    progress = _progress_printer(sys.stderr)
+    result = record_headless(
+        session, args.view, args.out, steps=args.steps, progress=progress, **kwargs
+    )
     steps = getattr(result, "steps", args.steps)
     print(json.dumps({"out": str(result.path), "frames": result.frames, "steps": steps}))
     return 0
+
+
+def _progress_printer(stream: Any) -> Any:
+    """``progress(done, total)`` for ``record``: ``recording: frame done/total`` on
+    ``stream`` (stderr: stdout keeps the one JSON line), one line rewritten in place on a
+    terminal, a line per frame otherwise (a log, a CI job)."""
+    tty = stream.isatty()
+
+    def progress(done: int, total: int) -> None:
+        text = f"recording: frame {done}/{total}"
+        if tty:
+            stream.write(f"\r{text}" + ("\n" if done >= total else ""))
+        else:
+            stream.write(text + "\n")
+        stream.flush()
+
+    return progress
 
 
 class _NoDisplayError(Exception):

@@ -134,20 +134,19 @@ PRESETS: tuple[Preset, ...] = (
     # GANs
     Preset(
         "gan-ring8",
-        "gan ring8 --steps 3000 --set lr_generator=1e-3 --set lr_critic=1e-4 --no-optimizer",
+        "gan ring8 --steps 2000 --set depth=5 --set lr_generator=3e-5 --set lr_critic=1e-3"
+        " --set lr_decay_steps=2000 --no-optimizer",
         "GAN mode collapse on ring8",
-        "A fast generator against a slow critic collapses onto one of eight modes.",
+        "A slow generator against a deep, fast critic collapses onto one of eight modes.",
         "modes",
-        seed=1,
     ),
     Preset(
         "gan-ring8-pack4",
-        "gan ring8 --steps 4000 --set lr_generator=1e-3 --set lr_critic=1e-4 --set pack=4"
-        " --no-optimizer",
+        "gan ring8 --steps 10000 --set pack=4 --set latent_dim=8 --set lr_generator=5e-4"
+        " --set lr_critic=2e-3 --set batch_size=512 --set lr_decay_steps=10000 --no-optimizer",
         "PacGAN: the remedy",
-        "The same GAN, its critic judging four samples at once, finds all eight modes.",
+        "PacGAN's critic judges four samples at once: all eight modes, sharply.",
         "modes",
-        seed=1,
     ),
     Preset(
         "wgan-gp-grid25",
@@ -195,7 +194,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         "ncsn-gmm82",
-        "ncsn gmm82 --steps 3000 --no-optimizer",
+        "ncsn gmm82 --steps 6000 --set lr_decay_steps=6000 --set batch_size=512 --no-optimizer",
         "Plain vs annealed Langevin",
         "On the 0.8 / 0.2 mixture only annealed Langevin recovers the weights.",
         "chains",

@@ -48,7 +48,8 @@ def test_critic_view_levels_colorbar_and_samples(qtbot):
     view.show_snapshot(critic_snapshot(d))
     assert view.image.levels is not None and tuple(view.image.levels) == (0.0, 1.0)
     assert tuple(view.bar.levels()) == (0.0, 1.0)
-    assert view.bar.getAxis("left").labelText == "D(x)"
+    assert view.bar.getAxis("right").labelText == "D(x)"
+    assert "colour range: D(x) from 0 to 1" in view.caption.text()
     assert len(view.real.data) == 50 and len(view.fake.data) == 40
     assert view.arrow_count == 0  # the toggle is off
 
@@ -57,14 +58,15 @@ def test_critic_view_levels_colorbar_and_samples(qtbot):
     view.show_snapshot(critic_snapshot(values, label="critic"))
     low, high = view.levels
     assert low == -high and 10 <= high <= 25
-    assert view.bar.getAxis("left").labelText == "critic"
+    assert view.bar.getAxis("right").labelText == "critic"
 
 
 def test_critic_levels_follow_a_drifting_wasserstein_critic():
     values = 100.0 + np.linspace(-1, 1, 400).reshape(20, 20)
     low, high = critic_levels(values, "critic")
     assert low < 100 < high and high - low < 5
-    assert critic_levels(values, "D(x)") == (0.0, 1.0)
+    low, high = critic_levels(values / 200, "D(x)")  # 0.495 .. 0.505
+    assert (low, high) == (0.49, 0.51)
 
 
 def test_generator_gradient_arrows(qtbot):

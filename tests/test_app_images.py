@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from playground.app.views import ImageGridView, InterpolationView  # noqa: E402
-from playground.app.views.images import GAP, mosaic  # noqa: E402
+from playground.app.views.images import GAP, TILE_PIXELS, mosaic  # noqa: E402
 from playground.core.snapshots.base import Snapshot  # noqa: E402
 from playground.core.snapshots.images import ImageGrid, Interpolation  # noqa: E402
 
@@ -16,11 +16,20 @@ TIMEOUT = 30_000
 
 
 def test_mosaic_tiles_with_gaps():
-    images = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+    images = np.arange(2 * 3 * 40 * 50, dtype=np.float32).reshape(2, 3, 40, 50)
     out = mosaic(images)
-    assert out.shape == (2 * 4 + GAP, 3 * 5 + 2 * GAP)
-    np.testing.assert_array_equal(out[:4, :5], images[0, 0])
-    np.testing.assert_array_equal(out[4 + GAP :, 2 * (5 + GAP) :], images[1, 2])
+    assert out.shape == (2 * 40 + GAP, 3 * 50 + 2 * GAP)
+    np.testing.assert_array_equal(out[:40, :50], images[0, 0])
+    np.testing.assert_array_equal(out[40 + GAP :, 2 * (50 + GAP) :], images[1, 2])
+
+
+def test_mosaic_enlarges_small_tiles_so_the_gaps_stay_thin():
+    images = np.arange(2 * 3 * 8 * 8, dtype=np.float32).reshape(2, 3, 8, 8)
+    out = mosaic(images)
+    k = TILE_PIXELS // 8
+    assert out.shape == (2 * 8 * k + GAP, 3 * 8 * k + 2 * GAP)
+    np.testing.assert_array_equal(out[: 8 * k : k, : 8 * k : k], images[0, 0])
+    np.testing.assert_array_equal(out[8 * k + GAP :: k, 2 * (8 * k + GAP) :: k], images[1, 2])
 
 
 def test_grid_view_draws_samples_labels_and_data(qtbot):
@@ -35,7 +44,9 @@ def test_grid_view_draws_samples_labels_and_data(qtbot):
     )
     view.show_snapshot(Snapshot(step=1, box=(0, 1, 0, 1), grid=grid))
     np.testing.assert_array_equal(view.model_panel.image.image, mosaic(grid.images))
-    assert [label.toPlainText() for label in view.model_panel.labels] == list(grid.row_labels)
+    assert view.model_panel.labels == grid.row_labels
+    ticks = view.model_panel.plot.getAxis("left")._tickLevels[0]
+    assert [text for _, text in ticks] == list(grid.row_labels)
     assert view.data_panel.image.image.shape == mosaic(grid.images).shape
     assert view.caption.text() == "rows: categorical code c"
 
@@ -68,7 +79,8 @@ def test_gan_on_digits_window_shows_the_image_views_and_they_evolve(qtbot, open_
     window.tabs.setCurrentIndex(window.tab_names.index("interpolation"))
     strips = window.views["interpolation"]
     qtbot.waitUntil(lambda: strips.panel.image.image is not None, timeout=TIMEOUT)
-    assert strips.panel.image.image.shape == (4 * 8 + 3 * GAP, 10 * 8 + 9 * GAP)
+    k = TILE_PIXELS // 8  # digits are enlarged k times
+    assert strips.panel.image.image.shape == (4 * 8 * k + 3 * GAP, 10 * 8 * k + 9 * GAP)
 
 
 def test_picking_folder_asks_for_it_and_trains_on_it(qtbot, open_window, tmp_path):

@@ -141,6 +141,8 @@ def test_save_preset_as_writes_a_preview_and_reopens_at_its_step(
         window.transport.step.click()
         qtbot.waitUntil(lambda expected=expected: window.step == expected, timeout=TIMEOUT)
     path = tmp_path / name
+    view = window.views["density"]
+    shown = (view.width(), view.height())  # before the "Saved to" banner moves it down
     with qtbot.waitSignal(window.worker.preset_saved, timeout=TIMEOUT):
         window.presets.save_preset_as(str(path), title="Three steps", description="barely trained")
     if path.suffix == ".dgmpreset":
@@ -150,8 +152,7 @@ def test_save_preset_as_writes_a_preview_and_reopens_at_its_step(
         preview = (path / "preview.png").read_bytes()
     assert preview.startswith(PNG_SIGNATURE)
     image = QImage.fromData(preview)
-    view = window.views["density"]
-    assert (image.width(), image.height()) == (view.width(), view.height())
+    assert (image.width(), image.height()) == shown
     info = read_preset_info(path)
     assert (info.title, info.steps, info.view) == ("Three steps", 3, "density")
 

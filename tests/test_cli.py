@@ -188,8 +188,10 @@ def fake_app(monkeypatch):
     main_module.launch = lambda **kwargs: calls["launch"].append(kwargs) or 0
     recording = types.ModuleType("playground.app.recording")
 
-    def record_headless(session, view, out, *, steps, fps=10.0):
+    def record_headless(session, view, out, *, steps, fps=10.0, progress=None):
         calls["record"].append((session.step_count, view, out, steps, fps))
+        for done in range(1, 4):
+            progress(done, 3)
         return types.SimpleNamespace(path=out, frames=3, steps=steps)
 
     recording.record_headless = record_headless
@@ -223,8 +225,28 @@ def test_record_prints_one_json_line(saved_preset, tmp_path, fake_app, capsys):
     out = str(tmp_path / "moons.gif")
     argv = ["record", str(saved_preset), "--view", "density", "--steps", "4", "--out", out]
     assert main([*argv, "--fps", "5"]) == 0
-    assert json.loads(capsys.readouterr().out.strip()) == {"out": out, "frames": 3, "steps": 4}
+    printed = capsys.readouterr()
+    assert json.loads(printed.out.strip()) == {"out": out, "frames": 3, "steps": 4}
     assert fake_app["record"] == [(3, "density", out, 4, 5.0)]
+    # progress on stderr: a plain line per frame where stderr is not a terminal
+    assert printed.err.splitlines() == [f"recording: frame {i}/3" for i in (1, 2, 3)]
+
+
+def test_record_progress_rewrites_one_line_on_a_terminal():
+    import io
+
+    from playground.cli import _progress_printer
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    progress = _progress_printer(stream)
+    for done in (1, 2, 3):
+        progress(done, 3)
+    lines = "".join(f"\rrecording: frame {i}/3" for i in (1, 2, 3))
+    assert stream.getvalue() == lines + "\n"
 
 
 @pytest.mark.parametrize(

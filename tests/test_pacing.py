@@ -99,7 +99,10 @@ def test_costly_snapshots_keep_their_share_but_uncapped_views_their_minimum_rate
     p = pacing("cheap")
     assert p.snapshot_period(0.001) == pytest.approx(0.1)  # the rate cap
     assert p.snapshot_period(0.04) == pytest.approx(0.16)  # 40 ms at 25%
-    assert p.snapshot_period(1.0) == pytest.approx(0.2)  # never below 5 per second
+    assert p.snapshot_period(0.05) == pytest.approx(0.2)  # never below 5 per second
+    # ... unless that keeps the snapshot thread more than a quarter busy: its share
+    assert p.snapshot_period(0.06) == pytest.approx(0.24)
+    assert p.snapshot_period(1.0) == pytest.approx(4.0)
 
 
 def test_a_pictures_own_rate_cap_holds_and_lets_slow_ones_keep_their_share():

@@ -1,4 +1,5 @@
-"""Previews, recordings (headless and from the window), the Record dialog, the Compare window."""
+"""Previews, recordings (headless and from the window), the Record dialog (the Compare
+window: tests/test_compare.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ pytest.importorskip("pytestqt")
 
 import imageio.v3 as iio  # noqa: E402
 
-from playground.app.compare import CompareWindow  # noqa: E402
 from playground.app.main_window import MainWindow  # noqa: E402
 from playground.app.panels.record_dialog import RecordDialog  # noqa: E402
-from playground.app.preview import render_preview  # noqa: E402
+from playground.app.preview import build_view, draw_view, render_preview  # noqa: E402
 from playground.app.recording import (  # noqa: E402
     Recording,
     WindowRecorder,
+    pixmap_array,
+    plot_area,
     record_headless,
+    view_frame,
     write_frames,
 )
 from playground.core.training import Session  # noqa: E402
@@ -72,6 +75,26 @@ def test_record_headless_gif_shows_training_progress(qapp, tmp_path):
     assert not np.array_equal(frames[0], frames[-1])  # the density moved
     assert calls[-1][0] == calls[-1][1] == rec.frames
     assert [name for name in tmp_path.iterdir()] == [out]  # no temporary file left
+
+
+def test_a_frame_is_the_plot_area_with_the_title_and_step_burnt_in(qapp):
+    widget = build_view(small_session(), "density", (400, 300))
+    try:
+        draw_view(small_session(), widget)
+        area = plot_area(widget)
+        assert area == widget.canvas.geometry()  # the pictures, not the row of controls
+        assert area.height() < widget.height()
+        plain = pixmap_array(widget.grab(area))
+        frame = view_frame(widget, 1234)
+        assert frame.shape == plain.shape == (area.height(), area.width(), 3)
+        header = np.any(frame != plain, axis=(1, 2))
+        assert header[:10].all() and not header[60:].any()  # a strip at the top, only
+        strip = frame[: int(np.argmin(header))]
+        assert len(np.unique(strip.reshape(-1, 3), axis=0)) > 2  # text on the band
+        assert not np.array_equal(view_frame(widget, 1235)[: len(strip)], strip)  # the step
+    finally:
+        widget.close()
+        widget.deleteLater()
 
 
 def test_record_headless_png_mp4_and_a_bad_suffix(qapp, tmp_path):
@@ -131,7 +154,8 @@ def test_record_dialog_saves_the_current_view_as_png(qtbot, open_window, tmp_pat
     assert dialog.recording is not None and dialog.recording.path == written
     view = window.tabs.currentWidget()
     image = iio.imread(written)
-    assert image.shape[:2] == (view.height(), view.width())
+    area = plot_area(view)  # the view's pictures with a header strip, not its controls
+    assert image.shape[:2] == (area.height(), area.width()) and area.height() < view.height()
     assert image.std() > 0  # a drawn view, not a blank
     assert str(written) in dialog.message.text()
 
@@ -150,55 +174,16 @@ def test_record_dialog_gif_by_steps_plays_then_pauses_again(qtbot, open_window, 
     assert "Start presses Play" in dialog.note.text()
     dialog.start_button.click()
     assert window.transport.play.isChecked()
+    # while recording the choices read as text, not as greyed-out editors
+    assert dialog.rows.currentIndex() == 1 and dialog.summary["file"].isEnabled()
+    assert dialog.summary["file"].text() == str(tmp_path / "dialog.gif")
+    assert dialog.summary["length"].text() == "10 training steps"
     qtbot.waitUntil(lambda: dialog.recording is not None, timeout=TIMEOUT)
     assert dialog.recording.path == tmp_path / "dialog.gif"  # the suffix follows the format
     assert iio.imread(dialog.recording.path, index=None).shape[0] > 1
     assert not window.transport.play.isChecked()
     assert dialog.bar.value() == dialog.bar.maximum()
-
-
-def test_compare_window_plays_pauses_and_steps_both(qtbot, tmp_path):
-    small = {"hidden": 32, "batch_size": 64}
-    compare = CompareWindow(("gan", "ring8", small), ("wgan-gp", "ring8", small), pane=MainWindow)
-    qtbot.addWidget(compare)
-    compare.resize(1800, 800)
-    compare.show()
-    compare.start()
-    try:
-        left, right = compare.panes
-        qtbot.waitUntil(
-            lambda: all(p.frame is not None and p.info is not None for p in compare.panes),
-            timeout=TIMEOUT,
-        )
-        # the hyperparameters reached both sessions
-        qtbot.waitUntil(
-            lambda: all(p.worker.session.config.hidden == 32 for p in compare.panes),
-            timeout=TIMEOUT,
-        )
-        assert [p.info.model for p in compare.panes] == ["gan", "wgan-gp"]
-        compare.play.click()
-        qtbot.waitUntil(lambda: left.step >= 5 and right.step >= 5, timeout=TIMEOUT)
-        assert compare.play.text() == "Pause both"
-        compare.play.click()
-        qtbot.waitUntil(lambda: compare.playing == [False, False], timeout=TIMEOUT)
-        assert compare.play.text() == "Play both" and "paused" in compare.state.text()
-        counts = [p.worker.session.step_count for p in compare.panes]
-        qtbot.wait(300)
-        assert [p.worker.session.step_count for p in compare.panes] == counts
-        compare.step.click()
-        qtbot.waitUntil(
-            lambda: [p.worker.session.step_count for p in compare.panes] == [c + 1 for c in counts],
-            timeout=TIMEOUT,
-        )
-        compare.grab().save(str(tmp_path / "compare.png"))
-    finally:
-        assert compare.shutdown()
-    assert all(p.worker_thread.thread.isFinished() for p in compare.panes)
-
-
-def test_compare_window_needs_one_dataset(qapp):
-    with pytest.raises(ValueError, match="one dataset"):
-        CompareWindow(("gan", "ring8"), ("wgan-gp", "grid25"), pane=MainWindow)
+    assert dialog.rows.currentIndex() == 0 and dialog.start_button.isEnabled()
 
 
 def test_the_file_menu_opens_record_and_compare(qtbot, open_window):

@@ -13,6 +13,7 @@ __all__ = [
     "Play",
     "Pause",
     "Step",
+    "PlayUntil",
     "SlowMotion",
     "Reset",
     "SetSeed",
@@ -57,6 +58,15 @@ class Step(Command):
     (``"critic"`` or ``"generator"``, see ``Session.parts``)."""
 
     part: str | None = None
+
+
+@dataclass(frozen=True)
+class PlayUntil(Command):
+    """Lock-step: train now until the step count reaches ``step``, then stay paused (a
+    session already there does nothing). The steps run between two commands, so the
+    sender keeps ``step`` a fraction of a second ahead (see :mod:`.lockstep`)."""
+
+    step: int
 
 
 @dataclass(frozen=True)

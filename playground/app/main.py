@@ -13,6 +13,7 @@ from . import theme
 from .display import missing_display_message
 from .main_window import MainWindow
 from .qt_util import quiet_platform_notices
+from .window_geometry import place_window, remember_geometry
 from .worker_thread import exit_if_abandoned
 
 __all__ = ["launch", "QUIT_AFTER_ENV"]
@@ -61,7 +62,8 @@ def launch(
     quiet_platform_notices()
     paused = paused or preset is not None
     window = MainWindow(model, dataset, seed=seed, device=device, paused=paused)
-    fit_to_screen(window, (1400, 850))
+    place_window(window, window.settings)
+    remember_geometry(window, window.settings)
     window.show()
     QTimer.singleShot(0, window.start)
     if preset is not None:  # queued: the worker opens it right after its first session
@@ -90,19 +92,3 @@ def _quit_when(app: QApplication, window: MainWindow, event: str) -> None:
 
     timer.timeout.connect(check)
     timer.start()
-
-
-def fit_to_screen(window, size: tuple[int, int]) -> None:
-    """Give ``window`` ``size`` (width, height) pixels where the screen has room, and fill
-    the screen's available area where it has not (a 1366 x 768 laptop or projector): the
-    window never opens larger than the screen, with its status bar cut off."""
-    screen = window.screen() or QApplication.primaryScreen()
-    if screen is None:
-        window.resize(*size)
-        return
-    area = screen.availableGeometry()
-    if size[0] <= area.width() and size[1] <= area.height():
-        window.resize(*size)
-    else:
-        window.setGeometry(area)
-        window.showMaximized()

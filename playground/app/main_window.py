@@ -40,11 +40,13 @@ from .commands import (
     SlowMotion,
     Step,
 )
+from .explain import ExplainPanel
 from .panels import HyperparameterForm, SessionPanel, TransportPanel
 from .presenting import PresentationMode, press
 from .qt_util import GuiThreadCollector, delete_later, signals_blocked, weakly
 from .session_choice import SessionChoice, ask_folder
-from .snapshots import Frame
+from .snapshots import Frame, Progress
+from .view_status import ViewStatus
 from .views import VIEWS, View
 from .window_menus import (
     APP_TITLE,
@@ -65,6 +67,7 @@ _MAX_DRAW_COST = 0.1
 _BANNER_STYLE = {
     "error": "background:#b2182b; color:white; padding:8px; font-weight:bold;",
     "warning": "background:#fdb863; color:black; padding:8px;",
+    "info": "background:#d1e5f0; color:black; padding:8px;",
 }
 
 
@@ -73,7 +76,8 @@ class MainWindow(QMainWindow):
 
     Keyboard: Space play/pause, Right one step (paused), R reset, 1..9 (or Ctrl+1..9) the
     n-th view, F11 presentation mode, Ctrl+O open a preset, Ctrl+S save one, Ctrl+G the
-    gallery. Plain keys go to a spin box or line edit that has the focus, not to these.
+    gallery. Plain keys go to a spin box or line edit that has the focus, not to these;
+    Enter (commit) or Esc (revert) there gives the keyboard back to the view.
 
     Arguments:
         model, dataset, seed, device: the first session (built by the worker).
@@ -88,12 +92,14 @@ class MainWindow(QMainWindow):
             training (tests replace it to answer without a dialog).
         choose_folder: ``choose_folder() -> (path, size) | None``; asks for an image
             folder and the pixel size to resize to when the ``folder`` dataset is picked.
-        choose_preset: ``choose_preset() -> path | None``; asks which preset to open
-            (a ``.dgmpreset`` file, or a preset folder's ``config.json``).
-        choose_save_path: ``choose_save_path() -> path | None``; asks where to save the
-            session (a name ending in ``.dgmpreset``: a bundle; otherwise a folder).
-        choose_compare_model: ``choose_compare_model(models) -> model | None``; asks which
-            model to compare this session with.
+        choose_preset: ``choose_preset() -> path | None``; asks which preset folder to
+            open (File > Open preset folder, Ctrl+O; bundles: ``presets.choose_bundle``).
+        choose_save_path: ``choose_save_path() -> SaveChoice | path | None``; asks where
+            to save the session (a name ending in ``.dgmpreset``: a bundle; otherwise a
+            folder), with its title and description (a bare path: the default ones).
+        choose_compare_model: ``choose_compare_model(options) -> option | None``; asks
+            what to compare this session with: one of ``options`` (model names, preset
+            paths) or another preset's path.
         worker: the :class:`~.worker.TrainingWorker`; ``worker_thread`` is its ``WorkerThread``.
         views: view name to widget, in tab order; the tabs show those the session offers.
         step: the step of the newest drawn frame.
@@ -101,6 +107,7 @@ class MainWindow(QMainWindow):
         presets: the :class:`~.window_menus.PresetMenus` (File menu, presets, tools);
             ``preset``, ``last_open_seconds`` and ``gallery`` are its state.
         presentation_mode: the :class:`~.presenting.PresentationMode`.
+        explain: the :class:`~.explain.ExplainPanel` (F1; it adds the Help menu).
         file_menu, recent_menu, view_menu, presentation_action: the menus and the F11 action.
         side_panel, slim_bar: the left column, and the Play/Step/Reset bar that replaces
             it in presentation mode.
@@ -171,6 +178,9 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         right = QVBoxLayout()
         right.addWidget(self.banner)
+        # the step of the picture on show, previews, what is being computed
+        self.view_status = ViewStatus()
+        right.addWidget(self.view_status)
         right.addWidget(self.tabs, 1)
         central = QWidget()
         layout = QHBoxLayout(central)
@@ -208,6 +218,8 @@ class MainWindow(QMainWindow):
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(self.presentation_action)
         self._connect()
+        # View > Explain panel (F1), the Help menu, the tabs' tooltips
+        self.explain = ExplainPanel.install(self)
 
     # ------------------------------------------------------------------ wiring
     def _connect(self) -> None:
@@ -216,6 +228,7 @@ class MainWindow(QMainWindow):
         w.session_changed.connect(self._on_session)
         w.config_changed.connect(self._on_config)
         w.snapshot_ready.connect(self.draw_newest)
+        w.progress.connect(self._on_progress)
         w.playing_changed.connect(self.transport.show_playing)
         # bound methods of GUI objects only: a lambda would run in the worker's thread
         w.problem.connect(self.show_banner)
@@ -233,6 +246,7 @@ class MainWindow(QMainWindow):
         t.seed_changed.connect(weakly(self, lambda w, seed: w.post(SetSeed(int(seed)))))
         self.session_panel.device_chosen.connect(weakly(self, lambda w, d: w.post(SetDevice(d))))
         self.form.edited.connect(self.edit_hyperparameter)
+        self.form.done.connect(self.focus_view)
         self.tabs.currentChanged.connect(self._on_tab)
         for view in self.views.values():
             view.parts_changed.connect(self.request_parts)
@@ -250,6 +264,11 @@ class MainWindow(QMainWindow):
         for i in range(1, 10):
             keys.append((str(i), weakly(self, lambda w, i=i: w._show_tab(i - 1))))
         self._key_shortcuts = [QShortcut(QKeySequence(k), self, slot) for k, slot in keys]
+
+    def focus_view(self) -> None:
+        """Give the keyboard to the visible view (a form field was left with Enter or Esc),
+        so the plain keys (1..9, Space, R, Right) reach the window again."""
+        (self.tabs.currentWidget() or self.tabs).setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _show_tab(self, index: int) -> None:
         if index < self.tabs.count():
@@ -385,6 +404,8 @@ class MainWindow(QMainWindow):
             self._generation = frame.generation
             for each in self.views.values():
                 each.clear()
+            self.view_status.clear_pictures()
+        self.view_status.show_view(view.name, view.title)
         self.frame = frame
         snap = frame.snapshot
         self.step = snap.step
@@ -395,6 +416,8 @@ class MainWindow(QMainWindow):
         if view.accepts(snap):
             view.show_snapshot(snap)
             self.draws[view.name] += 1
+            previews = (snap.previews.get(p, "") for p in view.reads())
+            self.view_status.drawn(view.name, snap.step, "; ".join(p for p in previews if p))
             # presenting: scale what the view created or restyled as it drew
             self.presentation_mode.restyle(view)
             self._measure_drawing(frame.playing)
@@ -409,9 +432,24 @@ class MainWindow(QMainWindow):
         self._drawn_at = clock if playing else None
 
     # ------------------------------------------------------------- from user
+    def _on_progress(self, progress: Progress) -> None:
+        """The worker's step and what it computes, between frames (a costly picture is
+        late: the counters still move, and the status line says what is being done)."""
+        if progress.generation != self._generation:
+            return  # the new session's first frame has not come yet
+        self.step_label.setText(f"step {progress.step:,}")
+        rate = progress.steps_per_second
+        self.speed_label.setText(f"{rate:,.0f} steps/s" if progress.playing else "paused")
+        self.terms_label.setText("   ".join(f"{k} {v:.4g}" for k, v in progress.terms.items()))
+        view = self.views[self.visible_view]
+        self.view_status.show_view(view.name, view.title)
+        self.view_status.progress(progress)
+
     def _on_tab(self, index: int) -> None:
-        if self.tabs.currentWidget() is not None:
-            self.presentation_mode.restyle(self.tabs.currentWidget())
+        view = self.tabs.currentWidget()
+        if view is not None:
+            self.presentation_mode.restyle(view)
+            self.view_status.show_view(view.name, view.title)
         self.request_parts()
 
     def edit_hyperparameter(self, name: str, value: Any) -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "SNAPSHOT_RATE",
     "MIN_RATE",
     "SNAPSHOT_SHARE",
+    "MIN_RATE_LOAD",
     "EVAL_SECONDS",
     "EVAL_SHARE",
     "EVAL_SAMPLES",
@@ -34,11 +35,16 @@ CHUNK_SECONDS = 0.02
 #: between; a GAN's critic ~15 + 5 ms of drawing: 4 per second; a RealNVP density ~35 + 5
 #: ms: the minimum rate, 3 per second).
 SNAPSHOT_RATE, MIN_RATE, SNAPSHOT_SHARE = 8.0, 3.0, 0.08
+#: the minimum rate holds only while it keeps the snapshot thread at most this busy: a
+#: picture of a second (an NCSN's annealed Langevin preview) keeps to its share instead,
+#: so no view halves training
+MIN_RATE_LOAD = 0.25
 #: held-out metrics every EVAL_SECONDS of training at least, on EVAL_SAMPLES samples
 EVAL_SECONDS, EVAL_SAMPLES = 5.0, 2000
-#: the most of the training time that held-out evaluation (on the training thread) may take:
-#: a slow evaluation (a DDPM samples through all its timesteps) comes less often
-EVAL_SHARE = 0.015
+#: the most of the time that held-out evaluation (on the snapshot thread, beside training)
+#: may take: a slow evaluation (a DDPM samples through all its timesteps, an NCSN runs
+#: annealed Langevin: ~5 s) comes less often, and pictures wait for it less
+EVAL_SHARE = 0.2
 #: how fast the drawing cost follows new measurements (exponential average)
 _DRAW_SMOOTHING = 0.3
 
@@ -198,9 +204,10 @@ class Pacing:
         """Seconds until the next snapshot after one that costs ``cost`` CPU seconds to
         build (plus :attr:`draw_cost` to draw): at most :attr:`rate_cap` per second; costly
         ones keep to :attr:`snapshot_share`, but views without a cap of their own come at
-        least :attr:`min_rate` times a second."""
+        least :attr:`min_rate` times a second while that keeps the snapshot thread at most
+        :data:`MIN_RATE_LOAD` busy."""
         period = (cost + self.draw_cost) / self.snapshot_share
-        if not self._derive()[2]:
+        if not self._derive()[2] and (cost + self.draw_cost) * self.min_rate <= MIN_RATE_LOAD:
             period = min(1.0 / self.min_rate, period)
         return max(1.0 / self.rate_cap, period)
 

@@ -1,4 +1,8 @@
-"""Recording a view while it trains: frames to GIF, MP4 or PNG, headless or from the window."""
+"""Recording a view while it trains: frames to GIF, MP4 or PNG, headless or from the window.
+
+A frame is the view's pictures only (its canvases, not its row of controls), with a header
+strip burnt in: the view's title and the training step it shows (see :mod:`.recording_frames`).
+"""
 
 from __future__ import annotations
 
@@ -14,14 +18,19 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QWidget
+
+from .recording_frames import fit_plot_area, pixmap_array, plot_area, stamp, view_frame
 
 __all__ = [
     "Recording",
     "FORMATS",
     "write_frames",
     "grab_frame",
+    "pixmap_array",
+    "plot_area",
+    "stamp",
+    "view_frame",
     "record_headless",
     "WindowRecorder",
 ]
@@ -136,14 +145,6 @@ def grab_frame(widget: QWidget) -> np.ndarray:
     return pixmap_array(widget.grab())
 
 
-def pixmap_array(pixmap: QPixmap) -> np.ndarray:
-    """``pixmap`` as ``(height, width, 3)`` uint8 RGB (a copy)."""
-    image = pixmap.toImage().convertToFormat(QImage.Format.Format_RGB888)
-    h, w, stride = image.height(), image.width(), image.bytesPerLine()
-    rows = np.frombuffer(image.constBits(), np.uint8, count=h * stride).reshape(h, stride)
-    return rows[:, : w * 3].reshape(h, w, 3).copy()
-
-
 def _one_of(steps: int | None, seconds: float | None) -> None:
     if (steps is None) == (seconds is None):
         raise ValueError("give exactly one of steps and seconds")
@@ -179,7 +180,8 @@ def record_headless(
         steps, seconds: how long to train; exactly one.
         fps: playback frames per second.
         frames: about how many frames to draw after the first.
-        size: the view's (width, height) in pixels.
+        size: the frames' (width, height) in pixels: the view's pictures, its controls
+            left out (see :func:`view_frame`).
         progress: ``progress(done, total)`` after each frame, in frames.
 
     Returns:
@@ -190,18 +192,19 @@ def record_headless(
             offer, or a suffix not in :data:`FORMATS` (checked before any training).
         NonFiniteLossError: training diverged; nothing is written.
     """
-    from .preview import build_view, draw_view, grab_at
+    from .preview import build_view, draw_view
 
     _one_of(steps, seconds)
     out = _check_suffix(out)
     frames = max(1, int(frames))
     widget = build_view(session, view, size)
+    fit_plot_area(widget, size)
     shots: list[np.ndarray] = []
     start_step, t0 = session.step_count, time.perf_counter()
 
     def shoot(total: int) -> None:
         draw_view(session, widget)
-        shots.append(pixmap_array(grab_at(widget, size)))
+        shots.append(view_frame(widget, session.step_count, size))
         if progress is not None:
             progress(min(len(shots), total), total)
 
@@ -236,7 +239,8 @@ def record_headless(
 class WindowRecorder(QObject):
     """Records the window's visible view, frame by frame as the window draws them.
 
-    :meth:`start` grabs the current view, then another after each ``window.frame_drawn``
+    :meth:`start` grabs the current view (its pictures with the title and step burnt in:
+    :func:`view_frame`), then another after each ``window.frame_drawn``
     (at most ``fps`` a second), until ``steps`` training steps have been drawn since
     the start, or ``seconds`` have passed; then it writes the file on a background
     thread and emits :attr:`finished`. By steps, a paused window's repeated frames are
@@ -323,7 +327,7 @@ class WindowRecorder(QObject):
         widget = self.window.tabs.currentWidget()
         if widget is None:
             return
-        self.frames.append(grab_frame(widget))
+        self.frames.append(view_frame(widget, step))
         self._last_grab, self._last_step = time.perf_counter(), step
         if len(self.frames) > MAX_FRAMES:
             self.frames = self.frames[::2]

@@ -5,6 +5,10 @@ second to build), and while training plays the user may pick a dataset right aft
 model. So the window keeps the user's latest choice here, not the worker's last answer:
 the dataset picker lists the chosen model's datasets at once, and a dataset picked next
 is posted with the chosen model, never with the model the worker still trains.
+
+A choice that would replace a trained, unsaved session asks first (``window.confirm``,
+through the :class:`~.session_guard.SessionGuard`); a No keeps the session and shows it
+in the pickers again.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ class SessionChoice(QObject):
     def choose_model(self, model: str) -> None:
         """Train ``model``, on the current dataset if it trains on it, else on the first
         dataset of its list."""
+        if not self._may_replace():
+            return
         datasets = self.window.session_panel.datasets_for(model)
         current = self.current[1]
         dataset = current if current in datasets or not datasets else datasets[0]
@@ -69,6 +75,8 @@ class SessionChoice(QObject):
                 return
             path, size = chosen
             dataset = f"folder:path={path},size={size}"
+        if not self._may_replace():
+            return
         self._apply(self.current[0], dataset)
 
     def session_changed(self, info: Any) -> None:
@@ -87,6 +95,14 @@ class SessionChoice(QObject):
         model, dataset = self.current
         panel = self.window.session_panel
         panel.show_choice(model, dataset, panel.datasets_for(model))
+
+    def _may_replace(self) -> bool:
+        """Whether the session may be replaced: asked over a trained, unsaved one (not
+        again while a choice already agreed to is on its way); a No shows it again."""
+        if self.chosen is not None or self.window.presets.guard.allow_replace():
+            return True
+        self.show()
+        return False
 
     def _apply(self, model: str, dataset: str) -> None:
         self.chosen = (model, dataset)

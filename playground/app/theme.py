@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPen
-from PySide6.QtWidgets import QApplication, QGraphicsItem, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QSizePolicy, QWidget
 
 __all__ = [
     "FONT_POINTS",
@@ -16,8 +16,15 @@ __all__ = [
     "CONTOUR_COLOR",
     "CURVE_COLORS",
     "LINE_WIDTH",
+    "DATA_AXES",
     "apply",
     "make_plot",
+    "make_heatmap",
+    "make_color_bar",
+    "set_axis_titles",
+    "set_bar_label",
+    "caption_label",
+    "wrap_caption",
     "fix_range",
     "same_array",
     "PRESENTATION_FONT_SCALE",
@@ -35,6 +42,10 @@ GRID_COLOR = QColor(90, 90, 90)
 CONTOUR_COLOR = QColor(255, 40, 90)
 CURVE_COLORS = [QColor(c) for c in ("#e66101", "#2166ac", "#1b7837", "#762a83", "#b2182b")]
 LINE_WIDTH = 3
+#: axis titles of the data plane (a latent plane names its dims: z0, z1, ...)
+DATA_AXES = ("x1", "x2")
+#: the colour bar's width, in pixels (its tick labels get their own room beside it)
+BAR_WIDTH = 18
 
 AXIS_FONT = QFont()
 AXIS_FONT.setPointSize(FONT_POINTS)
@@ -68,30 +79,82 @@ def make_plot(widget: pg.GraphicsLayoutWidget | None = None, title: str = "") ->
     return plot
 
 
+def set_axis_titles(plot: pg.PlotItem, x: str, y: str) -> None:
+    """Title the bottom axis ``x`` and the left axis ``y`` at the app's font size (the
+    data plane: :data:`DATA_AXES`)."""
+    style = {"font-size": f"{FONT_POINTS}pt"}
+    for name, text in (("bottom", x), ("left", y)):
+        # no "(x0.001)" after a title: the ticks carry the values as they are
+        plot.getAxis(name).enableAutoSIPrefix(False)
+        plot.setLabel(name, text, **style)
+
+
+def make_color_bar(colormap: pg.ColorMap, label: str = "") -> pg.ColorBarItem:
+    """A colour bar, ticks and ``label`` (its quantity) on the right at the axis font.
+
+    Its axis sizes itself to its tick labels (pyqtgraph fixes it at 45 pixels, which drops
+    the widest labels once presentation mode enlarges the font).
+    """
+    bar = pg.ColorBarItem(
+        colorMap=colormap, interactive=False, width=BAR_WIDTH, pen="k", colorMapMenu=False
+    )
+    axis = bar.getAxis("right")
+    axis.setTickFont(AXIS_FONT)
+    axis.setWidth(None)
+    # D(x) from 0.44 to 0.56 reads as such, not as "D(x) (x0.001)" from 440 to 560
+    axis.enableAutoSIPrefix(False)
+    if label:
+        set_bar_label(bar, label)
+    return bar
+
+
+def set_bar_label(bar: pg.ColorBarItem, label: str) -> None:
+    """Name the quantity a colour bar shows (``"log p(x) [nats]"``, ``"D(x)"``)."""
+    bar.getAxis("right").setLabel(label, **{"font-size": f"{FONT_POINTS}pt"})
+
+
 def make_heatmap(
-    colormap: pg.ColorMap,
+    colormap: pg.ColorMap, bar_label: str = "", axes: tuple[str, str] = DATA_AXES
 ) -> tuple[pg.GraphicsLayoutWidget, pg.PlotItem, pg.ImageItem, pg.ColorBarItem]:
     """A canvas holding a plot with one row-major ImageItem and its colour bar beside it.
 
     Arguments:
         colormap: the image's and the bar's colour map.
+        bar_label: the quantity the colour shows (the bar's title).
+        axes: the plot's axis titles, ``(x, y)``.
 
     Returns:
         ``(canvas, plot, image, bar)``; the bar's tick font matches the plot's axes.
     """
     canvas = pg.GraphicsLayoutWidget()
     plot = make_plot()
+    set_axis_titles(plot, *axes)
     canvas.addItem(plot)
     image = pg.ImageItem(axisOrder="row-major")
     image.setColorMap(colormap)
     plot.addItem(image)
-    bar = pg.ColorBarItem(
-        colorMap=colormap, interactive=False, width=18, pen="k", colorMapMenu=False
-    )
+    bar = make_color_bar(colormap, bar_label)
     bar.setImageItem(image)
-    bar.getAxis("right").setTickFont(plot.getAxis("left").style["tickFont"])
     canvas.addItem(bar)
     return canvas, plot, image, bar
+
+
+def wrap_caption(label: QLabel) -> QLabel:
+    """Make ``label`` a caption: word-wrapped, and its width never widens the window (its
+    size policy ignores its one-line width; in a row, give it a stretch factor so it takes
+    the row's spare width and wraps there). Returns ``label``."""
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
+
+
+def caption_label(text: str = "", align_right: bool = False) -> QLabel:
+    """A new caption QLabel (see :func:`wrap_caption`), right-aligned if asked (a caption
+    at the end of a row of controls)."""
+    label = wrap_caption(QLabel(text))
+    if align_right:
+        label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return label
 
 
 def fix_range(plot: pg.PlotItem, box: tuple[float, float, float, float]) -> None:
@@ -165,8 +228,9 @@ class Presentation:
 
     :meth:`apply` walks the pyqtgraph items under the given widgets and scales what it
     finds: pens of curves, lines and contours; sizes and outlines of scatter points; tick,
-    axis-label, title, legend and text fonts; and heatmaps in viridis switch to a
-    high-contrast map. It remembers each original. Views create items and reset styles
+    axis-label, title, legend and text fonts; heatmaps in viridis switch to a
+    high-contrast map; and a colour bar whose axis has a fixed width widens with the font,
+    so it keeps all its tick labels. It remembers each original. Views create items and reset styles
     as they redraw (a new curve, a new title), so call :meth:`apply` again after each
     draw: an item whose style its view has changed since is scaled from its new style.
     :meth:`restore` puts back every original that its view has not replaced since.
@@ -295,6 +359,15 @@ class Presentation:
                 lambda i: i.colorMap(),
                 lambda i, v: i.setColorMap(v),
                 self._contrast,
+            )
+            # a bar axis of fixed width (pyqtgraph's default) drops the tick labels that
+            # no longer fit at the larger font: widen it with the font
+            self._track(
+                item,
+                "axis_width",
+                lambda i: i.getAxis("right").fixedWidth,
+                lambda i, v: i.getAxis("right").setWidth(v),
+                lambda w: None if w is None else w * font,
             )
         elif isinstance(item, pg.ImageItem):
             self._track(

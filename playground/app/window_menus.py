@@ -1,5 +1,6 @@
-"""The main window's File menu: presets (open, save, the gallery, recent ones) and the
-tools (record a view, compare two sessions).
+"""The main window's File menu: presets (open, save, the gallery, recent ones), the
+recent sessions (trained sessions kept when they were replaced) and the tools (record a
+view, compare two sessions).
 
 :class:`PresetMenus` is a part the main window owns (``window.presets``): it builds the menu,
 keeps the open preset's state and talks to the window through its public methods.
@@ -7,6 +8,8 @@ keeps the open preset's state and talks to the window through its public methods
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -15,11 +18,13 @@ from PySide6.QtCore import QObject, QSettings
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QWidget
 
-from .commands import OpenPreset, SavePreset
-from .compare import CompareWindow
+from .commands import OpenPreset, Pause, SavePreset
+from .compare import CompareWindow, Side
 from .panels import PresetGallery
+from .panels.save_dialog import SaveChoice, ask_save
 from .preview import png_bytes as _pixmap_png
 from .qt_util import weakly
+from .session_guard import SessionGuard, session_label
 
 __all__ = [
     "PresetMenus",
@@ -34,7 +39,7 @@ __all__ = [
 APP_TITLE = "DGM Playground"
 #: recent presets: QSettings key, and how many the File menu lists (newest first)
 RECENT_KEY, MAX_RECENT = "recent_presets", 8
-PRESET_FILTER = "Presets (*.dgmpreset config.json);;All files (*)"
+PRESET_FILTER = "Preset bundles (*.dgmpreset);;All files (*)"
 
 
 def settings_store() -> QSettings:
@@ -59,8 +64,16 @@ class PresetMenus(QObject):
             ``settings``, its ``choose_*`` questions and :meth:`post` /
             :meth:`request_parts`).
 
+    Opening a preset from the menus, the gallery or a recent list (:meth:`request_open`)
+    over a trained, unsaved session asks first, and keeps a copy under Recent sessions
+    (see :class:`~.session_guard.SessionGuard`); :meth:`open_preset` opens at once.
+
     Attributes:
         file_menu, recent_menu: the menus; Recent lists :meth:`recent_presets`.
+        sessions_menu: Recent sessions: the copies of replaced trained sessions.
+        guard: the :class:`~.session_guard.SessionGuard`.
+        choose_bundle: ``choose_bundle() -> path | None``; asks which ``.dgmpreset`` file
+            to open (File > Open bundle; tests replace it).
         preset: the :class:`~playground.core.presets.PresetInfo` of the open preset, or
             ``None`` (none opened, or the model or data changed since).
         last_open_seconds: seconds from :meth:`open_preset` to its first drawn view.
@@ -76,9 +89,13 @@ class PresetMenus(QObject):
         self.last_open_seconds: float | None = None
         self.gallery: PresetGallery | None = None
         self.tool_windows: list[QWidget] = []
+        # copies of the session being saved for a compare window: path to that window
+        self._compare_copies: dict[str, Any] = {}
         # an open in flight: (clock at the click, generation then, whether it opened)
         self._opening: tuple[float, int, bool] | None = None
         self._pending: tuple[str, Any] | None = None  # (path, PresetInfo) being opened
+        self.guard = SessionGuard(window, self)
+        self.choose_bundle = self.ask_bundle
         self.file_menu, self.recent_menu = self._make_menu(window)
         worker = window.worker
         worker.session_changed.connect(self._on_session)
@@ -105,6 +122,15 @@ class PresetMenus(QObject):
         # the worker snapshots the preset's own view first: its tab is shown at once
         parts = {name: tuple(view.snapshot_parts()) for name, view in window.views.items()}
         window.post(OpenPreset(str(path), parts))
+
+    def request_open(self, path: str) -> bool:
+        """Open the preset at ``path`` as the user asked (a menu, the gallery, a recent
+        list): over a trained, unsaved session only once ``window.confirm`` says yes.
+        Returns whether it is being opened."""
+        if not self.guard.allow_replace():
+            return False
+        self.open_preset(path)
+        return True
 
     def _on_preset_read(self, path: str, info: Any) -> None:
         """The worker read the preset's description (before loading it)."""
@@ -149,7 +175,7 @@ class PresetMenus(QObject):
             self.gallery.close()
             self.gallery.deleteLater()
         self.gallery = PresetGallery(extra=self.recent_presets(), parent=self.window)
-        self.gallery.preset_chosen.connect(self.open_preset)
+        self.gallery.preset_chosen.connect(self.request_open)
         self.gallery.open()
         return self.gallery
 
@@ -175,7 +201,18 @@ class PresetMenus(QObject):
             action = menu.addAction(f"&{i}  {Path(path).name}")
             action.setData(path)
             action.setToolTip(path)
-            action.triggered.connect(weakly(self, lambda m, *_, p=path: m.open_preset(p)))
+            action.triggered.connect(weakly(self, lambda m, *_, p=path: m.request_open(p)))
+        menu.setEnabled(bool(paths))
+
+    def _fill_sessions_menu(self) -> None:
+        menu = self.sessions_menu
+        menu.clear()
+        paths = self.guard.recent_sessions()
+        for i, path in enumerate(paths, start=1):
+            action = menu.addAction(f"&{i}  {session_label(path)}")
+            action.setData(path)
+            action.setToolTip(path)
+            action.triggered.connect(weakly(self, lambda m, *_, p=path: m.request_open(p)))
         menu.setEnabled(bool(paths))
 
     def _on_session(self, info: Any) -> None:
@@ -202,58 +239,69 @@ class PresetMenus(QObject):
             self._opening = None
 
     def _on_problem(self, message: str) -> None:
+        if message.startswith("Cannot save preset") and self._compare_copies:
+            # the copy for a compare window failed: its left side keeps a fresh session
+            for path, tool in list(self._compare_copies.items()):
+                self._compare_copies.pop(path)
+                if tool in self.tool_windows:
+                    tool.copy_failed(0, message)
+                    tool.start()
         if self._pending is not None and self._opening is not None and not self._opening[2]:
             # the open failed: snapshot the visible view again, not the preset's
             self._pending = None
             self.window.request_parts(self.window.visible_parts, force=True)
 
     def _on_preset_saved(self, path: str) -> None:
-        self.window.statusBar().showMessage(f"Saved preset {path}", 5000)
+        if path in self._compare_copies:  # a compare window's copy: not the user's preset
+            self._compare_copy_saved(path)
+            return
+        if self.guard.saved(path):  # a replaced session's copy, not the user's save
+            self._fill_sessions_menu()
+            return
+        self.window.show_banner(f"Saved to {path}", "info")
         self._remember(path)
 
     def ask_preset(self) -> str | None:
-        """Ask which preset to open (a file dialog)."""
+        """Ask which preset folder to open (a folder dialog; bundles: :meth:`ask_bundle`)."""
+        path = QFileDialog.getExistingDirectory(self.window, "Open a preset folder")
+        return path or None
+
+    def ask_bundle(self) -> str | None:
+        """Ask which preset bundle (a ``.dgmpreset`` file) to open."""
         path, _ = QFileDialog.getOpenFileName(
-            self.window,
-            "Open a preset: a .dgmpreset file, or a preset folder's config.json",
-            "",
-            PRESET_FILTER,
+            self.window, "Open a preset bundle", "", PRESET_FILTER
         )
-        if not path:
-            return None
-        return str(Path(path).parent) if Path(path).name == "config.json" else path
+        return path or None
 
-    def ask_save_path(self) -> str | None:
-        """Ask where to save the session (a file dialog: a bundle or a folder)."""
-        from ..core.presets import BUNDLE_SUFFIX
-
-        path, chosen = QFileDialog.getSaveFileName(
-            self.window,
-            "Save preset as",
-            "",
-            f"Preset bundle (*{BUNDLE_SUFFIX});;Preset folder (*)",
-        )
-        if not path:
-            return None
-        if chosen.startswith("Preset bundle") and not path.endswith(BUNDLE_SUFFIX):
-            path += BUNDLE_SUFFIX
-        return path
+    def ask_save_path(self) -> SaveChoice | None:
+        """Ask where to save the session, with its title and description (see
+        :func:`~.panels.save_dialog.ask_save`); ``None``: cancelled."""
+        window = self.window
+        return ask_save(window, window.info, window.step, self.preset)
 
     def _open_chosen(self) -> None:
         path = self.window.choose_preset()
         if path:
-            self.open_preset(path)
+            self.request_open(path)
+
+    def _open_bundle_chosen(self) -> None:
+        path = self.choose_bundle()
+        if path:
+            self.request_open(path)
 
     def _save_chosen(self) -> None:
-        path = self.window.choose_save_path()
-        if path:
-            self.save_preset_as(path)
+        chosen = self.window.choose_save_path()
+        if isinstance(chosen, SaveChoice):
+            self.save_preset_as(chosen.path, chosen.title or None, chosen.description or None)
+        elif chosen:  # a bare path (tests answer with one): the default title
+            self.save_preset_as(chosen)
 
     # ------------------------------------------------------------- the menu
     def _make_menu(self, window: QMainWindow) -> tuple[QMenu, QMenu]:
         file_menu = window.menuBar().addMenu("&File")
         for text, keys, slot in (
-            ("&Open preset\u2026", "Ctrl+O", "_open_chosen"),
+            ("&Open preset folder\u2026", "Ctrl+O", "_open_chosen"),
+            ("Open preset &bundle\u2026", "Ctrl+Shift+O", "_open_bundle_chosen"),
             ("&Save preset as\u2026", "Ctrl+S", "_save_chosen"),
             ("Preset &gallery\u2026", "Ctrl+G", "open_gallery"),
         ):
@@ -263,6 +311,9 @@ class PresetMenus(QObject):
         recent_menu = file_menu.addMenu("&Recent presets")
         self.recent_menu = recent_menu
         self._fill_recent_menu()
+        self.sessions_menu = file_menu.addMenu("Recent &sessions")
+        self.sessions_menu.setToolTip("Trained sessions kept when a preset or model replaced them")
+        self._fill_sessions_menu()
         file_menu.addSeparator()
         # the tools, above Quit: record the current view (PNG, GIF or MP4), and compare this
         # session with another model's on the same dataset
@@ -287,47 +338,100 @@ class PresetMenus(QObject):
         dialog.show()
         return dialog
 
-    def compare_with(self, model: str) -> QWidget:
-        """Open a window with this session's model and ``model`` side by side on this
-        session's dataset, each with its own controls and one shared Play (see
-        :class:`.compare.CompareWindow`, whose panes are windows of this window's class);
-        it is kept until closed, then forgotten and deleted."""
-        info = self.window.info
-        left, right = (info.model, info.dataset), (model, info.dataset)
-        window = CompareWindow(left, right, pane=type(self.window), seed=info.seed)
-        window.resize(1800, 900)
-        window.closed.connect(self._forget_tool)
-        window.show()
-        window.start()
-        self.tool_windows.append(window)
-        return window
+    def compare_with(self, other: str) -> QWidget:
+        """Open a window comparing this session with ``other`` on its dataset (see
+        :class:`.compare.CompareWindow`, whose panes are windows of this window's class).
+
+        The left side is this session itself: paused here and saved (weights,
+        hyperparameters, step, optimizer state, history) to a temporary preset that the
+        left pane opens; the folder goes when the compare window closes. The right side is
+        ``other``: a model name (a fresh session, step 0), a shipped preset's name
+        (``"gan-ring8-pack4"``) or a preset's path. The window fits the screen this window
+        is on; it is kept until closed, then forgotten and deleted.
+
+        Raises:
+            ValueError: the preset trained on another dataset.
+            PresetError: the preset cannot be read.
+        """
+        from ..core.presets import SHIPPED_PRESETS
+
+        window, info = self.window, self.window.info
+        if other in window.worker.catalog.get("trainable", {}):
+            right = Side(other, info.dataset)
+        else:
+            shipped = SHIPPED_PRESETS / other
+            right = Side.of_preset(shipped if "/" not in other and shipped.is_dir() else other)
+        folder = Path(tempfile.mkdtemp(prefix="dgm-compare-"))
+        try:
+            tool = CompareWindow(
+                Side(info.model, info.dataset),
+                right,
+                pane=type(window),
+                seed=info.seed,
+                device=info.device,
+                folder=folder,
+            )
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        copy = str(folder / "session")
+        # queued: the left pane's worker starts (and opens it) once it is saved
+        tool.open_preset(0, copy)
+        self._compare_copies[copy] = tool
+        self.tool_windows.append(tool)
+        tool.closed.connect(self._forget_tool)
+        view = window.visible_view
+        window.post(Pause())
+        window.post(SavePreset(copy, view=view if view in info.views else None))
+        tool.fit_screen((window.screen() or tool.screen()).availableGeometry())
+        tool.show()
+        return tool
+
+    def _compare_copy_saved(self, path: str) -> None:
+        """This session's copy for a compare window is saved: its left pane opens it (the
+        folder goes with the window; if that closed meanwhile, it goes now)."""
+        tool = self._compare_copies.pop(path)
+        if tool in self.tool_windows:
+            tool.start()
+        else:
+            shutil.rmtree(Path(path).parent, ignore_errors=True)
 
     def _forget_tool(self, window: QWidget) -> None:
         """A tool window closed: no longer ours (it deletes itself)."""
         self.tool_windows = [w for w in self.tool_windows if w is not window]
 
-    def ask_compare_model(self, models: list[str]) -> str | None:
-        """Ask which model to compare with (a list dialog)."""
-        from PySide6.QtWidgets import QInputDialog
+    def ask_compare_model(self, options: list[str]) -> str | None:
+        """Ask what to compare with (see :class:`.compare_dialog.CompareDialog`): one of
+        ``options`` (model names, preset paths) or another preset (a file dialog)."""
+        from .compare_dialog import CompareDialog
 
-        model, ok = QInputDialog.getItem(
-            self.window,
-            "Compare with",
-            f"Model to train beside {self.window.info.model}:",
-            models,
-            0,
-            False,
-        )
-        return model if ok else None
+        info = self.window.info
+        others = [
+            ("Other preset folder\u2026", self.ask_preset),
+            ("Preset bundle\u2026", self.ask_bundle),
+        ]
+        dialog = CompareDialog(info.model, info.dataset, options, others, self.window)
+        try:
+            return dialog.choice if dialog.exec() else None
+        finally:
+            dialog.deleteLater()
 
     def compare_chosen(self) -> None:
-        """Ask for a model that trains on this session's dataset, and compare with it."""
+        """Ask for a model that trains on this session's dataset or a preset that trained on
+        it, and compare with it; a preset on other data, or unreadable, says so in the
+        banner."""
+        from ..core.presets import PresetError
+        from .compare_dialog import compare_options
+
         window = self.window
         if window.info is None:
             return
-        dataset = window.info.dataset.partition(":")[0]
         trainable = window.worker.catalog.get("trainable", {})
-        models = [m for m, ds in trainable.items() if dataset in ds]
-        model = window.choose_compare_model(models) if models else None
-        if model:
-            self.compare_with(model)
+        options = compare_options(window.info.dataset, trainable)
+        choice = window.choose_compare_model(options) if options else None
+        if not choice:
+            return
+        try:
+            self.compare_with(choice)
+        except (ValueError, PresetError) as e:
+            window.show_banner(f"Cannot compare: {e}")

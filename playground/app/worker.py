@@ -16,6 +16,7 @@ from .commands import (
     OpenPreset,
     Pause,
     Play,
+    PlayUntil,
     Quit,
     Rebuild,
     Reset,
@@ -29,9 +30,10 @@ from .commands import (
     SlowMotion,
     Step,
 )
-from .pacing import EVAL_SAMPLES, SNAPSHOT_RATE, Pacing
+from .pacing import SNAPSHOT_RATE, Pacing
 from .snapshots import Frame, Snapshotter
 from .worker_presets import PresetCommands
+from .worker_snapshots import SnapshotSchedule
 
 __all__ = ["TrainingWorker", "TORCH_THREADS"]
 
@@ -42,7 +44,7 @@ TORCH_THREADS = 1
 SLOW_MOTION_SECONDS = 0.5
 
 
-class TrainingWorker(PresetCommands, QObject):
+class TrainingWorker(SnapshotSchedule, PresetCommands, QObject):
     """Trains in small chunks and reads commands between them (superqt style).
 
     :meth:`post` queues a typed command (:mod:`.commands`) from any thread; it is applied
@@ -50,7 +52,18 @@ class TrainingWorker(PresetCommands, QObject):
     are dropped) and :attr:`snapshot_ready` fires once until the GUI :meth:`take` s it.
     Snapshots of the model's views are computed by a :class:`Snapshotter` thread on the
     session's :meth:`frozen copy <playground.core.training.Session.frozen_copy>`, so they
-    run on the other core while training goes on; :attr:`pacing` says when.
+    run on the other core while training goes on; :attr:`pacing` says when. So does the
+    held-out evaluation, whose metrics the training thread records at the step they were
+    measured at.
+
+    No picture holds training or the window hostage: while training plays, pictures are
+    built on a quick :class:`~playground.core.sampling.budget.Budget` (a model whose
+    sampler is a long chain draws a preview: fewer particles, fewer steps); while paused,
+    a preview comes first and the full picture follows, and full pictures are kept per
+    session state, so a tab shown again draws at once. A picture no longer wanted (another
+    tab, a new session, Play) is stopped at its sampler's next progress report, and so is
+    an evaluation when the user asks for a picture. :attr:`progress` reports the step and
+    what is being computed a few times a second, so the window never looks frozen.
 
     Arguments:
         model, dataset, seed, device: the first session.
@@ -73,6 +86,8 @@ class TrainingWorker(PresetCommands, QObject):
     session_changed = Signal(object)
     config_changed = Signal(object)
     snapshot_ready = Signal()
+    #: a :class:`~.snapshots.Progress`: the step and what is being computed, between frames
+    progress = Signal(object)
     playing_changed = Signal(bool)
     problem = Signal(str)
     diverged = Signal(object)
@@ -111,6 +126,12 @@ class TrainingWorker(PresetCommands, QObject):
         self._rate: deque = deque()
         self._snapshotter = Snapshotter(self._publish, self.problem.emit, torch_threads)
         self._frozen: Any = None  # the last FrozenSession, refreshed in place
+        self._evaluations: queue.SimpleQueue = queue.SimpleQueue()
+        self._cache: dict[tuple, Any] = {}  # session state -> full Snapshot (model views)
+        self._next_progress = 0.0
+        # lock-step training (PlayUntil) counts as playing for the pictures until then
+        self._stepping_until = 0.0
+        self._reported_computing = False
         self.slow_motion = False
         self._slow_due = 0.0
         self._slow_phase = 0
@@ -120,6 +141,7 @@ class TrainingWorker(PresetCommands, QObject):
             Play: self._play,
             Pause: self._pause,
             Step: self._step,
+            PlayUntil: self._play_until,
             SlowMotion: self._slow_motion,
             Reset: self._reset,
             SetSeed: self._set_seed,
@@ -211,12 +233,14 @@ class TrainingWorker(PresetCommands, QObject):
             pass
         if self._quit.is_set() or self.session is None:
             return
+        self._record_evaluations()
         if self.playing:
             if self._slow:
                 self._train_half()
             else:
                 self._train_chunk()
         self._maybe_snapshot()
+        self._maybe_progress()
 
     @property
     def _slow(self) -> bool:
@@ -261,48 +285,6 @@ class TrainingWorker(PresetCommands, QObject):
         self.pacing.request_snapshot()
         self.diverged.emit(error)
 
-    def _count_steps(self) -> None:
-        """Record the throughput; evaluate when :attr:`pacing` says so."""
-        session = self.session
-        now = time.perf_counter()
-        self._rate.append((now, session.step_count))
-        while now - self._rate[0][0] > 2.0:
-            self._rate.popleft()
-        if self.pacing.evaluation_due(now):
-            session.evaluate(n=EVAL_SAMPLES)
-            end = time.perf_counter()
-            self.pacing.evaluated(end, end - now)
-
-    def _maybe_snapshot(self) -> None:
-        now = time.perf_counter()
-        pacing = self.pacing
-        if not pacing.snapshot_due(now, self.playing, self._slow) or not self._snapshotter.idle:
-            return  # busy: this snapshot is dropped (or, if forced, retried next time)
-        rate = 0.0
-        if self.playing and len(self._rate) > 1:
-            (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
-            rate = (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
-        state = (rate, self.playing, self.generation)
-        model_views, record_views = pacing.model_views, pacing.record_views
-        # the training record's pictures (curves) are built here: History is not thread-safe
-        if not model_views:  # the record only: cheap
-            start = time.thread_time()
-            frame = Frame(self.session.snapshot(views=record_views), *state)
-            pacing.snapshot_taken(now, time.thread_time() - start)
-            self._publish(frame)
-            return
-        pacing.snapshot_taken(now, self._snapshotter.cost)
-        record = self.session.snapshot(views=record_views) if record_views else None
-        frozen = self._frozen = self.session.frozen_copy(self._frozen)
-
-        def job() -> Frame:
-            snapshot = frozen.snapshot(model_views)
-            if record is not None:
-                snapshot = snapshot.with_parts(**record.parts)
-            return Frame(snapshot, *state)
-
-        self._snapshotter.submit(job)
-
     def _publish(self, frame: Frame) -> None:
         with self._lock:
             self._slot = frame
@@ -315,12 +297,16 @@ class TrainingWorker(PresetCommands, QObject):
             self.playing = playing
             self._rate.clear()
             self.playing_changed.emit(playing)
+            if playing:  # a full picture of the paused weights is no longer wanted
+                self._snapshotter.cancel("picture")
         self.pacing.postpone_evaluation(time.perf_counter())
 
     def _restarted(self) -> None:
         self.generation += 1
         self._rate.clear()
         self._slow_phase = 0
+        self._snapshotter.cancel()
+        self._cache.clear()
         self.pacing.restarted(time.perf_counter())
 
     def _build(self, model: str, dataset: str, hyperparameters, seed: int, device: str) -> None:
@@ -374,6 +360,27 @@ class TrainingWorker(PresetCommands, QObject):
                 self.diverged.emit(e)
             self.pacing.request_snapshot()
 
+    def _play_until(self, command: PlayUntil) -> None:
+        """Train to ``command.step`` now, paused before and after (lock-step: the sender
+        paces both sides); a quit request stops it between two steps."""
+        from ..core.models.base import NonFiniteLossError
+
+        if self.playing:
+            self._set_playing(False)
+        session = self.session
+        if session.step_count >= command.step:
+            return
+        try:
+            while session.step_count < command.step and not self._quit.is_set():
+                session.step()
+        except NonFiniteLossError as e:
+            self._diverged(e)
+            return
+        self._count_steps()
+        self._stepping_until = time.perf_counter() + 1.0  # pictures: previews, as in Play
+        if self.pacing.snapshot_due(time.perf_counter(), True):  # at the pace of Play
+            self.pacing.request_snapshot()
+
     def _slow_motion(self, command: SlowMotion) -> None:
         self.slow_motion = bool(command.on)
         self._slow_due, self._slow_phase = 0.0, 0
@@ -387,6 +394,8 @@ class TrainingWorker(PresetCommands, QObject):
         self._restarted()
 
     def _set_views(self, command: SetViews) -> None:
+        if tuple(command.views) != self.pacing.views:
+            self._snapshotter.cancel("picture")  # the old tab's picture is not wanted
         self.pacing.set_views(command.views)
         self._snapshotter.forget_cost()  # the new pictures cost what they cost
 
@@ -416,6 +425,9 @@ class TrainingWorker(PresetCommands, QObject):
                 dict(command.changes), allow_reset=command.allow_reset
             ):
                 self._restarted()
+            else:  # a live change (a sampler's steps): pictures of the old one are stale
+                self._snapshotter.cancel("picture")
+                self.pacing.request_snapshot()
         except Exception as e:  # noqa: BLE001 - a bad value changes nothing
             if self.session.config is not old:  # the rebuild failed half-way: restore
                 self.session.set_hyperparameters(hpm.to_dict(old), allow_reset=True)

@@ -1,4 +1,5 @@
-"""The preset gallery: preview thumbnails with titles, filtered by family; opens one."""
+"""The preset gallery: preview thumbnails with titles, filtered by family, and the chosen
+preset's full description and notes below them; opens one."""
 
 from __future__ import annotations
 
@@ -16,14 +17,21 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QListWidgetItem,
+    QSplitter,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
+
+from ..explain.notes import demote_headings, wrap_code
 
 __all__ = ["PresetGallery", "THUMBNAIL_PIXELS"]
 
 #: thumbnail side in pixels: a preview stays readable in a grid of four per row
 THUMBNAIL_PIXELS = 200
+#: room under a thumbnail for its title and three lines of description (the rest: the
+#: tooltip and the details below the grid)
+TEXT_PIXELS = 100
 #: item roles: the preset's path, its family ("" when it cannot be read)
 PATH_ROLE = Qt.ItemDataRole.UserRole
 FAMILY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -76,7 +84,9 @@ def preview_icon(preview: bytes | None, fallback: str) -> QIcon:
 
 
 class PresetGallery(QDialog):
-    """A grid of presets: preview, title and one-line description, filterable by family.
+    """A grid of presets: preview, title and one-line description, filterable by family;
+    below it :attr:`details`, the current preset's title, full description, model, data,
+    steps and notes (Markdown), which the grid's tiles have no room for.
 
     Double-clicking a preset (or Open) emits :attr:`preset_chosen` with its path and
     closes the dialog. A preset that cannot be read is listed greyed, its error as the
@@ -115,12 +125,16 @@ class PresetGallery(QDialog):
         self.list = QListWidget()
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setIconSize(QSize(THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
-        self.list.setGridSize(QSize(THUMBNAIL_PIXELS + 60, THUMBNAIL_PIXELS + 80))
+        self.list.setGridSize(QSize(THUMBNAIL_PIXELS + 60, THUMBNAIL_PIXELS + TEXT_PIXELS))
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setMovement(QListView.Movement.Static)
         self.list.setWordWrap(True)
         self.list.setUniformItemSizes(True)
         self.list.setSpacing(6)
+        self.details = QTextBrowser()
+        self.details.setOpenExternalLinks(True)
+        self.details.setPlaceholderText("Choose a preset to read its description and notes.")
+        self._infos: dict[str, object] = {}
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel
         )
@@ -130,7 +144,12 @@ class PresetGallery(QDialog):
         top.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.list, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.list)
+        split.addWidget(self.details)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        layout.addWidget(split, 1)
         layout.addWidget(self.buttons)
 
         families = self._fill()
@@ -138,10 +157,11 @@ class PresetGallery(QDialog):
         self.family.currentTextChanged.connect(self.filter_family)
         self.list.itemDoubleClicked.connect(self._choose)
         self.list.currentItemChanged.connect(self._update_open)
+        self.list.currentItemChanged.connect(self._show_details)
         self.buttons.accepted.connect(lambda: self._choose(self.list.currentItem()))
         self.buttons.rejected.connect(self.reject)
         self._update_open()
-        self.resize(4 * (THUMBNAIL_PIXELS + 60) + 60, 2 * (THUMBNAIL_PIXELS + 80) + 120)
+        self.resize(4 * (THUMBNAIL_PIXELS + 60) + 60, 2 * (THUMBNAIL_PIXELS + TEXT_PIXELS) + 320)
 
     def _fill(self) -> set[str]:
         """One item per preset; returns the families present."""
@@ -171,6 +191,7 @@ class PresetGallery(QDialog):
                 tip.append(f"<small>{path}</small>")
                 item.setToolTip("<br>".join(t for t in tip if t))
                 item.setData(FAMILY_ROLE, info.family)
+                self._infos[str(path)] = info
             self.list.addItem(item)
         return families
 
@@ -190,6 +211,28 @@ class PresetGallery(QDialog):
         if current is not None and current.isHidden():
             self.list.setCurrentItem(None)
         self._update_open()
+
+    def details_markdown(self, path: str) -> str:
+        """The details of the preset at ``path``: title, full description, model on data
+        and steps, then its notes; empty for a preset that cannot be read."""
+        info = self._infos.get(str(path))
+        if info is None:
+            return ""
+        parts = [f"**{info.title or Path(path).name}**"]
+        if info.description:
+            parts.append(info.description)
+        parts.append(f"*{info.model} on {info.dataset}, {info.steps:,} steps ({info.family})*")
+        if info.notes:
+            parts.append(demote_headings(info.notes))
+        return "\n\n".join(parts)
+
+    def _show_details(self, item: QListWidgetItem | None, *_) -> None:
+        text = self.details_markdown(item.data(PATH_ROLE)) if item is not None else ""
+        if text:
+            self.details.setMarkdown(text)
+            wrap_code(self.details.document())
+        else:
+            self.details.setPlainText(item.toolTip() if item is not None else "")
 
     def _update_open(self, *_) -> None:
         item = self.list.currentItem()

@@ -6,7 +6,7 @@ import dataclasses
 import math
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,6 +25,9 @@ __all__ = ["HyperparameterForm", "FloatBox", "IntBox"]
 
 #: an editor accepts any typed number; the core checks the range and says what is wrong
 _WIDE = 2**31 - 1
+#: the keys that end an edit: Enter commits it, Esc reverts it; both leave the form
+_COMMIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+_REVERT_KEY = Qt.Key.Key_Escape
 
 
 def _next_125(value: float, up: bool) -> float:
@@ -113,9 +116,15 @@ class HyperparameterForm(QGroupBox):
 
     :attr:`edited` fires ``(name, value)`` for a user's edit only; :meth:`show_config`
     blocks the editors' signals while it mirrors the session's config.
+
+    Enter in a field commits its value, Esc reverts it to the config shown; either, and a
+    choice made in a combo or check box, then emits :attr:`done`: the window gives the
+    keyboard back to the view, so its plain keys (1..9, Space, R, Right) work next instead
+    of typing into the field.
     """
 
     edited = Signal(str, object)
+    done = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Hyperparameters", parent)
@@ -123,6 +132,7 @@ class HyperparameterForm(QGroupBox):
         self.editors: dict[str, QWidget] = {}
         self.fields: list[Any] = []
         self._model: str | None = None
+        self._config: Any = None
 
     def build(self, model: str, fields: list[Any], config: Any) -> None:
         """Create the editors of ``model``'s fields (kept when the model is unchanged)."""
@@ -139,6 +149,7 @@ class HyperparameterForm(QGroupBox):
                 tip = f"{info.help} ({where})" if info.help else where
                 label.setToolTip(tip)
                 editor.setToolTip(tip)
+                editor.installEventFilter(self)
                 self.layout_.addRow(label, editor)
                 self.editors[info.name] = editor
             note = QLabel("\u21bb: changing it resets training")
@@ -151,11 +162,11 @@ class HyperparameterForm(QGroupBox):
         if info.choices is not None:
             box = QComboBox()
             box.addItems(list(info.choices))
-            box.activated.connect(lambda _: self.edited.emit(name, box.currentText()))
+            box.activated.connect(lambda _: self._commit(name, box.currentText()))
             return box
         if info.type is bool:
             check = QCheckBox()
-            check.toggled.connect(lambda on: self.edited.emit(name, bool(on)))
+            check.toggled.connect(lambda on: self._commit(name, bool(on)))
             return check
         if info.type is int:
             spin = IntBox(info)
@@ -170,8 +181,32 @@ class HyperparameterForm(QGroupBox):
         text.lineEdit().editingFinished.connect(lambda: self.edited.emit(name, text.currentText()))
         return text
 
+    def _commit(self, name: str, value: Any) -> None:
+        """A choice made with one click or key (a combo or check box): apply it, then give
+        the keyboard back to the view, as Enter does in a typed field (arrow keys would
+        otherwise still move the combo's choice)."""
+        self.edited.emit(name, value)
+        self.done.emit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """Enter commits the field's text (the editor interprets it first), Esc reverts it;
+        both then emit :attr:`done`."""
+        if event.type() != QEvent.Type.KeyPress or watched not in self.editors.values():
+            return super().eventFilter(watched, event)
+        key = event.key()
+        if key in _COMMIT_KEYS:
+            watched.event(event)  # a spin box interprets its text: valueChanged -> edited
+        elif key == _REVERT_KEY:
+            if self._config is not None:
+                self.show_config(self._config)
+        else:
+            return super().eventFilter(watched, event)
+        self.done.emit()
+        return True
+
     def show_config(self, config: Any) -> None:
-        """Show ``config``'s values without emitting :attr:`edited`."""
+        """Show ``config``'s values without emitting :attr:`edited` (Esc returns to them)."""
+        self._config = config
         values = dataclasses.asdict(config)
         with signals_blocked(*self.editors.values()):
             for name, editor in self.editors.items():

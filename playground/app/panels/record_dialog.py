@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -19,9 +20,10 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
+    QWidget,
 )
 
-from ..recording import Recording, WindowRecorder, grab_frame, write_frames
+from ..recording import Recording, WindowRecorder, view_frame, write_frames
 
 __all__ = ["RecordDialog"]
 
@@ -36,8 +38,10 @@ class RecordDialog(QDialog):
     number of training steps or seconds, with a progress bar.
 
     Recording by steps presses Play on a paused window, and Pause when done (the dialog
-    says so). When done
-    the dialog shows the written file's path, or the error.
+    says so). While it records, the choices are shown as plain text (what is recorded,
+    for how long, to which file), readable rather than greyed out; when done the dialog
+    shows the written file's path, or the error. Frames hold the view's pictures with its
+    title and step burnt in (see :func:`~..recording.view_frame`).
 
     Arguments:
         window: the :class:`~..main_window.MainWindow` to record.
@@ -51,6 +55,7 @@ class RecordDialog(QDialog):
     def __init__(self, window: Any):
         super().__init__(window)
         self.setWindowTitle("Record the view")
+        self.setMinimumWidth(560)
         self.main_window = window
         self.recorder: WindowRecorder | None = None
         self.recording: Recording | None = None
@@ -96,12 +101,26 @@ class RecordDialog(QDialog):
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.cancel_button)
 
-        form = QFormLayout()
+        editing = QWidget()
+        form = QFormLayout(editing)
+        form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Format:", self.format)
         form.addRow("Record for:", length)
         form.addRow("File:", where)
+        # while recording: the same rows as text (disabled editors are grey and clip the path)
+        self.summary = {key: QLabel() for key in ("format", "length", "file")}
+        recording = QWidget()
+        rows = QFormLayout(recording)
+        rows.setContentsMargins(0, 0, 0, 0)
+        for label, key in (("Format:", "format"), ("Record for:", "length"), ("File:", "file")):
+            self.summary[key].setWordWrap(True)
+            self.summary[key].setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            rows.addRow(label, self.summary[key])
+        self.rows = QStackedWidget()
+        self.rows.addWidget(editing)
+        self.rows.addWidget(recording)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.rows)
         layout.addWidget(self.note)
         layout.addWidget(self.bar)
         layout.addWidget(self.message)
@@ -180,7 +199,8 @@ class RecordDialog(QDialog):
         try:
             if self.suffix == ".png":
                 widget = self.main_window.tabs.currentWidget()
-                written = write_frames([grab_frame(widget)], path, 1.0)
+                frame = view_frame(widget, self.main_window.step)
+                written = write_frames([frame], path, 1.0)
                 self._on_finished(Recording(written, 1, 0, 0.0))
                 return
             if self.by_steps:
@@ -194,7 +214,7 @@ class RecordDialog(QDialog):
         recorder.progress.connect(self._on_progress)
         recorder.finished.connect(self._on_finished)
         recorder.failed.connect(self._on_failed)
-        self._busy(True)
+        self._busy(True, path)
         self.bar.setRange(0, recorder.total)
         self.bar.setValue(0)
         recorder.start()
@@ -222,11 +242,15 @@ class RecordDialog(QDialog):
             self.recorder = None
         super().reject()
 
-    def _busy(self, busy: bool) -> None:
-        for w in (self.format, self.unit, self.amount, self.path, self.browse, self.start_button):
-            w.setEnabled(not busy)
-        if not busy:
-            self._on_format()
+    def _busy(self, busy: bool, path: Path | None = None) -> None:
+        """Show the choices as text while recording (:attr:`summary`), editable otherwise."""
+        if busy:
+            amount = f"{self.steps.value():,}" if self.by_steps else f"{self.seconds.value():g}"
+            self.summary["format"].setText(self.format.currentText())
+            self.summary["length"].setText(f"{amount} {self.unit.currentText()}")
+            self.summary["file"].setText(str(path if path is not None else self.path.text()))
+        self.rows.setCurrentIndex(1 if busy else 0)
+        self.start_button.setEnabled(not busy)
         self.cancel_button.setText("Cancel" if busy else "Close")
 
     def _on_progress(self, done: int, total: int) -> None:

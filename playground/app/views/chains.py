@@ -154,8 +154,7 @@ class ChainsView(View):
         self.start = QComboBox()
         self.start.setToolTip("Where the chains start after a restart")
         self.restart_button = QPushButton("Restart chains")
-        self.caption = QLabel("")
-        self.caption.setWordWrap(True)
+        self.caption = theme.caption_label()
 
         self._restart = 0
         self._step_by_kind = {"plain": 0.01, "annealed": ANNEALED_STEP}
@@ -185,7 +184,9 @@ class ChainsView(View):
         for row in rows:
             row.addStretch(1)
 
-        self.canvas, self.plot, self.image, self.bar = theme.make_heatmap(BACKGROUND_MAP)
+        self.canvas, self.plot, self.image, self.bar = theme.make_heatmap(
+            BACKGROUND_MAP, "log p(x) [nats]"
+        )
         self.trail_items = []
         for b in range(TRAIL_BUCKETS):
             alpha = TRAIL_ALPHA[0] + (TRAIL_ALPHA[1] - TRAIL_ALPHA[0]) * b / max(
@@ -374,6 +375,9 @@ class ChainsView(View):
             self.image.clear()
             return
         img = c.background
+        label = "log p(x) [nats]" if c.normalized else "-E(x) [nats]"
+        if label != self.bar.getAxis("right").labelText:
+            theme.set_bar_label(self.bar, label)
         top = float(img.max())
         high = math.ceil(top * 2) / 2
         levels = (high - LOG_RANGE, high)

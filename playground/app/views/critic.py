@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from .. import theme
 from .base import View
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ...core.snapshots.base import Snapshot
     from ...core.snapshots.critic import GeneratorGradients
 
-__all__ = ["CriticView", "critic_levels", "arrow_segments"]
+__all__ = ["CriticView", "critic_levels", "probability_levels", "arrow_segments"]
 
 #: purple (looks fake) - white (undecided, D = 1/2) - green (looks real), as ColorBrewer's
 #: PRGn: neither end is the blue of the data or the orange of the samples drawn over it
@@ -37,6 +37,10 @@ CAPTIONS = {
     "D(x)": "D(x): the discriminator's probability that x is real",
     "critic": "critic value: higher where x looks real (only differences matter)",
 }
+#: the generator-update arrows: black on a white rim, legible on both dark ends of the map
+#: and on its white middle
+ARROW_PEN = pg.mkPen((0, 0, 0), width=2)
+ARROW_RIM_PEN = pg.mkPen((255, 255, 255), width=5)
 
 
 def _nice_ceiling(r: float) -> float:
@@ -50,14 +54,44 @@ def _nice_ceiling(r: float) -> float:
     return 10.0 * base
 
 
+def _round_up(r: float) -> float:
+    """``r`` rounded up to one significant digit (0.048 -> 0.05, 0.051 -> 0.06)."""
+    if not math.isfinite(r) or r <= 0:
+        return 0.0
+    base = 10.0 ** math.floor(math.log10(r))
+    return math.ceil(r / base * (1 - 1e-9)) * base
+
+
+def probability_levels(values: np.ndarray) -> tuple[float, float]:
+    """Colour levels of D(x) in ``[0, 1]``, centred on the values present.
+
+    After a mode collapse D(x) sits near 1/2 almost everywhere and a fixed ``[0, 1]``
+    scale is almost white. The range is the 2nd-98th percentile of the grid's values,
+    made symmetric around 1/2 when it contains 1/2 (undecided stays white) or else around
+    their median, its half-width rounded up to one significant digit (so the colour bar
+    changes in steps) and at least 0.01, clipped to ``[0, 1]``.
+    """
+    finite = np.clip(values[np.isfinite(values)], 0.0, 1.0)
+    if finite.size == 0:
+        return (0.0, 1.0)
+    low, high = np.percentile(finite, [100 - ROBUST_PERCENTILE, ROBUST_PERCENTILE])
+    centre = 0.5 if low <= 0.5 <= high else float(np.median(finite))
+    r = max(_round_up(max(centre - float(low), float(high) - centre)), 0.01)
+    if centre != 0.5:  # a drifting centre moves in steps of r's last digit
+        step = 10.0 ** math.floor(math.log10(r))
+        centre = round(centre / step) * step
+    return (round(max(0.0, centre - r), 6), round(min(1.0, centre + r), 6))
+
+
 def critic_levels(values: np.ndarray, label: str) -> tuple[float, float]:
-    """Colour levels: ``[0, 1]`` for D(x); for a critic value a symmetric robust range.
+    """Colour levels: for D(x) the range of the values present (:func:`probability_levels`);
+    for a critic value a symmetric robust range.
 
     The range is centred on 0 when 0 lies among the values (hinge and least-squares critics
     give 0 a meaning), else on their median (a Wasserstein critic drifts by a constant).
     """
     if label == "D(x)":
-        return (0.0, 1.0)
+        return probability_levels(values)
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return (-1.0, 1.0)
@@ -115,13 +149,12 @@ class CriticView(View):
         self.arrows_box.setToolTip(
             "Arrows: where the next generator update moves each fake sample (-dL_G/dx)"
         )
-        self.caption = QLabel("")
+        self.caption = theme.caption_label(align_right=True)
         bar = QHBoxLayout()
         bar.addWidget(self.arrows_box)
-        bar.addStretch(1)
-        bar.addWidget(self.caption)
+        bar.addWidget(self.caption, 1)
 
-        self.canvas, self.plot, self.image, self.bar = theme.make_heatmap(CRITIC_COLORMAP)
+        self.canvas, self.plot, self.image, self.bar = theme.make_heatmap(CRITIC_COLORMAP, "D(x)")
         self.bar.setLevels((0.0, 1.0))
 
         legend = self.plot.addLegend(offset=(10, 10), labelTextSize=f"{theme.FONT_POINTS}pt")
@@ -133,11 +166,13 @@ class CriticView(View):
         self.fake = pg.ScatterPlotItem(
             size=7, pen=pg.mkPen("k", width=1), brush=pg.mkBrush(theme.MODEL_COLOR), name="fake"
         )
-        self.arrows = pg.PlotCurveItem(pen=pg.mkPen((15, 15, 15), width=2), connect="pairs")
-        for item in (self.real, self.fake, self.arrows):
+        self.arrows = pg.PlotCurveItem(pen=ARROW_PEN, connect="pairs")
+        self.arrow_rims = pg.PlotCurveItem(pen=ARROW_RIM_PEN, connect="pairs")
+        for item in (self.real, self.fake, self.arrow_rims, self.arrows):
             self.plot.addItem(item)
         self.real.setZValue(4)
-        self.arrows.setZValue(5)
+        self.arrow_rims.setZValue(5)
+        self.arrows.setZValue(6)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -161,7 +196,9 @@ class CriticView(View):
         self.image.clear()
         self.real.clear()
         self.fake.clear()
-        self.arrows.setData([], [])
+        self.caption.setText("")
+        for item in (self.arrows, self.arrow_rims):
+            item.setData([], [])
         self.arrow_count = 0
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
@@ -174,13 +211,17 @@ class CriticView(View):
             theme.fix_range(self.plot, snapshot.box)
         if c.label != self._label:
             self._label = c.label
-            self.bar.getAxis("left").setLabel(c.label, **{"font-size": f"{theme.FONT_POINTS}pt"})
-            self.caption.setText(CAPTIONS.get(c.label, c.label))
+            theme.set_bar_label(self.bar, c.label)
         values = np.ascontiguousarray(np.nan_to_num(c.values), dtype=np.float32)
         levels = critic_levels(values, c.label)
         self.image.setImage(values, levels=levels, autoLevels=False)
         if tuple(self.bar.levels()) != levels:
             self.bar.setLevels(levels)
+        low, high = levels
+        self.caption.setText(
+            f"{CAPTIONS.get(c.label, c.label)}; colour range: {c.label} from {low:.3g} "
+            f"to {high:.3g} (the values present)"
+        )
         self.levels = levels
         res_y, res_x = values.shape
         xs, ys = c.xs, c.ys
@@ -201,12 +242,14 @@ class CriticView(View):
 
     def _draw_arrows(self, g: GeneratorGradients | None) -> None:
         if g is None or self._box is None or len(g.fake) == 0:
-            self.arrows.setData([], [])
+            for item in (self.arrows, self.arrow_rims):
+                item.setData([], [])
             self.arrow_count = 0
             return
         width = self._box[1] - self._box[0]
         x, y = arrow_segments(g.fake, g.direction, ARROW_FRACTION * width)
-        self.arrows.setData(x, y, connect="pairs")
+        for item in (self.arrows, self.arrow_rims):
+            item.setData(x, y, connect="pairs")
         self.arrow_count = len(g.fake)
 
     def _on_toggle(self, on: bool) -> None:

@@ -1,53 +1,47 @@
-"""The curves view: every loss term and evaluation metric against the training step."""
+"""The curves view: the training terms and held-out metrics against the training step, in
+a few large panels sorted by meaning (see :mod:`playground.core.snapshots.curves`)."""
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-from .. import theme
 from .base import View
+from .curve_panel import CurvePanel, nice_above
 
 if TYPE_CHECKING:
     from ...core.snapshots.base import Snapshot
+    from ...core.snapshots.curves import CurvesPicture
 
 __all__ = ["CurvesView"]
 
-#: plots per row
-COLUMNS = 2
-#: curves with at most this many points are evaluation metrics: draw their points too
-SPARSE_POINTS = 200
-#: points drawn per curve (longer curves are averaged in bins: readable, cheap to paint)
-MAX_DRAWN = 300
-#: the y range ignores this leading fraction of a long curve (the first steps' huge losses)
-WARMUP_FRACTION = 0.1
-#: a metric drawn as a dashed level in another quantity's plot: the target's entropy is the
-#: lowest NLL any model can reach
-REFERENCES = {"entropy": ("nll", "nll  (dots: held-out; dashed: target entropy)")}
-#: held-out metrics drawn as dots in the plot of the training term of the same name
-HELDOUT_PREFIXES = ("heldout_", "test_")
-#: quantities drawn together in one plot (with a legend): plot title -> curve names
-GROUPS = {
-    "test NLL, IWAE K = 1, 10, 100": ("iwae_nll_1", "iwae_nll_10", "iwae_nll"),
-    "test KL = I(x;z) + KL(q(z)||p(z))": (
-        "test_kl",
-        "mutual_info",
-        "marginal_kl",
-    ),
+#: the log button's tooltip; the panels left linear are named after it
+LOG_TIP = (
+    "Logarithmic y axes, on the panels whose values are all positive.\n"
+    "Losses, ELBOs and MMD² estimates can be negative: those panels stay linear."
+)
+#: where n panels sit: (row, column, columns spanned) per panel; wide rows for 2 (time
+#: runs left to right), the training objective across the top for 3, a 2 x 2 grid for 4
+GRID = {
+    1: ((0, 0, 2),),
+    2: ((0, 0, 2), (1, 0, 2)),
+    3: ((0, 0, 2), (1, 0, 1), (1, 1, 1)),
+    4: ((0, 0, 1), (0, 1, 1), (1, 0, 1), (1, 1, 1)),
 }
-GROUP_OF = {name: title for title, names in GROUPS.items() for name in names}
 
 
 class CurvesView(View):
-    """One plot per quantity, created the first time a snapshot names it, then reused.
+    """At most four panels: the training objective, the held-out fit to the data, sample
+    quality and coverage, training diagnostics; each with its title, a legend row above
+    its plot, its units on the y axes and ``step`` on the x axis, which every panel
+    shares. Items are created the first time a name appears and then only given new data.
 
-    Loss terms are recorded every step; metrics such as ``nll``, ``nll_gap`` and
-    ``reverse_kl`` appear when the worker first evaluates them.
+    Attributes:
+        panels: panel key to its :class:`~.curve_panel.CurvePanel`, in drawing order.
+        curves: every drawn name to its PlotDataItem (or reference line, band).
+        log_button: the checkable "log y" button.
     """
 
     name = "curves"
@@ -55,136 +49,106 @@ class CurvesView(View):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.log_button = QPushButton("Log y axes")
+        self.log_button.setCheckable(True)
+        self.log_button.setToolTip(LOG_TIP)
+        self.log_button.toggled.connect(self._on_log)
         self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.ci.setContentsMargins(4, 0, 4, 2)
+        self.canvas.ci.setSpacing(6)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 0)
+        bar.addWidget(self.log_button)
+        bar.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.canvas)
-        self.plots: dict[str, pg.PlotItem] = {}
-        self.curves: dict[str, pg.PlotDataItem] = {}
-        self.levels: dict[str, pg.InfiniteLine] = {}
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.canvas, 1)
+        self.panels: dict[str, CurvePanel] = {}
+        self.curves: dict[str, pg.GraphicsObject] = {}
+        self._picture: CurvesPicture | None = None
+        self._x_end, self._x_new = 0.0, True
 
     def clear(self) -> None:
-        """Remove every plot (a new session has other quantities)."""
+        """Remove every panel (a new session has other quantities)."""
         self.canvas.clear()
-        self.plots.clear()
+        self.panels.clear()
         self.curves.clear()
-        self.levels.clear()
+        self._picture = None
+        self._x_end, self._x_new = 0.0, True
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
-        """Draw ``snapshot.curves``: name to ``(steps, values)``."""
-        if snapshot.curves is None:
+        """Draw ``snapshot.curves``, a :class:`~playground.core.snapshots.curves.CurvesPicture`."""
+        picture = snapshot.curves
+        if picture is None:
             return
-        for name, (steps, values) in snapshot.curves.items():
-            host, label = REFERENCES.get(name, (None, ""))
-            if host in snapshot.curves and len(values):
-                self._level(name, host, label, float(values[-1]))
-                continue
-            base = name
-            for prefix in HELDOUT_PREFIXES:
-                base = base.removeprefix(prefix)
-            if name not in GROUP_OF and base != name and base in snapshot.curves:
-                self._heldout(name, base, steps, values)
-                continue
-            if name not in self.curves:
-                self._add(name)
-            if name in GROUP_OF:
-                self.curves[name].setData(steps, values)
-                self.curves[name].setSymbol("o" if len(steps) <= SPARSE_POINTS else None)
-                group = self.plots[GROUP_OF[name]]
-                members = [n for n in GROUPS[GROUP_OF[name]] if n in snapshot.curves]
-                all_steps = np.concatenate([snapshot.curves[n][0] for n in members])
-                all_values = np.concatenate([snapshot.curves[n][1] for n in members])
-                self._fit(group, all_steps, all_values, [])
-                continue
-            sparse = len(steps) <= SPARSE_POINTS
-            curve = self.curves[name]
-            curve.setSymbol("o" if sparse else None)
-            # a plot is ~500 px wide: at most MAX_DRAWN points, each the mean of its bin
-            curve.setDownsampling(ds=max(1, len(steps) // MAX_DRAWN), method="mean")
-            curve.setData(steps, values)
-            level = [line.value() for n, line in self.levels.items() if REFERENCES[n][0] == name]
-            self._fit(self.plots[name], steps, values, level)
+        self._picture = picture
+        keys = [spec.key for spec in picture.panels]
+        if keys != list(self.panels):
+            self._arrange(picture)
+        for spec in picture.panels:
+            panel = self.panels[spec.key]
+            panel.show(spec, picture)
+            self.curves.update(panel.items)
+        self._share_steps(picture)
+        self._fit_legends()  # presentation mode may have grown their fonts since
+        self._tell_linear()
 
-    def _heldout(self, name: str, base: str, steps: np.ndarray, values: np.ndarray) -> None:
-        if name not in self.curves:
-            if base not in self.plots:
-                self._add(base)
-            plot = self.plots[base]
-            self.curves[name] = plot.plot(
-                pen=None, symbol="o", symbolSize=10, symbolBrush=pg.mkBrush("k"), symbolPen=None
-            )
-            plot.setTitle(f"{base}  (dots: held-out)", size=f"{theme.FONT_POINTS + 2}pt")
-        self.curves[name].setData(steps, values)
+    def _share_steps(self, picture: CurvesPicture) -> None:
+        """One step axis for every panel: 0 to the latest step, grown in steps (see
+        :func:`~.curve_panel.nice_above`)."""
+        last = max((float(c.steps[-1]) for c in picture.curves.values() if len(c.steps)), default=0)
+        if last > self._x_end or self._x_end > 4 * max(last, 25.0) or self._x_new:
+            self._x_end = nice_above(max(last, 1.0))
+            for panel in self.panels.values():
+                panel.set_x_range(self._x_end)
+            self._x_new = False
 
-    def _level(self, name: str, host: str, label: str, value: float) -> None:
-        if name not in self.levels:
-            if host not in self.plots:
-                self._add(host)
-            line = pg.InfiniteLine(
-                angle=0,
-                pen=pg.mkPen("k", width=2, style=Qt.PenStyle.DashLine),
-            )
-            self.plots[host].setTitle(label, size=f"{theme.FONT_POINTS + 2}pt")
-            self.plots[host].addItem(line)
-            self.levels[name] = line
-        self.levels[name].setValue(value)
+    def _arrange(self, picture: CurvesPicture) -> None:
+        """Create the panels of new keys and lay every panel out (only when the set of
+        panels changes: a first evaluation brings the held-out panels)."""
+        for cell in [p.cell for p in self.panels.values()]:
+            self.canvas.removeItem(cell)
+        panels = {}
+        for spec in picture.panels:
+            panel = self.panels.get(spec.key)
+            if panel is None:
+                panel = CurvePanel(spec)
+                panel.set_log(self.log_button.isChecked())
+            panels[spec.key] = panel
+        self.panels = panels
+        for panel, (row, col, span) in zip(panels.values(), GRID[len(panels)], strict=True):
+            self.canvas.addItem(panel.cell, row=row, col=col, colspan=span)
+            panel.span = span
+            panel.cell.setPreferredWidth(100)  # the columns share the width equally
+        for col in (0, 1):
+            self.canvas.ci.layout.setColumnStretchFactor(col, 1)
+        self._x_new = True
+        self._fit_legends()
 
-    def _add(self, name: str) -> None:
-        title = GROUP_OF.get(name)
-        if title is not None and title in self.plots:  # another member of a drawn group
-            plot = self.plots[title]
-            color = theme.CURVE_COLORS[GROUPS[title].index(name) % len(theme.CURVE_COLORS)]
-            self.curves[name] = plot.plot(
-                pen=pg.mkPen(color, width=theme.LINE_WIDTH),
-                symbolBrush=pg.mkBrush(color),
-                symbolPen=None,
-                symbolSize=8,
-                name=name,
-            )
-            return
-        n = len(self.plots)
-        plot = theme.make_plot(title=title or name)
-        if title is not None:
-            plot.addLegend(offset=(-10, 10), labelTextSize=f"{theme.FONT_POINTS - 2}pt")
-        plot.setLabel("bottom", "step")
-        plot.showGrid(x=True, y=True, alpha=0.3)
-        plot.getViewBox().setMouseEnabled(x=False, y=False)
-        index = GROUPS[title].index(name) if title is not None else n
-        color = theme.CURVE_COLORS[index % len(theme.CURVE_COLORS)]
-        curve = plot.plot(
-            pen=pg.mkPen(color, width=theme.LINE_WIDTH),
-            symbolBrush=pg.mkBrush(color),
-            symbolPen=None,
-            symbolSize=8,
-            name=name if title is not None else None,
-        )
-        self.canvas.addItem(plot, row=n // COLUMNS, col=n % COLUMNS)
-        self.plots[title or name], self.curves[name] = plot, curve
+    def _fit_legends(self) -> None:
+        """Legend rows as wide as their panels: half the canvas, or all of it."""
+        for panel in self.panels.values():
+            panel.fit_legend(self.canvas.width() * panel.span / 2 - 30)
 
-    @staticmethod
-    def _fit(plot: pg.PlotItem, steps: np.ndarray, values: np.ndarray, extra: list[float]) -> None:
-        """Set the ranges only when the data leaves them or fills too little of them.
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_legends()
 
-        Steady ranges keep the picture still and spare repainting the axes (their text is
-        the costliest thing on screen).
-        """
-        finite = np.isfinite(values)
-        if not finite.any():
-            return
-        v, s = values[finite], steps[finite]
-        tail = v[int(len(v) * WARMUP_FRACTION) :] if len(v) >= 20 else v
-        lo, hi = float(min([v.min(), *extra])), float(max([tail.max(), *extra]))
-        (x0, x1), (y0, y1) = plot.getViewBox().viewRange()
-        last = float(s.max())
-        if last > x1 or x1 > 4 * max(last, 25.0):
-            plot.setXRange(0.0, _nice_above(max(last, 1.0)), padding=0.0)
-        span = hi - lo
-        if lo < y0 or hi > y1 or (y1 - y0) > 2.5 * span + 1e-12:
-            pad = 0.15 * span if span > 0 else max(abs(hi), 1.0) * 0.05
-            plot.setYRange(lo - pad, hi + pad, padding=0.0)
+    def _on_log(self, on: bool) -> None:
+        for panel in self.panels.values():
+            panel.set_log(on)
+        if self._picture is not None:
+            for spec in self._picture.panels:
+                self.panels[spec.key].show(spec, self._picture)
+        self._tell_linear()
 
-
-def _nice_above(value: float) -> float:
-    """The smallest of 1, 2, 5 times a power of ten that is above ``value``."""
-    power = 10.0 ** math.floor(math.log10(value))
-    return next(m * power for m in (1, 2, 5, 10) if m * power > value)
+    def _tell_linear(self) -> None:
+        """Name the panels the log button left linear in its tooltip."""
+        linear = [
+            p.title.text for p in self.panels.values() if self.log_button.isChecked() and not p.log
+        ]
+        tip = LOG_TIP + ("\nLinear now: " + "; ".join(linear) if linear else "")
+        if tip != self.log_button.toolTip():
+            self.log_button.setToolTip(tip)

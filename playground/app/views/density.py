@@ -30,6 +30,14 @@ __all__ = ["DensityView"]
 LOG_RANGE = 10.0
 #: target contours, in nats below the target's maximum log-density
 CONTOUR_DEPTHS = (1.0, 3.0, 6.0)
+#: the colour bar's title, by colour scale and whether the picture is normalised
+LOG_P_LABEL = "log p(x) [nats]"
+BAR_LABELS = {
+    (0, True): LOG_P_LABEL,
+    (0, False): "-E(x) [nats]",
+    (1, True): "p(x) / max p",
+    (1, False): "exp(-E(x)) / max",
+}
 
 
 class DensityView(View):
@@ -51,17 +59,16 @@ class DensityView(View):
         self.contours = QCheckBox("target contours")
         self.contours.setChecked(True)
         self.points = QCheckBox("data points")
-        self.caption = QLabel("")
+        self.caption = theme.caption_label(align_right=True)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("colour:"))
         bar.addWidget(self.scale)
         bar.addWidget(self.contours)
         bar.addWidget(self.points)
-        bar.addStretch(1)
-        bar.addWidget(self.caption)
+        bar.addWidget(self.caption, 1)
 
         self.canvas, self.plot, self.image, self.bar = theme.make_heatmap(
-            pg.colormap.get("viridis")
+            pg.colormap.get("viridis"), LOG_P_LABEL
         )
         contour_pen = pg.mkPen(theme.CONTOUR_COLOR, width=theme.LINE_WIDTH - 1)
         self.isocurves = [
@@ -141,12 +148,15 @@ class DensityView(View):
         if d is None:
             return
         top = float(d.log_prob.max())
-        if self.scale.currentIndex() == 0:
+        scale = self.scale.currentIndex()
+        # a latent model's log p is an estimate (IWAE): the caption names it
+        what = f"{d.estimate}; " if d.estimate else ""
+        if scale == 0:
             # levels move in steps of 0.5 nats: the colour bar repaints only when they do
             high = math.ceil(top * 2) / 2
             img, levels = d.log_prob, (high - LOG_RANGE, high)
             if d.normalized:
-                self.caption.setText(f"max log p = {top:.2f} nats")
+                self.caption.setText(f"{what}max log p = {top:.2f} nats")
             else:
                 self.caption.setText(f"-E(x) = log p + log Z (Z unknown); max {top:.2f}")
         else:
@@ -154,9 +164,12 @@ class DensityView(View):
             img, levels = np.exp(d.log_prob - top).astype(np.float32), (0.0, 1.0)
             peak = f"{math.exp(top):.3g}" if abs(top) < 300 else f"exp({top:.0f})"
             if d.normalized:
-                self.caption.setText(f"p / max p   (max p = {peak})")
+                self.caption.setText(f"{what}p / max p   (max p = {peak})")
             else:
                 self.caption.setText("exp(-E) / max exp(-E)")
+        label = BAR_LABELS[(scale, d.normalized)]
+        if label != self.bar.getAxis("right").labelText:
+            theme.set_bar_label(self.bar, label)
         self.image.setImage(img, levels=levels, autoLevels=False)
         if tuple(self.bar.levels()) != levels:
             self.bar.setLevels(levels)

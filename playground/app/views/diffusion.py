@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from .. import theme
 from ..qt_util import signals_blocked
 from .base import View
-from .images import GAP, _ImagePanel, mosaic
+from .images import _ImagePanel, mosaic
 
 if TYPE_CHECKING:
     from ...core.snapshots.diffusion import DiffusionProcess
@@ -37,6 +37,7 @@ SWEEP_MS, MIN_TICK_MS = 4000, 40
 #: white (no mass) to a soft slate: the blue and orange particles stay legible over it
 DENSITY_COLORMAP = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (120, 120, 150)])
 STRIP_TITLE = "Reverse process: x_t, t above each column"
+BAR_LABEL = "log \u03c0(x | step) [nats]"
 FORWARD_NAME = "\u25cf forward q: data \u2192 noise"
 REVERSE_NAME = "\u25cf reverse p\u03b8 (model): noise \u2192 data"
 
@@ -87,14 +88,15 @@ class DiffusionView(View):
         ):
             box.setChecked(True)
             box.setStyleSheet(f"QCheckBox {{ color: {color.name()}; font-weight: bold; }}")
-        self.caption = QLabel("")
+        self.caption = theme.caption_label(align_right=True)
         bottom = QHBoxLayout()
         bottom.addWidget(self.show_forward)
         bottom.addWidget(self.show_reverse)
-        bottom.addStretch(1)
-        bottom.addWidget(self.caption)
+        bottom.addWidget(self.caption, 1)
 
-        self.canvas, self.plot, self.image, self.bar = theme.make_heatmap(DENSITY_COLORMAP)
+        self.canvas, self.plot, self.image, self.bar = theme.make_heatmap(
+            DENSITY_COLORMAP, BAR_LABEL
+        )
         edge = pg.mkPen("w", width=0.8)
         self.forward = pg.ScatterPlotItem(size=8, pen=edge, brush=pg.mkBrush(theme.DATA_COLOR))
         self.reverse = pg.ScatterPlotItem(size=8, pen=edge, brush=pg.mkBrush(theme.MODEL_COLOR))
@@ -225,21 +227,20 @@ class ReverseStripView(View):
         super().__init__(parent)
         self.canvas = pg.GraphicsLayoutWidget()
         self.panel = _ImagePanel(self.canvas, STRIP_TITLE, 0, 0)
-        self.caption = QLabel("")
-        self.caption.setWordWrap(True)
+        self.caption = theme.caption_label()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.caption)
-        self.column_labels: list[pg.TextItem] = []
-        self._layout_key: tuple | None = None
+
+    @property
+    def column_labels(self) -> tuple[str, ...]:
+        """The timesteps above the columns."""
+        return self.panel.column_labels
 
     def clear(self) -> None:
         """Forget the session's picture."""
         self.panel.clear()
-        for item in self.column_labels:
-            self.panel.plot.removeItem(item)
-        self.column_labels, self._layout_key = [], None
         self.caption.setText("")
 
     def show_snapshot(self, snapshot) -> None:
@@ -247,24 +248,7 @@ class ReverseStripView(View):
         s = getattr(snapshot, "reverse_strip", None)
         if s is None:
             return
-        rows, cols, h, w = s.images.shape
+        h, w = s.images.shape[-2:]
         self.panel.set(mosaic(s.images), s.row_labels, tile=h)
-        key = (s.images.shape, s.timesteps, s.row_labels is None)
-        if key != self._layout_key:
-            self._layout_key = key
-            for item in self.column_labels:
-                self.panel.plot.removeItem(item)
-            self.column_labels = []
-            for j, t in enumerate(s.timesteps):
-                label = pg.TextItem(str(t), color="k", anchor=(0.5, 1.0))
-                label.setFont(theme.AXIS_FONT)
-                label.setPos(j * (w + GAP) + w / 2, -0.3)
-                self.panel.plot.addItem(label)
-                self.column_labels.append(label)
-            # room above for the timesteps, on the left for the row labels
-            left = -1.5 * (h + GAP) if s.row_labels else 0
-            height = rows * (h + GAP) - GAP
-            self.panel.plot.getViewBox().setRange(
-                xRange=(left, cols * (w + GAP) - GAP), yRange=(-0.9 * h, height), padding=0.02
-            )
+        self.panel.set_column_labels(tuple(str(t) for t in s.timesteps), w, h)
         self.caption.setText(s.caption)

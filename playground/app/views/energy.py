@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -110,11 +109,8 @@ class EnergyView(View):
         self.data, self.buffer, self.negatives = items
         self.show_data, self.show_buffer, self.show_negatives = boxes
 
-        self.caption = QLabel("")
-        self.caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.caption.setWordWrap(True)
         # the caption takes the row's spare width and wraps, never widening the window
-        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.caption = theme.caption_label(align_right=True)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("show:"))
         for box in boxes:

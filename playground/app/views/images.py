@@ -16,13 +16,36 @@ if TYPE_CHECKING:
 
 __all__ = ["ImageGridView", "InterpolationView", "mosaic"]
 
-#: the gap between tiles, in image pixels, and its grey level
+#: the gap between tiles, in mosaic pixels, and its grey level
 GAP, GAP_LEVEL = 1, 0.35
+#: small tiles are enlarged (nearest neighbour, by a whole factor) to about this many
+#: pixels a side before the gaps go in: a 1-pixel gap beside an 8 x 8 digit would be an
+#: eighth of a tile
+TILE_PIXELS = 32
+#: the labels' axes: line and tick marks in the background's white, only their text shows
+#: (pyqtgraph paints tick marks opaque whatever the pen's alpha)
+_NO_PEN = pg.mkPen("w")
+#: the image's margin inside its plot, as a fraction of its size
+PANEL_PADDING = 0.01
+
+
+def upscale(h: int) -> int:
+    """The whole factor :func:`mosaic` enlarges ``h``-pixel tiles by."""
+    return max(1, TILE_PIXELS // max(int(h), 1))
 
 
 def mosaic(images: np.ndarray, gap: int = GAP) -> np.ndarray:
-    """Tile ``(rows, cols, h, w)`` images into one ``(rows (h + gap) - gap, ...)`` array."""
+    """Tile ``(rows, cols, h, w)`` images into one float32 array, ``gap`` grey pixels apart.
+
+    Each tile is first enlarged ``k = upscale(h)`` times (nearest neighbour), so the
+    result is ``(rows (k h + gap) - gap, cols (k w + gap) - gap)``; tile ``(r, c)``
+    starts at ``(r (k h + gap), c (k w + gap))``.
+    """
     rows, cols, h, w = images.shape
+    k = upscale(h)
+    if k > 1:
+        images = images.repeat(k, axis=2).repeat(k, axis=3)
+        h, w = h * k, w * k
     out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), GAP_LEVEL, np.float32)
     for r in range(rows):
         for c in range(cols):
@@ -30,50 +53,111 @@ def mosaic(images: np.ndarray, gap: int = GAP) -> np.ndarray:
     return out
 
 
-class _ImagePanel:
-    """A titled, aspect-locked plot holding one grey image, top row at the top."""
+def tile_centres(n: int, size: int, height: int = 0) -> list[float]:
+    """The centres of ``n`` tiles of ``size`` source pixels along one side of a mosaic of
+    tiles ``height`` source pixels high (default ``size``), in mosaic pixels (where its
+    axis ticks go)."""
+    pitch = size * upscale(height or size) + GAP
+    return [i * pitch + (pitch - GAP) / 2 for i in range(n)]
 
-    def __init__(self, canvas: pg.GraphicsLayoutWidget, title: str, row: int, col: int):
+
+class _ImagePanel:
+    """A titled plot holding one grey image that fills it at equal aspect, top row at the
+    top; row labels on its left axis and column labels on its top axis, as tick text at the
+    tile centres, so they take room beside the image, not inside its range.
+
+    The range follows the plot's size (:meth:`_fit`): the image is as large as the plot
+    allows, centred, but pushed against the left axis when its rows are labelled and
+    against the top axis when its columns are, so the labels sit next to the tiles."""
+
+    def __init__(self, canvas: pg.GraphicsLayoutWidget, title: str, row: int, col: int, top=False):
         self.plot = theme.make_plot(title=title)
+        #: push the image against the top even without column labels (level with a
+        #: neighbour's first row)
+        self.top = top
         canvas.addItem(self.plot, row=row, col=col)
         for axis in ("left", "bottom"):
             self.plot.hideAxis(axis)
+        top = self.plot.getAxis("top")
+        top.setTickFont(theme.AXIS_FONT)
+        for name in ("left", "top"):
+            axis = self.plot.getAxis(name)
+            axis.setPen(_NO_PEN)
+            axis.setTextPen(pg.mkPen("k"))
+            axis.setStyle(tickLength=0)
         vb = self.plot.getViewBox()
-        vb.setAspectLocked(True)
         vb.invertY(True)
         vb.setMouseEnabled(x=False, y=False)
+        vb.disableAutoRange()
+        vb.sigResized.connect(self._fit)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("CET-L1"))  # black to white
         self.plot.addItem(self.image)
-        self.labels: list[pg.TextItem] = []
+        #: the row labels (left) and the column labels (top) on show
+        self.labels: tuple[str, ...] = ()
+        self.column_labels: tuple[str, ...] = ()
+        self._ticks: dict[str, tuple] = {}
         self._shape: tuple[int, ...] | None = None
         self._array: np.ndarray | None = None
 
     def set(self, array: np.ndarray, row_labels: tuple[str, ...] | None = None, tile=0) -> None:
+        """Draw ``array`` (a :func:`mosaic` or one image) and label its rows of ``tile``
+        source pixels with ``row_labels``."""
+        self.set_row_labels(tuple(row_labels or ()), tile)
         if theme.same_array(array, self._array):
             return
         self._array = array
         self.image.setImage(array, levels=(0.0, 1.0), autoLevels=False)
         if array.shape != self._shape:
             self._shape = array.shape
-            # room on the left for the row labels: one tile and a half
-            left = -1.5 * (tile + GAP) if row_labels else 0
-            self.plot.getViewBox().setRange(
-                xRange=(left, array.shape[1]), yRange=(0, array.shape[0]), padding=0.02
-            )
-            for item in self.labels:
-                self.plot.removeItem(item)
-            self.labels = []
-            for i, text in enumerate(row_labels or ()):
-                label = pg.TextItem(text, color="k", anchor=(1.0, 0.5))
-                label.setFont(theme.AXIS_FONT)
-                label.setPos(-0.5, i * (tile + GAP) + tile / 2)
-                self.plot.addItem(label)
-                self.labels.append(label)
+            self._fit()
+
+    def _fit(self, *_) -> None:
+        """Set the range: the image at equal aspect, as large as the plot allows."""
+        if self._shape is None:
+            return
+        vb = self.plot.getViewBox()
+        size = vb.boundingRect()
+        if size.width() <= 0 or size.height() <= 0:
+            return
+        h, w = self._shape[:2]
+        pad_x, pad_y = PANEL_PADDING * w, PANEL_PADDING * h
+        # plot pixels per image pixel: the image and its margins fit both ways
+        scale = min(size.width() / (w + 2 * pad_x), size.height() / (h + 2 * pad_y))
+        view_w, view_h = size.width() / scale, size.height() / scale
+        x0 = -pad_x if self.labels else -(view_w - w) / 2
+        y0 = -pad_y if self.column_labels or self.top else -(view_h - h) / 2
+        vb.setRange(xRange=(x0, x0 + view_w), yRange=(y0, y0 + view_h), padding=0.0)
+
+    def set_row_labels(self, labels: tuple[str, ...], tile: int) -> None:
+        """Label the rows of ``tile``-pixel tiles on the left axis (none: no axis)."""
+        self.labels = labels
+        self._label_axis("left", labels, tile)
+
+    def set_column_labels(self, labels: tuple[str, ...], tile: int, height: int = 0) -> None:
+        """Label the columns of tiles ``tile`` pixels wide (and ``height`` high, default
+        ``tile``) on the top axis (none: no axis)."""
+        self.column_labels = labels
+        self._label_axis("top", labels, tile, height)
+
+    def _label_axis(self, name: str, labels: tuple[str, ...], tile: int, height=0) -> None:
+        if self._ticks.get(name) == (labels, tile, height):
+            return
+        self._ticks[name] = (labels, tile, height)
+        if not labels:
+            self.plot.hideAxis(name)
+        else:
+            ticks = list(zip(tile_centres(len(labels), tile, height), labels, strict=True))
+            self.plot.getAxis(name).setTicks([ticks, []])
+            self.plot.showAxis(name)
+        self._fit()
 
     def clear(self) -> None:
+        """Forget the image and its labels."""
         self.image.clear()
         self._array, self._shape = None, None
+        self.set_row_labels((), 0)
+        self.set_column_labels((), 0)
 
 
 class ImageGridView(View):
@@ -88,7 +172,7 @@ class ImageGridView(View):
         self.canvas = pg.GraphicsLayoutWidget()
         self.model_panel = _ImagePanel(self.canvas, "Model samples", 0, 0)
         self.data_panel = _ImagePanel(self.canvas, "Training images", 0, 1)
-        self.caption = QLabel("")
+        self.caption = theme.caption_label()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from .. import theme
 from ..qt_util import signals_blocked
 from .base import View
-from .images import GAP, _ImagePanel, mosaic
+from .images import _ImagePanel, mosaic
 
 if TYPE_CHECKING:
     from ...core.snapshots.base import Snapshot
@@ -35,8 +35,6 @@ __all__ = [
 
 #: every COLUMN_STRIDE-th traversal value is a grid column: 41 values give 9 (-3, -2.25, ... 3)
 COLUMN_STRIDE = 5
-#: room left of the traversal grid for its row labels, in tiles
-LABEL_TILES = 2.6
 #: one colour per swept dimension on the plane: the curve colours, then five more
 SWEEP_COLORS = theme.CURVE_COLORS + [
     pg.mkColor(c) for c in ("#35978f", "#8c510a", "#e7298a", "#666666", "#66a61e")
@@ -88,24 +86,23 @@ class TraversalView(View):
         self.anchor = QComboBox()
         self.anchor.setToolTip("The test point whose posterior mean the sweeps start from")
         self.anchor.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.caption = QLabel("")
+        self.caption = theme.caption_label(align_right=True)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Anchor:"))
         bar.addWidget(self.anchor)
-        bar.addStretch(1)
-        bar.addWidget(self.caption)
+        bar.addWidget(self.caption, 1)
 
         self.image_canvas = pg.GraphicsLayoutWidget()
-        self.anchor_panel = _ImagePanel(self.image_canvas, "anchor", 0, 0)
+        self.anchor_panel = _ImagePanel(self.image_canvas, "anchor", 0, 0, top=True)
         self.grid_panel = _ImagePanel(
             self.image_canvas, "the anchor's mean, one dimension moved by (prior s.d.)", 0, 1
         )
         self.image_canvas.ci.layout.setColumnStretchFactor(0, 1)
-        self.image_canvas.ci.layout.setColumnStretchFactor(1, 6)
-        self.column_labels: list[pg.TextItem] = []
+        self.image_canvas.ci.layout.setColumnStretchFactor(1, 7)
 
         self.plane_canvas = pg.GraphicsLayoutWidget()
         self.plot = theme.make_plot()
+        theme.set_axis_titles(self.plot, *theme.DATA_AXES)
         self.plane_canvas.addItem(self.plot)
         self.legend = theme.add_legend(self.plot)
         self.data = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(LIGHT_DATA))
@@ -127,11 +124,15 @@ class TraversalView(View):
 
         self._last: Traversal | None = None
         self._drawn: tuple[np.ndarray, int] | None = None
-        self._grid_shape: tuple[int, ...] | None = None
         self._box: tuple[float, float, float, float] | None = None
         self._dims: tuple[int, ...] | None = None
         self._data: np.ndarray | None = None
         self.anchor.currentIndexChanged.connect(self._redraw)
+
+    @property
+    def column_labels(self) -> tuple[str, ...]:
+        """The offsets above the grid's columns, in prior standard deviations."""
+        return self.grid_panel.column_labels
 
     @property
     def sweep_count(self) -> int:
@@ -140,7 +141,7 @@ class TraversalView(View):
 
     def clear(self) -> None:
         """Forget the session's picture."""
-        self._last, self._drawn, self._grid_shape = None, None, None
+        self._last, self._drawn = None, None
         self._box, self._dims, self._data = None, None, None
         self.anchor_panel.clear()
         self.grid_panel.clear()
@@ -185,39 +186,11 @@ class TraversalView(View):
         cols = traversal_columns(t.decoded.shape[2])
         tiles = t.decoded[a][:, cols]
         h, w = tiles.shape[-2:]
-        texts = _kl_texts(t)
-        grid = mosaic(tiles)
-        self.grid_panel.set(grid, tuple(texts), tile=h)
-        # the dims' KL (and order) change with the same grid shape: relabel in place
-        for label, text in zip(self.grid_panel.labels, texts, strict=False):
-            if label.toPlainText() != text:
-                label.setText(text)
+        # the dims' KL (and order) change with the same grid shape: the labels follow
+        self.grid_panel.set(mosaic(tiles), tuple(_kl_texts(t)), tile=h)
+        self.grid_panel.set_column_labels(tuple(value_text(v) for v in t.values[cols]), w, h)
         self.anchor_panel.set(t.anchors[a])
-        if grid.shape != self._grid_shape:
-            self._grid_shape = grid.shape
-            self._place_columns(t.values[cols], h, w, grid.shape)
-            # a range taller than the image puts the anchor at the top, level with the grid
-            self.anchor_panel.plot.getViewBox().setRange(
-                xRange=(0, w), yRange=(-0.8 * (h + GAP), 4 * h), padding=0.02
-            )
         self.caption.setText("rows: latent dimensions, most KL (nats) first")
-
-    def _place_columns(self, values: np.ndarray, h: int, w: int, shape) -> None:
-        plot = self.grid_panel.plot
-        for item in self.column_labels:
-            plot.removeItem(item)
-        self.column_labels = []
-        for c, v in enumerate(values):
-            label = pg.TextItem(value_text(v), color="k", anchor=(0.5, 1.0))
-            label.setFont(theme.AXIS_FONT)
-            label.setPos(c * (w + GAP) + w / 2, -0.5)
-            plot.addItem(label)
-            self.column_labels.append(label)
-        plot.getViewBox().setRange(
-            xRange=(-LABEL_TILES * (w + GAP), shape[1]),
-            yRange=(-0.8 * (h + GAP), shape[0]),
-            padding=0.02,
-        )
 
     def _draw_points(self, t: Traversal, a: int) -> None:
         dims = tuple(int(d) for d in t.dims)
@@ -294,8 +267,8 @@ class ExplorerView(View):
         bar.addWidget(self.value_label)
 
         self.canvas = pg.GraphicsLayoutWidget()
-        self.anchor_panel = _ImagePanel(self.canvas, "anchor", 0, 0)
-        self.image_panel = _ImagePanel(self.canvas, "decoded", 0, 1)
+        self.anchor_panel = _ImagePanel(self.canvas, "anchor", 0, 0, top=True)
+        self.image_panel = _ImagePanel(self.canvas, "decoded", 0, 1, top=True)
         self.canvas.ci.layout.setColumnStretchFactor(0, 1)
         self.canvas.ci.layout.setColumnStretchFactor(1, 3)
         layout = QVBoxLayout(self)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from .. import theme
 from .base import View
@@ -52,6 +52,7 @@ class ReconstructionsView(View):
 
         self.plane_canvas = pg.GraphicsLayoutWidget()
         self.plot = theme.make_plot()
+        theme.set_axis_titles(self.plot, *theme.DATA_AXES)
         self.plane_canvas.addItem(self.plot)
         theme.add_legend(self.plot)
         self.pairs = pg.PlotCurveItem(pen=pg.mkPen((150, 150, 150), width=1), connect="pairs")
@@ -130,12 +131,13 @@ class LatentSpaceView(View):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.legend = QLabel("")
-        self.legend.setWordWrap(True)
+        self.legend = theme.caption_label()
         self.legend.hide()
         # one canvas: the three plots get equal columns, and hidden plots give theirs up
         self.canvas = pg.GraphicsLayoutWidget()
-        self.scatter_plot = theme.make_plot(title="posterior means")
+        # two-line titles: one line of the longest was wider than a third of a 1366-pixel
+        # window's view, and pushed its plot under the colour bar
+        self.scatter_plot = theme.make_plot(title="posterior means<br>of test points")
         self.canvas.addItem(self.scatter_plot, row=0, col=0)
         self._one_brush = theme.brush(theme.DATA_COLOR, 170)
         self._label_brushes = [theme.brush(c, 210) for c in LABEL_COLORS]
@@ -143,16 +145,12 @@ class LatentSpaceView(View):
         self.scatter_plot.addItem(self.scatter)
 
         cmap = pg.colormap.get("viridis")
-        self.prior_plot, self.prior = _heat_plot(self.canvas, "prior p(z)", 1, cmap)
+        self.prior_plot, self.prior = _heat_plot(self.canvas, "prior<br>p(z)", 1, cmap)
         self.aggregate_plot, self.aggregate = _heat_plot(
-            self.canvas, "aggregate posterior q(z)", 2, cmap
+            self.canvas, "aggregate posterior<br>q(z)", 2, cmap
         )
-        self.bar = pg.ColorBarItem(
-            colorMap=cmap, interactive=False, width=18, pen="k", colorMapMenu=False
-        )
+        self.bar = theme.make_color_bar(cmap, "log density [nats]")
         self.bar.setImageItem([self.prior, self.aggregate])
-        self.bar.getAxis("right").setTickFont(theme.AXIS_FONT)
-        self.bar.getAxis("right").setLabel("log density (nats)", **{"font-size": "11pt"})
         self.canvas.addItem(self.bar, row=0, col=3)
         self._heat_items = (self.prior_plot, self.aggregate_plot, self.bar)
         grid = self.canvas.ci.layout
@@ -164,6 +162,8 @@ class LatentSpaceView(View):
             # equal columns: titles at the axis font size fit a third of a 1000-pixel view
             plot.setTitle(plot.titleLabel.text, size=f"{theme.FONT_POINTS}pt")
             plot.setPreferredWidth(200)
+            # the latent dims shown, 0-based as in the traversals (a snapshot names them)
+            theme.set_axis_titles(plot, "z0", "z1")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -46,9 +46,8 @@ class LogDetView(View):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.summary = QLabel("")
+        self.summary = theme.caption_label()
         self.summary.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.summary.setWordWrap(True)
         self.summary.setStyleSheet(f"font-size:{theme.FONT_POINTS + 5}pt; font-weight:bold;")
         self.legend = QLabel(
             f"<span style='color:{BASE_COLOR.name()}'>\u25a0 log p(z), the base "
@@ -57,13 +56,14 @@ class LogDetView(View):
             "data to base</span>&nbsp;&nbsp; the bars sum to log q(x) = -NLL"
         )
         self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.legend.setWordWrap(True)
+        theme.wrap_caption(self.legend)
         self.canvas = pg.GraphicsLayoutWidget()
         self.plot = theme.make_plot(title="change of variables, mean over the points (nats)")
         self.plot.getViewBox().setMouseEnabled(x=False, y=False)
-        self.plot.setLabel(
-            "bottom",
+        theme.set_axis_titles(
+            self.plot,
             "base term, then the layers in the order x meets them (named as in Trajectories)",
+            "nats",
         )
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, pen=pg.mkPen("k", width=1))
         self.plot.addItem(self.bars)

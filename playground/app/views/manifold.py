@@ -34,18 +34,17 @@ class ManifoldView(View):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.caption = QLabel("")
+        self.caption = theme.caption_label(align_right=True)
         bar = QHBoxLayout()
-        bar.addStretch(1)
-        bar.addWidget(self.caption)
-        self.message = QLabel(NO_MANIFOLD_TEXT)
-        self.message.setWordWrap(True)
+        bar.addWidget(self.caption, 1)
+        self.message = theme.wrap_caption(QLabel(NO_MANIFOLD_TEXT))
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setStyleSheet(f"font-size:{theme.FONT_POINTS + 5}pt; padding:40px;")
         self.message.hide()
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.plot = theme.make_plot()
+        theme.set_axis_titles(self.plot, *theme.DATA_AXES)
         self.canvas.addItem(self.plot)
         legend = self.plot.addLegend(offset=(10, 10), labelTextSize=f"{theme.FONT_POINTS}pt")
         legend.setBrush(pg.mkBrush(255, 255, 255, 220))

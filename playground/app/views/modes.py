@@ -43,9 +43,8 @@ class ModesView(View):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.summary = QLabel("")
+        self.summary = theme.caption_label()
         self.summary.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.summary.setWordWrap(True)
         self.summary.setStyleSheet(f"font-size:{theme.FONT_POINTS + 7}pt; font-weight:bold;")
         self.legend = QLabel(
             f"<span style='color:{CAPTURED_COLOR.name()}'>\u25a0 captured</span>&nbsp;&nbsp;"
@@ -54,12 +53,12 @@ class ModesView(View):
             "high quality: within 3 std of a mode mean"
         )
         self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.legend.setWordWrap(True)
+        theme.wrap_caption(self.legend)
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.bars_plot = theme.make_plot(title="high-quality samples per mode")
         self.bars_plot.getViewBox().setMouseEnabled(x=False, y=False)
-        self.bars_plot.setLabel("bottom", "mode")
+        theme.set_axis_titles(self.bars_plot, "mode", "samples")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, pen=pg.mkPen("k", width=1))
         self.bars_plot.addItem(self.bars)
         self.ideal = pg.InfiniteLine(
@@ -68,6 +67,7 @@ class ModesView(View):
         self.ideal.hide()
         self.bars_plot.addItem(self.ideal)
         self.means_plot = theme.make_plot(title="mode means")
+        theme.set_axis_titles(self.means_plot, *theme.DATA_AXES)
         self.means = pg.ScatterPlotItem(size=22, pen=pg.mkPen("k", width=1.5))
         self.means_plot.addItem(self.means)
         self.canvas.addItem(self.bars_plot, 0, 0)

@@ -26,6 +26,7 @@ class SamplesView(View):
         super().__init__(parent)
         self.canvas = pg.GraphicsLayoutWidget()
         self.plot = theme.make_plot()
+        theme.set_axis_titles(self.plot, *theme.DATA_AXES)
         self.canvas.addItem(self.plot)
         legend = self.plot.addLegend(offset=(10, 10), labelTextSize=f"{theme.FONT_POINTS}pt")
         legend.setBrush(pg.mkBrush(255, 255, 255, 220))

@@ -1,5 +1,5 @@
-"""The score-field view: the model's score s(x, sigma) as arrows beside the target's exact
-score, one noise level at a time (a slider over the levels)."""
+"""The score-field view: the model's score s(x, sigma) as arrows beside the score of the
+target noised to the same level, one noise level at a time (a slider over the levels)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ ARROW_CELLS = 0.8
 REFERENCE_PERCENTILE = 95.0
 ARROW_CAP_CELLS = 1.2
 MODEL_TITLE = "model score s(x, sigma)"
+#: ScoreField.true_method's values (core.snapshots.score's EXACT and CLEAN, spelled here:
+#: importing the core would import torch before the window shows; a test checks they agree)
+EXACT, CLEAN = "exact", "clean data score"
+#: the target plot's title; "of the noised data" or "(of the clean data)" follows
 TRUE_TITLE = "true score"
 
 
@@ -57,12 +61,11 @@ class ScoreFieldView(View):
         self.slider.setMaximum(0)
         self.slider.setToolTip("Noise level: largest sigma on the left")
         self.sigma_label = QLabel("")
-        self.caption = QLabel("")
+        # the caption has a row of its own: beside the slider it squeezed the slider
+        self.caption = theme.caption_label()
         bar = QHBoxLayout()
         bar.addWidget(self.sigma_label)
         bar.addWidget(self.slider, 1)
-        bar.addStretch(0)
-        bar.addWidget(self.caption)
 
         self.model_canvas, self.model_plot = self._make_plot(MODEL_TITLE)
         self.true_canvas, self.true_plot = self._make_plot(TRUE_TITLE)
@@ -86,6 +89,7 @@ class ScoreFieldView(View):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addWidget(self.caption)
         layout.addLayout(plots, 1)
 
         self._box: tuple[float, float, float, float] | None = None
@@ -99,6 +103,7 @@ class ScoreFieldView(View):
     def _make_plot(title: str) -> tuple[pg.GraphicsLayoutWidget, pg.PlotItem]:
         canvas = pg.GraphicsLayoutWidget()
         plot = theme.make_plot(title=title)
+        theme.set_axis_titles(plot, *theme.DATA_AXES)
         canvas.addItem(plot)
         return canvas, plot
 
@@ -188,10 +193,19 @@ class ScoreFieldView(View):
         if true is not None:
             err = float(np.linalg.norm(model - true, axis=1).mean())
             parts.append(f"mean |s_model - s_true| = {err:.3g}")
-            if not f.true_is_noised:
-                parts.append("true: clean data score (no noise)")
+        method = f.true_method[i] if i < len(f.true_method) else EXACT
+        sigma = 0.0 if f.sigmas is None else float(f.sigmas[i])
+        if true is not None and method not in (EXACT, CLEAN):  # the Monte-Carlo estimate
+            parts.append(f"true: {method} (the noised empirical distribution's score)")
+        elif true is not None and method == CLEAN:
+            parts.append("true: the clean data's score (no Monte-Carlo estimate at this noise)")
         self.caption.setText("   ".join(parts))
-        title = TRUE_TITLE if f.true_is_noised else TRUE_TITLE + " (of the clean data)"
+        if method == CLEAN:
+            title = TRUE_TITLE + " (of the clean data)"
+        elif sigma > 0:
+            title = TRUE_TITLE + " of the noised data"
+        else:
+            title = TRUE_TITLE
         if title != self._true_title:
             self._true_title = title
             self.true_plot.setTitle(title, size=f"{theme.FONT_POINTS + 2}pt")

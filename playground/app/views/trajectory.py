@@ -64,6 +64,8 @@ class TrajectoryView(View):
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.plot = theme.make_plot()
+        self._axes = theme.DATA_AXES
+        theme.set_axis_titles(self.plot, *self._axes)
         self.canvas.addItem(self.plot)
         self.grid = pg.PlotCurveItem(pen=pg.mkPen(theme.GRID_COLOR, width=2))
         brush = pg.mkBrush(theme.MODEL_COLOR)
@@ -147,6 +149,13 @@ class TrajectoryView(View):
         self.grid.setData(flat[:, 0], flat[:, 1], connect=self._connect)
         self.particles.setData(pos=points)
         self.layer_label.setText(self._describe(t.layer_names, k, depth, sampling))
+        # the plane is the base space at one end, the data space at the other
+        base = k == 0 if sampling else k == depth
+        data = k == depth if sampling else k == 0
+        axes = ("z1", "z2") if base else theme.DATA_AXES if data else ("h1", "h2")
+        if axes != self._axes:
+            self._axes = axes
+            theme.set_axis_titles(self.plot, *axes)
 
     @staticmethod
     def _describe(names: tuple[str, ...], k: int, depth: int, sampling: bool) -> str:

@@ -103,10 +103,12 @@ class ModeCoverage:
 
 
 @torch.no_grad()
-def mode_coverage(model, data, seed: int, device: torch.device) -> ModeCoverage:
-    """Mode metrics of ``MODE_SAMPLES`` model samples against the dataset's known modes."""
+def mode_coverage(
+    model, data, seed: int, device: torch.device, n: int = MODE_SAMPLES
+) -> ModeCoverage:
+    """Mode metrics of ``n`` model samples against the dataset's known modes."""
     g = torch.Generator(device=device).manual_seed(seed)
-    x = model.sample(MODE_SAMPLES, g).float().cpu()
+    x = model.sample(n, g).float().cpu()
     m = mode_metrics(x, data.modes, data.mode_std)
     return ModeCoverage(
         counts=np.asarray(m["mode_counts"], dtype=np.int64),

@@ -193,6 +193,9 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
             bijection); False for a stochastic process (DDPM), whose particles are drawn alone.
         parts: the halves of a step that :meth:`train_part` runs alone (GANs:
             ``("critic", "generator")``).
+        iterative_sampler: :meth:`sample` runs a chain or a reverse process (many network
+            evaluations per sample): pictures draw fewer of its samples while training
+            plays (see :mod:`playground.core.sampling.budget`).
         last_acceptance_rate: a MALA sampler's acceptance rate in the last :meth:`sample`,
             in ``[0, 1]``; ``None`` for any other sampler.
         optimizers: name to optimiser (:meth:`configure_optimizers`).
@@ -208,6 +211,7 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
     discrete_latent: ClassVar[bool] = False
     trajectory_grid: ClassVar[bool] = True
     parts: ClassVar[tuple[str, ...]] = ()
+    iterative_sampler: ClassVar[bool] = False
     last_acceptance_rate: float | None = None
     steps_taken: Tensor
 

@@ -9,6 +9,11 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from .budget import current as current_budget
+
+#: a long run reports its progress (and may be cancelled, see :mod:`.budget`) this many times
+_REPORTS = 20
+
 __all__ = [
     "LangevinResult",
     "score_from_log_prob",
@@ -114,6 +119,7 @@ def langevin(
     mala: bool = False,
     log_prob_fn: LogProbFn | None = None,
     return_path: bool = False,
+    label: str = "Langevin",
 ) -> LangevinResult:
     """Run ``n`` Langevin chains: ``x <- x + (eta / 2) grad log p(x) + sqrt(eta) eps``.
 
@@ -137,12 +143,14 @@ def langevin(
         log_prob_fn: ``(n, d) -> (n,)`` log-density in nats, unnormalised is fine;
             required by MALA, ignored otherwise.
         return_path: also return every state.
+        label: what the run is called in its progress reports (see :mod:`.budget`).
 
     Returns:
         A :class:`LangevinResult`; ``acceptance_rate`` is set for MALA (``nan`` when
         ``n_steps == 0``).
 
     Raises:
+        Cancelled: the picture this run is for is no longer wanted (:mod:`.budget`).
         ValueError: ``mala`` without ``log_prob_fn``, ``step_size <= 0``, ``n_steps < 0``
             or ``x0`` not of shape ``(n, d)``.
 
@@ -162,8 +170,11 @@ def langevin(
     x = x0.detach().clone()
     path = [x] if return_path else None
     noise_scale = math.sqrt(step_size)
+    budget, every = current_budget(), max(1, math.ceil(n_steps / _REPORTS))
     if not mala:
-        for _ in range(n_steps):
+        for i in range(n_steps):
+            if i % every == 0:
+                budget.progress(f"{label}, step", i, n_steps)
             x = x + 0.5 * step_size * score_fn(x).detach() + noise_scale * _noise(x, rng)
             if path is not None:
                 path.append(x)
@@ -172,7 +183,9 @@ def langevin(
     score_x = score_fn(x).detach()
     log_p_x = log_prob_fn(x).detach()
     accepted = 0.0
-    for _ in range(n_steps):
+    for i in range(n_steps):
+        if i % every == 0:
+            budget.progress(f"{label} (MALA), step", i, n_steps)
         x_new = x + 0.5 * step_size * score_x + noise_scale * _noise(x, rng)
         score_new = score_fn(x_new).detach()
         log_p_new = log_prob_fn(x_new).detach()
@@ -265,13 +278,14 @@ def annealed_langevin(
     _check_chains(x0)
     x = x0.detach().clone()
     path = [x[None]] if return_path else None
-    for sigma in levels:
+    for i, sigma in enumerate(levels, 1):
         alpha = epsilon * (sigma / levels[-1]) ** 2
         if steps_per_level == 0:
             continue
         level = langevin(
             lambda z, sigma=sigma: score_fn(z, sigma),
             x, alpha, steps_per_level, rng, return_path=return_path,
+            label=f"annealed Langevin, level {i} of {len(levels)}",
         )  # fmt: skip
         x = level.x
         if path is not None:

@@ -44,13 +44,16 @@ class Snapshot:
         terms: the latest loss terms.
         views: the picture names this snapshot was made for; default: those given in
             ``parts``, ``None`` values included.
+        previews: picture name to what was cut to make it a preview (``250 of 1,000
+            particles; 15 of 150 Langevin steps per level``, see
+            :mod:`~playground.core.sampling.budget`), for the pictures that are previews.
         **parts: picture name (a :data:`~.registry.PICTURES` key) to picture.
 
     Raises:
         AttributeError: on setting an attribute (snapshots cross threads unchanged).
     """
 
-    __slots__ = ("step", "box", "terms", "views", "parts")
+    __slots__ = ("step", "box", "terms", "views", "previews", "parts")
 
     def __init__(
         self,
@@ -58,6 +61,7 @@ class Snapshot:
         box: tuple[float, float, float, float],
         terms: Mapping[str, float] | None = None,
         views: Iterable[str] | None = None,
+        previews: Mapping[str, str] | None = None,
         **parts: Any,
     ):
         set_ = object.__setattr__
@@ -65,6 +69,7 @@ class Snapshot:
         set_(self, "box", tuple(box))
         set_(self, "terms", MappingProxyType(dict(terms or {})))
         set_(self, "views", frozenset(parts if views is None else views))
+        set_(self, "previews", MappingProxyType(dict(previews or {})))
         set_(self, "parts", MappingProxyType(dict(parts)))
 
     def __getattr__(self, name: str) -> Any:
@@ -81,15 +86,22 @@ class Snapshot:
         return name in self.views
 
     def with_parts(self, **parts: Any) -> Snapshot:
-        """A copy with ``parts`` added (or replaced), made for their views too."""
+        """A copy with ``parts`` added (or replaced, and then no longer previews), made for
+        their views too."""
+        previews = {k: v for k, v in self.previews.items() if k not in parts}
         return Snapshot(
-            self.step, self.box, self.terms, self.views | set(parts), **{**self.parts, **parts}
+            self.step,
+            self.box,
+            self.terms,
+            self.views | set(parts),
+            previews,
+            **{**self.parts, **parts},
         )
 
     def __reduce__(self):
         return (
             partial(Snapshot, **dict(self.parts)),
-            (self.step, self.box, dict(self.terms), tuple(self.views)),
+            (self.step, self.box, dict(self.terms), tuple(self.views), dict(self.previews)),
         )
 
     def __repr__(self) -> str:

@@ -35,8 +35,11 @@ class DensityImage:
         xs, ys: ``(res,)`` float32 axis coordinates.
         target_log_prob: the same grid of the exact target density, or ``None``.
         data: ``(m, 2)`` float32 data points to overlay, or ``None`` (energy targets).
-        normalized: ``log_prob`` is a normalised log-density; False for an energy model,
-            whose picture is ``-E(x) = log p(x) + log Z`` (Z unknown).
+        normalized: ``log_prob`` is a normalised log-density (or an estimate of one);
+            False for an energy model, whose picture is ``-E(x) = log p(x) + log Z``
+            (Z unknown).
+        estimate: how ``log_prob`` was estimated, for the caption (a latent model's
+            ``"IWAE estimate of log p(x) (K = 16)"``); ``""`` when it is exact.
     """
 
     log_prob: np.ndarray
@@ -45,6 +48,7 @@ class DensityImage:
     target_log_prob: np.ndarray | None
     data: np.ndarray | None
     normalized: bool = True
+    estimate: str = ""
 
 
 @torch.no_grad()
@@ -56,6 +60,7 @@ def density_image(
     overlay: np.ndarray | None = None,
     target_cache: dict | None = None,
     log_prob=None,
+    estimate: str = "",
 ) -> DensityImage:
     """Evaluate ``model.log_prob`` on a ``resolution``-squared grid over ``data.box``.
 
@@ -67,12 +72,14 @@ def density_image(
         resolution: grid points per side.
         overlay: data points to draw over the image.
         target_cache: a dict kept by the caller so the target grid is computed once.
-        log_prob: what to draw instead of ``model.log_prob`` (a latent model's IWAE
-            estimate with fewer samples); a model with ``energy`` and no ``log_prob``
-            (an EBM) is drawn as ``-E(x)``, marked not normalised.
+        log_prob: what to draw instead of ``model.log_prob``: an estimate of the
+            normalised log-density (a latent model's IWAE estimate with fewer samples);
+            without it a model with ``energy`` and no ``log_prob`` (an EBM) is drawn as
+            ``-E(x)``, marked not normalised.
+        estimate: how ``log_prob`` estimates the log-density (for the caption).
     """
     pts, xs, ys = box_grid(data.box, resolution)
-    normalized = log_prob is None and "density" in model.capabilities
+    normalized = log_prob is not None or "density" in model.capabilities
     if log_prob is None:
         log_prob = model.log_prob if normalized else lambda x: -model.energy(x)
     log_q = log_prob(pts.to(device))
@@ -84,6 +91,7 @@ def density_image(
         target_log_prob=target,
         data=overlay,
         normalized=normalized,
+        estimate=estimate,
     )
 
 
@@ -92,10 +100,11 @@ def picture(ctx: SnapshotContext) -> DensityImage:
     latent model's IWAE estimate with :data:`LATENT_DENSITY_K` samples on at most
     :data:`LATENT_DENSITY_RESOLUTION`; an EBM's ``-E(x)``), with the overlay's first
     :data:`~.base.OVERLAY_POINTS` data points."""
-    model, resolution, log_prob = ctx.model, ctx.resolution, None
+    model, resolution, log_prob, estimate = ctx.model, ctx.resolution, None, ""
     if "latent" in model.capabilities:
         resolution = min(resolution, LATENT_DENSITY_RESOLUTION)
         log_prob = lambda x: model.log_prob(x, k=LATENT_DENSITY_K)  # noqa: E731
+        estimate = f"IWAE estimate of log p(x) (K = {LATENT_DENSITY_K})"
     return density_image(
         model,
         ctx.data,
@@ -104,4 +113,5 @@ def picture(ctx: SnapshotContext) -> DensityImage:
         ctx.overlay_points(OVERLAY_POINTS),
         ctx.target_cache,
         log_prob,
+        estimate,
     )

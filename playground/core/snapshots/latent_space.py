@@ -21,6 +21,7 @@ __all__ = [
     "latent_space",
     "picture",
     "reconstructions_picture",
+    "points_box",
 ]
 
 #: inputs reconstructed (images; 200 points on the plane)
@@ -30,6 +31,29 @@ LATENT_POINTS = 500
 LATENT_RESOLUTION = 64
 #: data points whose posteriors make the aggregate posterior q(z) = mean_n q(z | x_n)
 AGGREGATE_POINTS = 200
+#: the latent box (:func:`points_box`): the points' extent, widened by this fraction of it
+#: on each side, at least MIN_HALF_WIDTH from its centre, inside +-MAX_HALF_WIDTH
+BOX_MARGIN, MIN_HALF_WIDTH, MAX_HALF_WIDTH = 0.1, 0.5, 10.0
+
+
+def points_box(points: np.ndarray) -> tuple[float, float, float, float]:
+    """``(xmin, xmax, ymin, ymax)``: the square around the points ``(n, 2)`` where the
+    latent panels zoom: centred on their extent, its half-width half the larger side of
+    that extent widened by ``BOX_MARGIN`` of it (a square fills the square panels, and a
+    collapsed dimension, its means all near 0, still shows the prior around them), at
+    least ``MIN_HALF_WIDTH``, inside ``[-MAX_HALF_WIDTH, MAX_HALF_WIDTH]``."""
+    finite = points[np.isfinite(points).all(1)] if len(points) else points
+    if len(finite) == 0:
+        return (-3.0, 3.0, -3.0, 3.0)
+    low, high = finite.min(0).astype(np.float64), finite.max(0).astype(np.float64)
+    half = max(float((high - low).max()) * (0.5 + BOX_MARGIN), MIN_HALF_WIDTH)
+    half = min(half, MAX_HALF_WIDTH)
+    box = []
+    for centre in (low + high) / 2:
+        # an untrained encoder's means may lie far out: the box stays inside the limits
+        centre = float(np.clip(centre, -MAX_HALF_WIDTH + half, MAX_HALF_WIDTH - half))
+        box += [centre - half, centre + half]
+    return tuple(box)
 
 
 @dataclass(frozen=True)
@@ -70,7 +94,8 @@ class LatentSpace:
             latent of at most two dimensions, else the 2D marginals of the shown
             dimensions estimated by histograms of 20,000 samples; ``None`` for a
             discrete latent.
-        xs, ys: ``(res,)`` grid axes.
+        xs, ys: ``(res,)`` grid axes over the region the points cover
+            (:func:`points_box`), where the view zooms.
     """
 
     points: np.ndarray
@@ -137,9 +162,7 @@ def latent_space(
     pts = mean[:, torch.as_tensor(dims, device=device)]
     if pts.shape[1] == 1:
         pts = torch.cat([pts, torch.zeros_like(pts)], 1)
-    half = max(3.0, float(pts.abs().max()) * 1.1) if len(pts) else 3.0
-    half = min(half, 10.0)
-    box = (-half, half, -half, half)
+    box = points_box(_cpu(pts))
     prior = aggregate = None
     _, xs, ys = box_grid(box, LATENT_RESOLUTION)
     if model.discrete_latent:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from ..sampling import budget
 from . import (
     chains,
     critic,
@@ -92,10 +93,14 @@ def take_snapshot(
         offered: the pictures this session offers, when the caller knows them.
 
     Returns:
-        A :class:`Snapshot` made for the offered ``names``.
+        A :class:`Snapshot` made for the offered ``names``. Built on a quick
+        :class:`~playground.core.sampling.budget.Budget` (see
+        :func:`~playground.core.sampling.budget.working`), a costly picture is a preview
+        and :attr:`Snapshot.previews` says what was cut.
 
     Raises:
         KeyError: a name that is no picture at all.
+        Cancelled: the budget's picture is no longer wanted.
     """
     names = list(dict.fromkeys(names))
     unknown = [n for n in names if n not in PICTURES]
@@ -105,5 +110,11 @@ def take_snapshot(
     wanted = [n for n in names if n in offered]
     if any(PICTURES[n].reads_model for n in wanted):
         context.model.eval()
-    parts = {n: PICTURES[n].build(context) for n in wanted}
-    return Snapshot(step, context.data.box, terms, wanted, **parts)
+    spend = budget.current()
+    parts, previews = {}, {}
+    for n in wanted:
+        spend.notes = []
+        parts[n] = PICTURES[n].build(context)
+        if spend.notes:
+            previews[n] = "; ".join(spend.notes)
+    return Snapshot(step, context.data.box, terms, wanted, previews, **parts)

@@ -7,12 +7,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..sampling import budget
 from .base import SnapshotContext
 
-__all__ = ["SampleCloud", "sample_cloud", "picture", "SAMPLE_POINTS"]
+__all__ = ["SampleCloud", "sample_cloud", "picture", "SAMPLE_POINTS", "QUICK_SAMPLE_POINTS"]
 
 #: model samples drawn (and data samples beside them)
 SAMPLE_POINTS = 1000
+#: model samples of a preview of a model whose sampler is a long chain (see
+#: :mod:`playground.core.sampling.budget`)
+QUICK_SAMPLE_POINTS = 250
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,9 @@ def sample_cloud(
 
 
 def picture(ctx: SnapshotContext) -> SampleCloud:
-    """:data:`SAMPLE_POINTS` model samples from the fixed noise of ``seed + 4``, beside as
-    many data samples."""
-    return sample_cloud(
-        ctx.model, SAMPLE_POINTS, ctx.seed + 4, ctx.device, ctx.overlay_points(SAMPLE_POINTS)
-    )
+    """:data:`SAMPLE_POINTS` model samples from the fixed noise of ``seed + 4`` (a preview
+    of an iterative sampler: :data:`QUICK_SAMPLE_POINTS`), beside as many data samples."""
+    n = SAMPLE_POINTS
+    if ctx.model.iterative_sampler:
+        n = budget.current().particles(n, QUICK_SAMPLE_POINTS)
+    return sample_cloud(ctx.model, n, ctx.seed + 4, ctx.device, ctx.overlay_points(SAMPLE_POINTS))

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from ..models.base import GenerativeModel
 from ..snapshots import Snapshot, SnapshotContext, take_snapshot
+from .evaluation import heldout_metrics
 
 __all__ = ["FrozenSession"]
 
@@ -20,6 +21,8 @@ class FrozenSession:
         source: the session's live model the copy was taken from.
         step, terms: the step count and loss terms at the copy.
         offered: the pictures the session offers.
+        objective: the session's objective (``forward_kl``, ``reverse_kl``, or the
+            model's own), for :meth:`evaluate`.
     """
 
     def __init__(
@@ -29,9 +32,11 @@ class FrozenSession:
         step: int,
         terms: dict[str, float],
         offered: tuple[str, ...],
+        objective: str = "forward_kl",
     ):
         self.context, self.source = context, source
         self.step, self.terms, self.offered = step, terms, offered
+        self.objective = objective
 
     @property
     def model(self) -> GenerativeModel:
@@ -41,3 +46,15 @@ class FrozenSession:
     def snapshot(self, views: Iterable[str]) -> Snapshot:
         """The pictures ``views`` of the copy (see :meth:`Session.snapshot`)."""
         return take_snapshot(self.context, views, self.step, self.terms, self.offered)
+
+    def evaluate(self, n: int) -> dict[str, float]:
+        """The session's held-out metrics (see :meth:`Session.evaluate`) of the copy, on
+        ``n`` fresh samples, not recorded: the session records them with
+        :meth:`Session.record_evaluation` at :attr:`step`.
+
+        Raises:
+            Cancelled: the budget this runs on says stop (see
+                :mod:`playground.core.sampling.budget`).
+        """
+        c = self.context
+        return heldout_metrics(self.model, c.data, self.objective, n, c.seed, c.device)

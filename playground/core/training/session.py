@@ -398,6 +398,7 @@ class Session:
             self.step_count,
             dict(self.last_terms),
             tuple(self.available_views),
+            self.objective,
         )
 
     def evaluate(self, n: int = 10_000, record: bool = True) -> dict[str, float]:
@@ -411,9 +412,15 @@ class Session:
                 ``nll`` and ``reverse_kl`` as ``heldout_nll`` and ``heldout_reverse_kl``.
         """
         out = heldout_metrics(self.model, self.data, self.objective, n, self.seed, self.device)
-        if record and out:
-            self.history.record(self.step_count, history_values(out))
+        if record:
+            self.record_evaluation(self.step_count, out)
         return out
+
+    def record_evaluation(self, step: int, metrics: dict[str, float]) -> None:
+        """Append held-out ``metrics`` (from :meth:`evaluate`, or a frozen copy's
+        :meth:`FrozenSession.evaluate` made at ``step``) to :attr:`history` at ``step``."""
+        if metrics:
+            self.history.record(step, history_values(metrics))
 
     @property
     def test_set(self) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -11,6 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from ...hyperparameters import hp, with_defaults
+from ...sampling import budget
 from ..base import GenerativeModel, NoiseProcess, ScoreLevels, TrainingConfig, lr_decay_hp
 from .networks import TIME_EMBEDDING_DIM, EpsilonNet, timestep_embedding
 from .schedules import SCHEDULES, NoiseSchedule
@@ -84,6 +85,7 @@ class DDPM(GenerativeModel):
 
     name: ClassVar[str] = "ddpm"
     family: ClassVar[str] = "diffusion"
+    iterative_sampler: ClassVar[bool] = True
     capabilities: ClassVar[frozenset[str]] = frozenset(
         {"samples", "trajectory", "score", "process"}
     )
@@ -344,7 +346,10 @@ class DDPM(GenerativeModel):
         s = self.schedule
         x = xT
         path = [x]
+        report, every = budget.current(), max(1, self.T // 20)
         for t in range(self.T, 0, -1):
+            if t % every == 0:
+                report.progress("reverse process, step", self.T - t, self.T)
             tt = torch.full((x.shape[0],), t, device=x.device, dtype=torch.long)
             eps = self.guided_epsilon(x, tt, y) if self.needs_labels else self.epsilon(x, tt)
             mean, variance = s.p_mean_var(x, t, eps)

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from ...hyperparameters import hp
+from ...sampling import budget
 from ...sampling.langevin import langevin, score_from_log_prob
 from ..base import GenerativeModel, TrainingConfig, lr_decay_hp
 
@@ -93,6 +94,7 @@ class EBM(GenerativeModel):
 
     name: ClassVar[str] = "ebm"
     family: ClassVar[str] = "energy"
+    iterative_sampler: ClassVar[bool] = True
     capabilities: ClassVar[frozenset[str]] = frozenset({"energy", "score", "samples"})
     description: ClassVar[str] = (
         "EBM: MLP energy, contrastive divergence, Langevin negatives from a replay buffer"
@@ -286,6 +288,7 @@ class EBM(GenerativeModel):
             Roberts and Tweedie, Bernoulli 1996 (MALA); Du and Mordatch, NeurIPS 2019.
         """
         steps = max(MIN_SAMPLE_STEPS, SAMPLE_STEPS_FACTOR * self.config.langevin_steps)
+        steps = budget.current().steps(steps, "Langevin steps")  # a preview: fewer
         x0 = self.uniform(n, rng)
         if self.config.sampler != "mala":
             self.last_acceptance_rate = None

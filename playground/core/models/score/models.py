@@ -11,6 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from ...hyperparameters import HyperparameterError, hp
+from ...sampling import budget
 from ...sampling.langevin import langevin
 from ..base import GenerativeModel, ScoreLevels, TrainingConfig
 from ..base import lr_decay_hp as _lr_decay_hp
@@ -78,6 +79,7 @@ class ScoreModelBase(GenerativeModel):
     non-finite loss. Subclasses implement :meth:`losses`."""
 
     family: ClassVar[str] = "score"
+    iterative_sampler: ClassVar[bool] = True
     capabilities: ClassVar[frozenset[str]] = frozenset({"samples", "score"})
 
     def __init__(self, config: Any, data: Any):
@@ -259,4 +261,5 @@ class ScoreModel(ScoreModelBase):
         check_sampler(self.config.sampler, self.RUNS)
         x0 = self.uniform_start(n, rng)
         c = self.config
-        return langevin(self.score, x0, c.step_size, c.sampler_steps, rng).x
+        steps = budget.current().steps(c.sampler_steps, "Langevin steps")  # a preview: fewer
+        return langevin(self.score, x0, c.step_size, steps, rng).x

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from ...hyperparameters import hp
+from ...sampling import budget
 from ...sampling.langevin import annealed_langevin, geometric_sigmas, langevin
 from ..base import NoiseProcess, ScoreLevels, TrainingConfig, lr_decay_hp
 from .models import SAMPLERS, ScoreModelBase, check_sampler
@@ -197,17 +198,12 @@ class NCSN(ScoreModelBase):
             eps = torch.randn(x0.shape, generator=forward_rng, device=forward_rng.device)
             path.append(path[-1] + math.sqrt(std[k] ** 2 - std[k - 1] ** 2) * eps.to(x0))
         c = self.config
+        per_level = budget.current().steps(c.steps_per_level, "Langevin steps per level", c.levels)
         start = self.uniform_start(x0.shape[0], reverse_rng)
         chains = annealed_langevin(
-            self.score,
-            start,
-            self.sigmas,
-            c.steps_per_level,
-            c.epsilon,
-            reverse_rng,
-            return_path=True,
+            self.score, start, self.sigmas, per_level, c.epsilon, reverse_rng, return_path=True
         ).path
-        ends = chains[c.steps_per_level :: c.steps_per_level]  # (L, n, 2), sigma_1 first
+        ends = chains[per_level::per_level]  # (L, n, 2), sigma_1 first
         last, sigma_min = ends[-1], float(self.sigmas[-1])
         denoised = last + sigma_min**2 * self.score(last, sigma_min)
         return torch.stack(path), torch.cat([denoised[None], ends.flip(0)])
@@ -245,8 +241,9 @@ class NCSN(ScoreModelBase):
         c = self.config
         check_sampler(c.sampler, self.RUNS)
         x0 = self.uniform_start(n, rng)
+        per_level = budget.current().steps(c.steps_per_level, "Langevin steps per level", c.levels)
         if c.sampler == "langevin":
             sigma_min = float(self.sigmas[-1])
-            steps = len(self.sigmas) * c.steps_per_level
+            steps = len(self.sigmas) * per_level
             return langevin(lambda x: self.score(x, sigma_min), x0, c.epsilon, steps, rng).x
-        return annealed_langevin(self.score, x0, self.sigmas, c.steps_per_level, c.epsilon, rng).x
+        return annealed_langevin(self.score, x0, self.sigmas, per_level, c.epsilon, rng).x

@@ -1,0 +1,53 @@
+"""Which objective the explain panel shows for a model: one entry per registered model.
+
+A model added to the zoo gets a line here (``tests/test_explain.py`` checks that every
+model of the registry has one)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .adversarial import gan_objective
+from .energy_score import EBM_OBJECTIVE, NCSN_OBJECTIVE, ddpm_objective, score_objective
+from .likelihood import LATENT_OBJECTIVES, flow_objective, vae_objective
+from .lines import Objective
+
+__all__ = ["OBJECTIVES", "objective_for"]
+
+#: model name -> ``builder(model, config, exact_density) -> Objective``
+Builder = Callable[[str, Any, bool], Objective]
+_FLOW: Builder = lambda _m, c, _e: flow_objective(c)  # noqa: E731
+_GAN: Builder = gan_objective
+OBJECTIVES: dict[str, Builder] = {
+    "realnvp": _FLOW,
+    "maf": _FLOW,
+    "iaf": _FLOW,
+    "planar": _FLOW,
+    "glow": _FLOW,
+    "gan": _GAN,
+    "wgan": _GAN,
+    "wgan-gp": _GAN,
+    "sngan": _GAN,
+    "fgan": _GAN,
+    "infogan": _GAN,
+    "vae": lambda _m, c, _e: vae_objective(c),
+    **{name: (lambda _m, _c, _e, o=o: o) for name, o in LATENT_OBJECTIVES.items()},
+    "ebm": lambda _m, _c, _e: EBM_OBJECTIVE,
+    "score": lambda _m, c, _e: score_objective(c),
+    "ncsn": lambda _m, _c, _e: NCSN_OBJECTIVE,
+    "ddpm": lambda _m, c, _e: ddpm_objective(c),
+}
+
+
+def objective_for(model: str, config: Any = None, exact_density: bool = False) -> Objective | None:
+    """The objective of ``model`` under ``config`` (its loss, objective or guidance), or
+    ``None`` for a model this panel does not know.
+
+    Arguments:
+        model: a registered model name.
+        config: the model's config (``None``: its defaults' choices).
+        exact_density: whether the dataset's density is exact (a GAN's D* can be compared).
+    """
+    builder = OBJECTIVES.get(model)
+    return None if builder is None else builder(model, config, exact_density)
