@@ -142,6 +142,20 @@ def test_the_panel_toggles_and_shows_the_live_terms(qtbot, open_window):
     assert not panel.isVisible() and not panel.toggle.isChecked()
 
 
+def test_on_a_narrow_screen_the_panel_folds_the_side_panel_and_gives_it_back(qtbot, open_window):
+    window = open_window("realnvp", "moons")
+    area = window.screen().availableGeometry()
+    # the offscreen screen (800 px) cannot hold the side panel, the views and the panel
+    assert area.width() < window.centralWidget().minimumSizeHint().width() + 480
+    assert window.side_panel.isVisible()
+    window.explain.toggle.trigger()
+    qtbot.waitUntil(window.explain.isVisible, timeout=TIMEOUT)
+    assert not window.side_panel.isVisible() and "folded" in window.statusBar().currentMessage()
+    window.explain.toggle.trigger()
+    qtbot.waitUntil(lambda: not window.explain.isVisible(), timeout=TIMEOUT)
+    assert window.side_panel.isVisible()
+
+
 def test_the_panel_shows_an_open_presets_notes(qtbot, open_window):
     window = open_window("realnvp", "8gaussians")
     panel = window.explain

@@ -31,6 +31,21 @@ def _log_dets(snapshot: Any) -> float | None:
     return None if bars is None else float(bars.layers.sum())
 
 
+#: forward KL: both parts are terms of every training step (batch means)
+_FLOW_TERMS = (
+    Line(CHANGE_OF_VARIABLES, note="change of variables: f maps data x to the base z"),
+    Line(
+        r"\log p_Z(f(x))",
+        "base_log_prob",
+        note="the base N(0, I) log-density of the batch's codes (batch mean)",
+    ),
+    Line(
+        r"\sum_k \log|\det J_k|",
+        "log_det_jacobian",
+        note="the layers' volume change at the batch's points (batch mean)",
+    ),
+)
+#: reverse KL trains on the flow's own samples: the parts are read from the Log-det picture
 _FLOW_LINES = (
     Line(CHANGE_OF_VARIABLES, note="change of variables: f maps data x to the base z"),
     Line(r"\log p_Z(f(x))", note="the base N(0, I) log-density" + _LOG_DET_NOTE, picture=_base),
@@ -49,7 +64,7 @@ FLOW_OBJECTIVES = {
     "forward_kl": Objective(
         "Maximum likelihood (forward KL)",
         (
-            *_FLOW_LINES,
+            *_FLOW_TERMS,
             Line(
                 r"\mathrm{NLL} = -\mathbb{E}_{x \sim p_{\mathrm{data}}}\,\log q(x)",
                 "nll",

@@ -27,8 +27,9 @@ __all__ = ["ExplainPanel", "PANEL_KEY"]
 
 #: the panel's toggle (View > Explain panel); F1: the usual key for help, free here
 PANEL_KEY = "F1"
-#: the panel's width when it first opens, in pixels
-PANEL_WIDTH = 480
+#: the panel's width when it first opens, in pixels, where the screen has room for it beside
+#: the window's other columns; else what is left, but at least MIN_PANEL_WIDTH
+PANEL_WIDTH, MIN_PANEL_WIDTH = 480, 260
 NO_PRESET = (
     "No preset open. <i>File \u203a Preset gallery</i> (Ctrl+G) has trained sessions "
     "ready for a lecture, each with notes on what to show."
@@ -81,6 +82,7 @@ class ExplainPanel(QDockWidget):
         worker.session_changed.connect(self._on_session)
         worker.config_changed.connect(self._on_session)
         worker.preset_opened.connect(self._on_session)
+        self.folded_side_panel = False
         self.visibilityChanged.connect(self._on_visibility)
         window.presentation_action.toggled.connect(self._on_presenting)
 
@@ -139,8 +141,49 @@ class ExplainPanel(QDockWidget):
         if visible:
             if not self._sized:
                 self._sized = True
-                self.main.resizeDocks([self], [PANEL_WIDTH], Qt.Orientation.Horizontal)
+                self._make_room()
+            self._fold_if_squeezed()
             self.refresh()
+        elif self.folded_side_panel:
+            self.folded_side_panel = False
+            if not self.main.presentation_mode.on:
+                self.main.side_panel.show()
+
+    def _fold_if_squeezed(self) -> None:
+        """On a screen too narrow for the side panel, the views' minimum and this panel at
+        :data:`PANEL_WIDTH` (a 1366 px screen), fold the side panel while this panel is
+        open, as presentation mode does, rather than crop the views."""
+        main = self.main
+        area = main.screen().availableGeometry()
+        frame = main.frameGeometry().width() - main.width()
+        room = area.width() - frame - main.centralWidget().minimumSizeHint().width() - 12
+        if room < PANEL_WIDTH and main.side_panel.isVisible():
+            main.side_panel.hide()
+            self.folded_side_panel = True
+            main.resizeDocks([self], [PANEL_WIDTH], Qt.Orientation.Horizontal)
+            main.statusBar().showMessage(
+                "Side panel folded to make room for the explain panel: F1 closes the panel "
+                "and brings it back",
+                10_000,
+            )
+
+    def _make_room(self) -> None:
+        """Open at :data:`PANEL_WIDTH`, or what the screen leaves beside the side panel
+        and the views' minimum (at least :data:`MIN_PANEL_WIDTH`): the window widens up to
+        the screen's edge for it, never past it (a 1366 px screen leaves ~300 px)."""
+        main = self.main
+        area = main.screen().availableGeometry()
+        frame = main.frameGeometry().width() - main.width()
+        central = main.centralWidget()
+        room = area.width() - frame - central.minimumSizeHint().width() - 12
+        width = max(MIN_PANEL_WIDTH, min(PANEL_WIDTH, room))
+        if not (main.isFullScreen() or main.isMaximized()):
+            wanted = min(area.width() - frame, max(main.width(), central.width() + width + 12))
+            main.resize(wanted, main.height())
+            overhang = main.frameGeometry().right() - area.right()
+            if overhang > 0:
+                main.move(max(area.left(), main.x() - overhang), main.y())
+        main.resizeDocks([self], [width], Qt.Orientation.Horizontal)
 
     def _on_presenting(self, on: bool) -> None:
         """Widen the panel as presentation mode enlarges its fonts (and back)."""

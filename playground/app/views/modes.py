@@ -21,9 +21,14 @@ __all__ = ["ModesView", "summary_text"]
 
 CAPTURED_COLOR = pg.mkColor(27, 120, 55)
 MISSED_COLOR = pg.mkColor(178, 24, 43)
-#: the core's ``mode_metrics.MODE_SAMPLES`` (not imported: that module imports torch, and the
-#: window must open before torch has loaded)
-MODE_SAMPLES = 2500
+#: the legend's text; the number is the picture's own count of samples (2,500, fewer in a
+#: preview)
+LEGEND = (
+    "<span style='color:{captured}'>\u25a0 captured</span>&nbsp;&nbsp;"
+    "<span style='color:{missed}'>\u25a0 missed</span>&nbsp;&nbsp;"
+    "dashed: an even share of the {samples:,} samples &nbsp;&nbsp;"
+    "high quality: within 3 std of a mode mean"
+)
 
 
 def summary_text(m: ModeCoverage) -> str:
@@ -46,12 +51,7 @@ class ModesView(View):
         self.summary = theme.caption_label()
         self.summary.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.summary.setStyleSheet(f"font-size:{theme.FONT_POINTS + 7}pt; font-weight:bold;")
-        self.legend = QLabel(
-            f"<span style='color:{CAPTURED_COLOR.name()}'>\u25a0 captured</span>&nbsp;&nbsp;"
-            f"<span style='color:{MISSED_COLOR.name()}'>\u25a0 missed</span>&nbsp;&nbsp;"
-            f"dashed: an even share of the {MODE_SAMPLES:,} samples &nbsp;&nbsp;"
-            "high quality: within 3 std of a mode mean"
-        )
+        self.legend = QLabel(self._legend(2500))
         self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
         theme.wrap_caption(self.legend)
 
@@ -100,6 +100,12 @@ class ModesView(View):
         """The drawn bar heights."""
         return np.asarray(self.bars.opts["height"])
 
+    @staticmethod
+    def _legend(samples: int) -> str:
+        return LEGEND.format(
+            captured=CAPTURED_COLOR.name(), missed=MISSED_COLOR.name(), samples=samples
+        )
+
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Draw ``snapshot.modes`` (a core :class:`ModeCoverage`)."""
         m = snapshot.modes
@@ -110,7 +116,8 @@ class ModesView(View):
         brushes = [self._brushes[bool(c)] for c in captured]
         self.bars.setOpts(x=np.arange(1, k + 1), height=np.asarray(m.counts), brushes=brushes)
         self.summary.setText(summary_text(m))
-        share = MODE_SAMPLES / max(k, 1)
+        self.legend.setText(self._legend(m.samples))
+        share = m.samples / max(k, 1)
         self.ideal.setValue(share)
         self.ideal.show()
         top = max(float(np.max(m.counts)) if k else 0.0, share, 1.0)

@@ -86,13 +86,14 @@ def mode_metrics(
 
 @dataclass(frozen=True)
 class ModeCoverage:
-    """The mode metrics of 2,500 samples (VEEGAN / PacGAN definitions).
+    """The mode metrics of ``samples`` samples (VEEGAN / PacGAN definitions: 2,500).
 
     Attributes:
         counts: ``(k,)`` int64, high-quality samples per mode.
         means: ``(k, 2)`` float32 mode means.
         modes_captured, high_quality, mode_kl: see
             :func:`~mode_metrics`.
+        samples: how many samples were scored (fewer in a preview).
     """
 
     counts: np.ndarray
@@ -100,6 +101,7 @@ class ModeCoverage:
     modes_captured: int
     high_quality: float
     mode_kl: float
+    samples: int = MODE_SAMPLES
 
 
 @torch.no_grad()
@@ -116,4 +118,5 @@ def mode_coverage(
         modes_captured=int(m["modes_captured"]),
         high_quality=float(m["high_quality"]),
         mode_kl=float(m["mode_kl"]),
+        samples=int(n),
     )

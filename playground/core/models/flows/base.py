@@ -283,7 +283,10 @@ class Flow(GenerativeModel):
             batch: ``(b, 2)`` data samples (forward KL), ``None`` for reverse KL.
 
         Returns:
-            Forward KL: ``loss`` = ``nll`` = ``-mean log q(x)``. Reverse KL: ``loss`` =
+            Forward KL: ``loss`` = ``nll`` = ``-mean log q(x)``, and its two parts by the
+            change of variables (Dinh et al. 2017, eq. 3): ``base_log_prob`` = ``mean log
+            p_Z(f(x))`` and ``log_det_jacobian`` = ``mean sum_k log|det J_k(x)|`` (nats;
+            ``nll = -(base_log_prob + log_det_jacobian)``). Reverse KL: ``loss`` =
             ``mean(log q(x) - beta log p~(x))`` over ``x ~ q`` (``beta``: see
             :meth:`inverse_temperature`) and ``reverse_kl`` = ``mean(log q(x) - log p~(x))
             + log Z``, the KL(q || p) estimate (nats) where the target knows ``log Z``.
@@ -297,8 +300,11 @@ class Flow(GenerativeModel):
                 raise ValueError(f"{self.name}: forward_kl trains on data batches; got None")
             if int(self.steps_taken) == 0:
                 self.data_init(batch)
-            nll = -self.log_prob(batch).mean()
-            terms = self.optimize(nll, {"nll": nll})
+            z, log_det = self.forward(batch)
+            base_log_prob = self.base_log_prob(z)
+            nll = -(base_log_prob + log_det).mean()
+            parts = {"base_log_prob": base_log_prob.mean(), "log_det_jacobian": log_det.mean()}
+            terms = self.optimize(nll, {"nll": nll, **{k: v.detach() for k, v in parts.items()}})
         else:
             x, log_q = self.sample_with_log_prob(self.config.batch_size, self.rng)
             log_p = self.data.unnormalized_log_prob(x).to(log_q.device)
