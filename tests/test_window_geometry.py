@@ -30,6 +30,9 @@ def new_window(qtbot, settings):
 
     def new() -> MainWindow:
         window = MainWindow(paused=True, settings=settings)
+        # the offscreen screen is 800 px, narrower than the window's layout minimum (~860
+        # px): an explicit minimum lets the geometry logic, not the layout, be tested
+        window.setMinimumSize(600, 400)
         qtbot.addWidget(window)
         windows.append(window)
         return window

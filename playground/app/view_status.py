@@ -74,7 +74,7 @@ class ViewStatus(QLabel):
         if name in self.shown:
             step, preview = self.shown[name]
             text = f"{title}: picture of step {step:,}"
-            if self._step is not None and self._step != step:
+            if self._step is not None and self._step > step:
                 text += f" (training at step {self._step:,})"
             parts.append(text)
             if preview:
