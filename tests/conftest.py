@@ -49,3 +49,15 @@ def open_window(qtbot):
     # collection inside some paint event, their Qt objects of finished threads crashed the run
     windows.clear()
     gc.collect()
+
+
+@pytest.fixture
+def private_settings(tmp_path):
+    """Recent presets and sessions go to an INI file under ``tmp_path``, never the user's
+    settings (a test module makes it autouse through a fixture of its own)."""
+    from PySide6.QtCore import QSettings
+
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    return folder

@@ -30,12 +30,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(autouse=True)
-def private_settings(tmp_path):
-    """Recent presets go to an INI file under ``tmp_path``, never the user's settings."""
-    folder = tmp_path / "settings"
-    folder.mkdir()
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
-    return folder
+def _private_settings(private_settings):
+    """Recent presets and sessions go to ``private_settings``, never the user's."""
+    return private_settings
 
 
 def broken_preset(tmp_path: Path) -> Path:

@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("pytestqt")
 pytest.importorskip("matplotlib")
 
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
 from playground.app.explain.adversarial import GAN_LOSSES, gan_objective  # noqa: E402
@@ -31,12 +31,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(autouse=True)
-def private_settings(tmp_path):
-    """Recent presets go to an INI file under ``tmp_path``, never the user's settings."""
-    folder = tmp_path / "settings"
-    folder.mkdir()
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
-    return folder
+def _private_settings(private_settings):
+    """Recent presets and sessions go to ``private_settings``, never the user's."""
+    return private_settings
 
 
 def keys(window, key: Qt.Key) -> None:

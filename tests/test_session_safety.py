@@ -10,7 +10,6 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtGui import QKeySequence  # noqa: E402
 
 from playground.app.main_window import MainWindow  # noqa: E402
@@ -22,12 +21,9 @@ MOONS = Path(__file__).resolve().parents[1] / "presets" / "realnvp-moons"
 
 
 @pytest.fixture(autouse=True)
-def private_settings(tmp_path):
-    """Recent presets and sessions go to an INI file under ``tmp_path``."""
-    folder = tmp_path / "settings"
-    folder.mkdir()
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
-    return folder
+def _private_settings(private_settings):
+    """Recent presets and sessions go to ``private_settings``, never the user's."""
+    return private_settings
 
 
 def sessions(window: MainWindow) -> list:
