@@ -67,7 +67,10 @@ def test_the_last_geometry_is_restored_if_it_fits(qtbot, new_window, settings):
     window.show()
     qtbot.waitExposed(window)
     area = QGuiApplication.primaryScreen().availableGeometry()
-    window.setGeometry(QRect(area.x() + 10, area.y() + 20, window.width(), window.height() - 40))
+    width = min(window.width(), area.width() - 40)  # a geometry that fits the screen
+    height = min(window.height(), area.height() - 60) - 40
+    window.showNormal()
+    window.setGeometry(QRect(area.x() + 10, area.y() + 20, width, height))
     closed_at = window.geometry()
     window.close()
     assert settings.value(GEOMETRY_KEY) is not None
