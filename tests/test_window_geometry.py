@@ -86,4 +86,8 @@ def test_the_last_geometry_is_restored_if_it_fits(qtbot, new_window, settings):
     third = new_window()
     assert not place_window(third, settings)
     third.show()
-    assert area.contains(third.frameGeometry())
+    if third.minimumSizeHint().width() > area.width():
+        # the 800 px offscreen screen, narrower than the layout's minimum: it fills it
+        assert third.windowState() & Qt.WindowState.WindowMaximized
+    else:
+        assert area.contains(third.frameGeometry())
