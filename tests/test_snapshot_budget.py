@@ -48,6 +48,7 @@ def ncsn():
     return session
 
 
+@pytest.mark.slow  # full NCSN sampling: 1,000 particles x 2,250 steps
 def test_a_quick_ncsn_picture_is_a_labelled_preview_and_the_full_one_is_not(ncsn):
     context = ncsn.snapshot_context()
     said: list[str] = []
@@ -106,6 +107,7 @@ def show(qtbot, window, name: str) -> None:
     qtbot.waitUntil(lambda: window.draws[name] > drawn, timeout=TIMEOUT)
 
 
+@pytest.mark.slow  # full NCSN sampling: 1,000 particles x 2,250 steps
 def test_paused_a_preview_comes_first_then_the_full_picture(qtbot, open_window):
     from playground.app.commands import Reset
 
