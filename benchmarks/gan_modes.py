@@ -16,10 +16,13 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.seeds import parse_seeds  # noqa: E402
 from playground.core.training import Session
 
 __all__ = ["CASES", "Case", "run_seed"]
@@ -123,14 +126,6 @@ def run_seed(case: Case, seed: int) -> dict[str, Any]:
     return m
 
 
-def _seeds(text: str) -> tuple[int, ...]:
-    out: list[int] = []
-    for part in filter(None, text.split(",")):
-        lo, _, hi = part.partition("-")
-        out += range(int(lo), int(hi or lo) + 1)
-    return tuple(out)
-
-
 def _row(seed: int, m: dict[str, Any]) -> str:
     return (
         f"| {seed} | {m['modes_captured']} | {m['high_quality']:.3f} | {m['mode_kl']:.3f} "
@@ -164,7 +159,7 @@ def main() -> int:
     for name, case in CASES.items():
         if only and name not in only:
             continue
-        seeds = _seeds(args.seeds) or case.seeds
+        seeds = parse_seeds(args.seeds) or case.seeds
         print(f"\n{name}: {case.command(seeds[0]).replace(f'--seed {seeds[0]}', '--seed S')}")
         print(f"bar: {case.bar}\n")
         print("| seed | modes | high_quality | mode_kl | wall s | CPU s | bar |")

@@ -17,10 +17,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.seeds import parse_seeds  # noqa: E402
 from playground.core.data import make_dataset
 from playground.core.sampling.langevin import langevin, score_from_log_prob
 from playground.core.training import Session
@@ -58,14 +61,6 @@ def run_seed(seed: int) -> dict[str, Any]:
     return m
 
 
-def _seeds(text: str) -> list[int]:
-    out: list[int] = []
-    for part in filter(None, text.split(",")):
-        lo, _, hi = part.partition("-")
-        out += range(int(lo), int(hi or lo) + 1)
-    return out
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0-4", help="seeds such as 0-4 or 1,3")
@@ -85,7 +80,7 @@ def main() -> int:
     print("| seed | weight (5, 5) | weight (-5, -5) | mmd | mmd_data | wall s | CPU s | bar |")
     print("|---:|---:|---:|---:|---:|---:|---:|---|")
     results = {}
-    for seed in _seeds(args.seeds):
+    for seed in parse_seeds(args.seeds):
         m = results[seed] = run_seed(seed)
         w = m["mode_weights"]
         print(

@@ -18,9 +18,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.seeds import parse_seeds  # noqa: E402
 from playground.core.data import make_dataset
 from playground.core.hyperparameters import from_dict
 from playground.core.models.latent.vae import VAE
@@ -57,14 +60,6 @@ def collapse_metrics(model: VAE, seed: int) -> tuple[float, int, list[float]]:
     return kl, int((activity > ACTIVE_THRESHOLD).sum()), activity.tolist()
 
 
-def _seeds(text: str) -> list[int]:
-    out: list[int] = []
-    for part in filter(None, text.split(",")):
-        lo, _, hi = part.partition("-")
-        out += range(int(lo), int(hi or lo) + 1)
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=3000)
@@ -84,7 +79,7 @@ def main() -> None:
         "| wall s | CPU s | bar |"
     )
     print("|---|---:|---:|---:|---|---:|---:|---|")
-    for seed in _seeds(args.seeds):
+    for seed in parse_seeds(args.seeds):
         for dataset in ("gaussian2d-axis", "gaussian2d-rotated"):
             t0, c0 = time.perf_counter(), time.process_time()
             model = train(dataset, args.steps, seed)
