@@ -34,17 +34,16 @@ from .pacing import SNAPSHOT_RATE, Pacing
 from .snapshots import Frame, Snapshotter
 from .worker_presets import PresetCommands
 from .worker_snapshots import SnapshotSchedule
+from .worker_training import TrainingSteps
 
 __all__ = ["TrainingWorker", "TORCH_THREADS"]
 
 #: torch threads of the training and snapshot threads (set per OS thread): one each, so
 #: training, snapshots and the GUI share two cores without oversubscription
 TORCH_THREADS = 1
-#: slow motion (models with parts, e.g. GANs): the pause after each half of an iteration
-SLOW_MOTION_SECONDS = 0.5
 
 
-class TrainingWorker(SnapshotSchedule, PresetCommands, QObject):
+class TrainingWorker(TrainingSteps, SnapshotSchedule, PresetCommands, QObject):
     """Trains in small chunks and reads commands between them (superqt style).
 
     :meth:`post` queues a typed command (:mod:`.commands`) from any thread; it is applied
@@ -242,49 +241,6 @@ class TrainingWorker(SnapshotSchedule, PresetCommands, QObject):
         self._maybe_snapshot()
         self._maybe_progress()
 
-    @property
-    def _slow(self) -> bool:
-        return self.slow_motion and bool(self.session.parts)
-
-    def _train_half(self) -> None:
-        """Slow motion: one half of an iteration (``n_critic`` critic updates, or
-        ``n_generator`` generator updates) when due, then a snapshot and a pause."""
-        from ..core.models.base import NonFiniteLossError
-
-        if time.perf_counter() < self._slow_due:
-            return
-        session = self.session
-        part = session.parts[self._slow_phase % len(session.parts)]
-        repeats = max(1, int(getattr(session.config, f"n_{part}", 1)))
-        try:
-            for _ in range(repeats):
-                session.step(part)
-        except NonFiniteLossError as e:
-            self._diverged(e)
-            return
-        self._slow_phase += 1
-        self.pacing.request_snapshot()
-        self._slow_due = time.perf_counter() + SLOW_MOTION_SECONDS
-        self._count_steps()
-
-    def _train_chunk(self) -> None:
-        from ..core.models.base import NonFiniteLossError
-
-        session, end = self.session, self.pacing.chunk_end(time.perf_counter())
-        try:
-            session.step()
-            while time.perf_counter() < end:
-                session.step()
-        except NonFiniteLossError as e:
-            self._diverged(e)
-            return
-        self._count_steps()
-
-    def _diverged(self, error: Exception) -> None:
-        self._set_playing(False)
-        self.pacing.request_snapshot()
-        self.diverged.emit(error)
-
     def _publish(self, frame: Frame) -> None:
         with self._lock:
             self._slot = frame
@@ -349,37 +305,6 @@ class TrainingWorker(SnapshotSchedule, PresetCommands, QObject):
     def _pause(self, _: Pause) -> None:
         self._set_playing(False)
         self.pacing.request_snapshot()
-
-    def _step(self, command: Step) -> None:
-        from ..core.models.base import NonFiniteLossError
-
-        if not self.playing:
-            try:
-                self.session.step(command.part)
-            except NonFiniteLossError as e:
-                self.diverged.emit(e)
-            self.pacing.request_snapshot()
-
-    def _play_until(self, command: PlayUntil) -> None:
-        """Train to ``command.step`` now, paused before and after (lock-step: the sender
-        paces both sides); a quit request stops it between two steps."""
-        from ..core.models.base import NonFiniteLossError
-
-        if self.playing:
-            self._set_playing(False)
-        session = self.session
-        if session.step_count >= command.step:
-            return
-        try:
-            while session.step_count < command.step and not self._quit.is_set():
-                session.step()
-        except NonFiniteLossError as e:
-            self._diverged(e)
-            return
-        self._count_steps()
-        self._stepping_until = time.perf_counter() + 1.0  # pictures: previews, as in Play
-        if self.pacing.snapshot_due(time.perf_counter(), True):  # at the pace of Play
-            self.pacing.request_snapshot()
 
     def _slow_motion(self, command: SlowMotion) -> None:
         self.slow_motion = bool(command.on)
