@@ -113,7 +113,8 @@ def take_snapshot(
     spend = budget.current()
     parts, previews = {}, {}
     for n in wanted:
-        spend.notes = []
+        if spend.quick:  # only a quick budget notes cuts (the full one is shared)
+            spend.notes = []
         parts[n] = PICTURES[n].build(context)
         if spend.notes:
             previews[n] = "; ".join(spend.notes)
