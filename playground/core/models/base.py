@@ -82,6 +82,13 @@ def lr_decay_hp(default: int, help: str = "") -> Any:
 #: - process: ``noise_process() -> NoiseProcess`` (a DDPM's or an NCSN's noising) and
 #:   ``process_paths(x0, forward_rng, reverse_rng, label_rng) -> ((K + 1, n, d), (K + 1, n, d))``,
 #:   the forward and the learned reverse paths, index ``k`` at step ``k``
+#: - ode: ``velocity(x, s) -> (n, d)``, ``dx/ds`` of a continuous-time flow at normalised
+#:   time ``s`` in ``[0, 1]`` (0 the base, 1 the data); ``ode_path(x, s0, s1, steps) ->
+#:   (steps + 1, n, d)``, the points moved from ``s0`` to ``s1``; ``log_prob_at(x, s) -> (n,)``,
+#:   the flow's density at ``s`` (nats)
+#: - paths: ``conditional_paths(n, rng, steps) -> (steps + 1, n, d)``, flow matching's
+#:   conditional paths: ``n`` (source, target) pairs coupled as in training, moved along the
+#:   chosen probability path from ``s = 0`` to 1
 #: - codes: ``generate_with_codes(z (n, latent_dim), c (n,), c_cont (n, k)) -> samples``, an
 #:   InfoGAN's samples of chosen latent codes
 CAPABILITIES: dict[str, tuple[str, ...]] = {
@@ -95,6 +102,8 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "critic": ("critic",),
     "process": ("noise_process", "process_paths"),
     "codes": ("generate_with_codes",),
+    "ode": ("velocity", "ode_path", "log_prob_at"),
+    "paths": ("conditional_paths",),
 }
 
 
