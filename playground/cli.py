@@ -110,11 +110,14 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(cat, indent=2))
         return 0
     print("Models:")
+    # columns as wide as the longest name and family (flow-matching, continuous)
+    nw = max(map(len, cat["models"]), default=0)
+    fw = max((len(m["family"]) for m in cat["models"].values()), default=0)
     for name, m in cat["models"].items():
-        print(f"  {name:<10} {m['family']:<8} {m['description']}")
-        print(f"  {'':<10} {'':<8} capabilities: {', '.join(m['capabilities'])}")
+        print(f"  {name:<{nw}} {m['family']:<{fw}} {m['description']}")
+        print(f"  {'':<{nw}} {'':<{fw}} capabilities: {', '.join(m['capabilities'])}")
         keys = ", ".join(f"{k}={v['default']}" for k, v in m["hyperparameters"].items())
-        print(f"  {'':<10} {'':<8} --set {keys}")
+        print(f"  {'':<{nw}} {'':<{fw}} --set {keys}")
     print("\nDatasets:")
     for name, d in cat["datasets"].items():
         if d["kind"] == "image":

@@ -33,7 +33,7 @@ def test_the_manifest_lists_the_registered_names():
     [
         ("realnvpp", "moons", [], "did you mean realnvp?"),
         ("RealNVP", "moons", [], "did you mean realnvp?"),
-        ("nosuchmodel", "moons", [], "valid: ddpm"),
+        ("nosuchmodel", "moons", [], "valid: cnf, ddpm"),
         ("realnvp", "moonz", [], "did you mean moons?"),
         ("realnvp", "digits", [], "realnvp cannot train on the image set digits"),
         ("realnvp", "moons", ["lrr=1"], "did you mean lr?"),

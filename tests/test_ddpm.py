@@ -183,7 +183,8 @@ def test_ddpm_through_the_session_views_and_sample_metrics():
 
     s = Session("ddpm", "gmm82", {"hidden": 32, "batch_size": 64, "T": 20}, seed=0)
     assert s.available_views == [
-        "samples", "diffusion", "trajectory", "score_field", "chains", "modes", "curves"
+        "samples", "diffusion", "sde_ode", "trajectory", "score_field", "chains",
+        "fokker_planck", "modes", "curves",
     ]  # fmt: skip
     s.run(3)
     snap = s.snapshot(["samples", "trajectory", "diffusion"])

@@ -204,6 +204,28 @@ def test_minimax_gradient_vanishes_when_the_critic_rejects_fakes():
     assert norms["minimax"] < 1e-4 * norms["non-saturating"]
 
 
+def test_minimax_steps_use_the_minimax_loss_first_then_the_non_saturating_one():
+    model = build("gan", minimax_steps=2)
+    logits = torch.tensor([-3.0, 0.5, 2.0])
+    minimax, non_saturating = (
+        losses.minimax_generator_loss(logits),
+        losses.non_saturating_generator_loss(logits),
+    )
+    batch = real_batch(model)
+    seen = []
+    for _ in range(3):
+        seen.append(float(model.generator_loss(logits)))
+        model.train_step(batch)
+    assert seen == pytest.approx([float(minimax)] * 2 + [float(non_saturating)])
+
+
+def test_minimax_steps_need_the_non_saturating_loss():
+    from playground.core.hyperparameters import HyperparameterError
+
+    with pytest.raises(HyperparameterError, match="loss=non-saturating"):
+        build("gan", loss="hinge", minimax_steps=10)
+
+
 def test_update_direction_leaves_gradients_and_optimizers_alone():
     model = build("wgan-gp")
     model.train_step(real_batch(model))

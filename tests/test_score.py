@@ -173,8 +173,10 @@ def test_score_models_through_the_session(name):
 
     fast = {"steps_per_level": 2, "levels": 3} if name == "ncsn" else {"sampler_steps": 5}
     s = Session(name, "gmm82", {"hidden": 16, "batch_size": 32, **fast}, seed=0)
-    process = ["diffusion"] if name == "ncsn" else []
-    assert s.available_views == ["samples", *process, "score_field", "chains", "modes", "curves"]
+    process = ["diffusion", "sde_ode"] if name == "ncsn" else []
+    assert s.available_views == [
+        "samples", *process, "score_field", "chains", "fokker_planck", "modes", "curves"
+    ]  # fmt: skip
     s.run(3)
     assert s.snapshot(["samples"]).samples.model.shape == (1000, 2)
     m = s.evaluate(n=500, record=True)

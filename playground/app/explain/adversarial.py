@@ -151,7 +151,24 @@ def gan_objective(model: str, config: Any, exact_density: bool = False) -> Objec
         source = "Chen et al., InfoGAN, NeurIPS 2016, eqs. (4)-(6) and lemma 5.1; " + source
     if loss in _CLASSIFIER:
         lines.append(_optimal_d(exact_density))
-    return Objective(f"GAN, {loss} loss", tuple(lines), text, source + ".")
+    title = f"GAN, {loss} loss"
+    switch = int(getattr(config, "minimax_steps", 0) or 0)
+    if switch > 0:
+        minimax_g = GAN_LOSSES["minimax"][3]
+        lines[3] = dataclasses.replace(lines[3], note="the generator minimises after that")
+        lines.insert(
+            3,
+            Line(
+                minimax_g, "loss_g", f"the generator minimises for its first {switch:,} steps", ""
+            ),
+        )
+        title = f"GAN, minimax then {loss} loss"
+        text = (
+            f"For its first {switch:,} steps the generator minimises the minimax loss: a weak "
+            "pull on the samples D rejects, so it keeps every mode it holds; then the "
+            "non-saturating loss sharpens them. " + text
+        )
+    return Objective(title, tuple(lines), text, source + ".")
 
 
 def _fgan(config: Any) -> Objective:

@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .adversarial import gan_objective
+from .continuous import cnf_objective, ffjord_objective
 from .energy_score import EBM_OBJECTIVE, NCSN_OBJECTIVE, ddpm_objective, score_objective
+from .flow_matching import flow_matching_objective
 from .likelihood import LATENT_OBJECTIVES, flow_objective, vae_objective
 from .lines import Objective
 
@@ -37,6 +39,9 @@ OBJECTIVES: dict[str, Builder] = {
     "score": lambda _m, c, _e: score_objective(c),
     "ncsn": lambda _m, _c, _e: NCSN_OBJECTIVE,
     "ddpm": lambda _m, c, _e: ddpm_objective(c),
+    "cnf": lambda _m, c, _e: cnf_objective(c),
+    "ffjord": lambda _m, c, _e: ffjord_objective(c),
+    "flow-matching": lambda _m, c, _e: flow_matching_objective(c),
 }
 
 

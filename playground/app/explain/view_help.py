@@ -20,16 +20,21 @@ from ..views import (
     DiffusionView,
     EnergyView,
     ExplorerView,
+    FokkerPlanckView,
     ImageGridView,
     InterpolationView,
     LatentSpaceView,
     LogDetView,
     ManifoldView,
     ModesView,
+    OdeFlowView,
+    PathsView,
     ReconstructionsView,
     ReverseStripView,
     SamplesView,
     ScoreFieldView,
+    SDEvsODEView,
+    SolverCostView,
     TrajectoryView,
     TraversalView,
 )
@@ -37,8 +42,11 @@ from ..views.chains import BACKGROUND_MAP
 from ..views.critic import CRITIC_COLORMAP
 from ..views.diffusion import DENSITY_COLORMAP
 from ..views.energy import BUFFER_COLOR, ENERGY_COLORMAP
+from ..views.fokker_planck import DENSITY_MAP as FP_DENSITY_MAP
 from ..views.latent_space import LABEL_COLORS
 from ..views.modes import CAPTURED_COLOR, MISSED_COLOR
+from ..views.ode_flow import DENSITY_COLORMAP as ODE_DENSITY_MAP
+from ..views.solver_cost import ADJOINT_COLOR, BACKPROP_COLOR, BACKWARD_COLOR, FORWARD_COLOR
 from .swatches import dot, glyph, ramp, square, stroke
 
 __all__ = ["ViewHelp", "VIEW_HELP", "help_html"]
@@ -128,6 +136,28 @@ VIEW_HELP: dict[str, ViewHelp] = {
             ("", "slider: the step, 0 = data, right end = pure noise; Play sweeps it"),
         ),
     ),
+    SDEvsODEView.name: ViewHelp(
+        "A diffusion model's two samplers from the same noise: the reverse-time SDE and the "
+        "probability-flow ODE, at any time t",
+        (
+            (
+                dot(QColor.fromHsv(200, 200, 215)),
+                "particles, coloured by where each one starts (the same start in both plots)",
+            ),
+            (
+                "",
+                "left: Euler-Maruyama on dx = [f - g\u00b2 s(x, t)] dt + g dw: fresh noise "
+                "every step, so particles jitter and may cross",
+            ),
+            (
+                "",
+                "right: the probability-flow ODE dx/dt = f - g\u00b2 s(x, t) / 2: deterministic, "
+                "the same marginals p_t, smooth paths that never cross",
+            ),
+            (dot(QColor(150, 150, 150)), "grey: data"),
+            ("", "slider: the time, 0 = the sample (denoised), right end = the noise; Play"),
+        ),
+    ),
     TrajectoryView.name: ViewHelp(
         "A flow's layers one by one: a warped grid and particles, with a layer slider",
         (
@@ -142,6 +172,62 @@ VIEW_HELP: dict[str, ViewHelp] = {
                 "pushed to z (density)",
             ),
             ("", "slider: the layer; 0 is where the particles start"),
+        ),
+    ),
+    OdeFlowView.name: ViewHelp(
+        "A continuous-time flow dx/ds at any time s, from the base (s = 0) to the data (s = 1)",
+        (
+            (
+                ramp(ODE_DENSITY_MAP, 3),
+                "shading: log p_s(x), the flow's density at time s, by the instantaneous change "
+                "of variables solved back to s = 0 (stored at a few times: the nearest shown)",
+            ),
+            (dot(_MODEL), "particles: base draws moved by the ODE up to time s"),
+            (stroke(theme.GRID_COLOR), "a regular grid of the base space moved the same way"),
+            (
+                stroke(_BLACK, "\u2192"),
+                "arrows: the velocity dx/ds at time s, one scale for every s (the longest capped)",
+            ),
+            (dot(QColor(_DATA.red(), _DATA.green(), _DATA.blue(), 70)), "light blue: data"),
+            ("", "slider: the time s; Play sweeps it base \u2192 data or back"),
+        ),
+    ),
+    PathsView.name: ViewHelp(
+        "Flow matching: learned sample paths beside the conditional paths it trained on",
+        (
+            (stroke(_MODEL), "left: base draws moved by the learned ODE (grey start, orange end)"),
+            (
+                stroke(_DATA),
+                "middle: conditional paths of training pairs (grey source, blue target)",
+            ),
+            (
+                "",
+                "straightness in each title: mean |x(s) - ((1-s) x(0) + s x(1))|\u00b2; 0 for "
+                "straight paths, which one Euler step samples exactly (reflow lowers it)",
+            ),
+            (
+                dot(_MODEL),
+                "right: samples of N Euler steps of the learned field over the data; the slider "
+                "sets N = 1, 2, 4, ...",
+            ),
+        ),
+    ),
+    SolverCostView.name: ViewHelp(
+        "What the ODE solver costs per training step: evaluations, seconds, memory",
+        (
+            (
+                stroke(FORWARD_COLOR),
+                "NFE of the forward solve (dopri5's grows as the field sharpens)",
+            ),
+            (
+                stroke(BACKWARD_COLOR, "\u2505\u2505"),
+                "dashed: NFE of the adjoint's backward solve (adjoint on only)",
+            ),
+            (
+                dot(ADJOINT_COLOR) + dot(BACKPROP_COLOR),
+                "seconds (and peak memory where measured) of each step against its NFE: "
+                "purple with the adjoint, green by backpropagation through the solver",
+            ),
         ),
     ),
     LogDetView.name: ViewHelp(
@@ -307,6 +393,30 @@ VIEW_HELP: dict[str, ViewHelp] = {
             (square(MISSED_COLOR), "a missed mode"),
             (stroke("#000000", "\u2505\u2505"), "dashed: an even share of the samples"),
             ("", "high quality: within 3 std of a mode mean; mode KL compares the shares"),
+        ),
+    ),
+    FokkerPlanckView.name: ViewHelp(
+        "An SDE's density p_t beside a histogram of particles that follow it, in time",
+        (
+            (
+                ramp(FP_DENSITY_MAP),
+                "left: p_t, Langevin dynamics dX = grad log pi dt + sqrt(2) dW solved by "
+                "the Fokker-Planck equation dp/dt = div(pi grad(p / pi)) on the grid (or a "
+                "DDPM's forward SDE in closed form); right: the particles' histogram, same "
+                "colour scale (0 to the largest p_t)",
+            ),
+            (
+                "",
+                "caption: the total-variation distance between the two panels, what a "
+                "histogram of as many exact draws would show (sampling noise), and the "
+                "distance of p_t to the stationary density (pi, or N(0, I))",
+            ),
+            (
+                "",
+                "gmm82: Langevin dynamics cannot cross between its far modes, so p_t keeps "
+                "the start's split (1/2, 1/2) instead of (0.8, 0.2); both panels agree",
+            ),
+            ("", "slider: the time t of the SDE; Play sweeps it once"),
         ),
     ),
 }

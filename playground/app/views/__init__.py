@@ -12,14 +12,19 @@ from .curves import CurvesView
 from .density import DensityView
 from .diffusion import DiffusionView, ReverseStripView
 from .energy import EnergyView
+from .fokker_planck import FokkerPlanckView
 from .images import ImageGridView, InterpolationView
 from .latent import ExplorerView, TraversalView
 from .latent_space import LatentSpaceView, ReconstructionsView
 from .log_det import LogDetView
 from .manifold import ManifoldView
 from .modes import ModesView
+from .ode_flow import OdeFlowView
+from .paths import PathsView
 from .samples import SamplesView
 from .score import ScoreFieldView
+from .sde_ode import SDEvsODEView
+from .solver_cost import SolverCostView
 from .trajectory import TrajectoryView
 
 __all__ = [
@@ -30,7 +35,11 @@ __all__ = [
     "EnergyView",
     "SamplesView",
     "DiffusionView",
+    "SDEvsODEView",
     "TrajectoryView",
+    "OdeFlowView",
+    "PathsView",
+    "SolverCostView",
     "LogDetView",
     "ScoreFieldView",
     "ChainsView",
@@ -45,6 +54,7 @@ __all__ = [
     "ExplorerView",
     "CurvesView",
     "ModesView",
+    "FokkerPlanckView",
 ]
 
 #: the view classes in tab order
@@ -53,7 +63,11 @@ VIEWS: tuple[type[View], ...] = (
     EnergyView,
     SamplesView,
     DiffusionView,
+    SDEvsODEView,
     TrajectoryView,
+    OdeFlowView,
+    PathsView,
+    SolverCostView,
     LogDetView,
     ScoreFieldView,
     ChainsView,
@@ -69,6 +83,7 @@ VIEWS: tuple[type[View], ...] = (
     # Modes after Curves: flows on mixtures offer it too, and Curves keeps its number
     CurvesView,
     ModesView,
+    FokkerPlanckView,
 )
 
 #: view name -> its class, in tab order (for drawing a view outside the window: previews,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from .base import GenerativeModel
+from .continuous.cnf import CNF
+from .continuous.ffjord import FFJORD
+from .continuous.flow_matching import FlowMatching
 from .diffusion import DDPM
 from .energy import EBM
 from .flows import IAF, MAF, Glow, Planar, RealNVP
@@ -23,6 +26,9 @@ MODELS: dict[str, type[GenerativeModel]] = {
         ScoreModel,
         NCSN,
         DDPM,
+        CNF,
+        FFJORD,
+        FlowMatching,
     )
 }
 

@@ -81,7 +81,9 @@ def lr_decay_hp(default: int, help: str = "") -> Any:
 #: - critic: ``critic(x) -> (n,)``
 #: - process: ``noise_process() -> NoiseProcess`` (a DDPM's or an NCSN's noising) and
 #:   ``process_paths(x0, forward_rng, reverse_rng, label_rng) -> ((K + 1, n, d), (K + 1, n, d))``,
-#:   the forward and the learned reverse paths, index ``k`` at step ``k``
+#:   the forward and the learned reverse paths, index ``k`` at step ``k``; and
+#:   ``sde_ode_paths(n, steps, rng) -> SDEODEPaths``, reverse-SDE and probability-flow-ODE
+#:   particles from the same noise (``playground.core.sampling.probability_flow``)
 #: - ode: ``velocity(x, s) -> (n, d)``, ``dx/ds`` of a continuous-time flow at normalised
 #:   time ``s`` in ``[0, 1]`` (0 the base, 1 the data); ``ode_path(x, s0, s1, steps) ->
 #:   (steps + 1, n, d)``, the points moved from ``s0`` to ``s1``; ``log_prob_at(x, s) -> (n,)``,
@@ -100,7 +102,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "score": ("score",),
     "latent": ("encode", "decode"),
     "critic": ("critic",),
-    "process": ("noise_process", "process_paths"),
+    "process": ("noise_process", "process_paths", "sde_ode_paths"),
     "codes": ("generate_with_codes",),
     "ode": ("velocity", "ode_path", "log_prob_at"),
     "paths": ("conditional_paths",),

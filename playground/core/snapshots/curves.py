@@ -45,6 +45,10 @@ INCLUDES = {
     "classes": (0.0,),
     "units": (0.0,),
     "codes": (0.0,),
+    "evaluations": (0.0,),
+    "seconds": (0.0,),
+    "MiB": (0.0,),
+    "W\u2082 (data units)": (0.0,),
     "MMD\u00b2": (0.0,),
 }
 
@@ -113,6 +117,16 @@ TERMS: dict[str, Term] = {
     "perplexity": Term("diagnostics", "codes", kind="heldout"),
     "active_units": Term("diagnostics", "units", kind="heldout"),
     "acceptance_rate": Term("diagnostics", "fraction", kind="heldout"),
+    # continuous normalizing flows: the solver's evaluations per step, the learned end time
+    # and the regularisers of "How to train your neural ODE" (not nats)
+    **_terms("diagnostics", "nfe nfe_backward", unit="evaluations"),
+    "integration_time": Term("diagnostics", "T"),
+    "step_seconds": Term("diagnostics", "seconds"),
+    "peak_memory_mb": Term("diagnostics", "MiB"),
+    # flow matching: the exact 2-Wasserstein distance to the data, and its data-vs-data floor
+    "w2": Term("fit", "W\u2082 (data units)", kind="heldout"),
+    "w2_data": Term("fit", "W\u2082 (data units)", kind="band", host="w2"),
+    **_terms("objective", "kinetic_energy jacobian_frobenius", unit=None),
 }
 #: name prefixes of families of names (one per index or key) and their :class:`Term`
 PREFIXES = {

@@ -83,8 +83,10 @@ class ContinuousFlow(GenerativeModel):
         super().__init__(config, data)
         self.dim = 2
         self.field = TimeMLP(self.dim, config.hidden, config.depth, config.activation)
-        self.dynamics = AugmentedDynamics(self.field, trace="exact")
-        self.moving = CountedField(self.field)
+        # wrappers sharing the field's weights, kept out of the module tree: the state dict
+        # (and a preset's safetensors, which refuses shared tensors) holds each weight once
+        self.__dict__["dynamics"] = AugmentedDynamics(self.field, trace="exact")
+        self.__dict__["moving"] = CountedField(self.field)
         self.last_nfe = 0
 
     def configure_optimizers(self) -> None:
@@ -149,10 +151,14 @@ class ContinuousFlow(GenerativeModel):
         """``log p_s(x)`` ``(n,)`` nats: the density of the flow at normalised time ``s``,
         by solving the augmented ODE from ``s`` back to 0 with the exact trace
         (adaptive, tolerance :data:`EVAL_TOLERANCE` unless a fixed-step solver is chosen).
+
+        Differentiable in ``x`` when ``x`` requires grad and gradients are enabled (the
+        chains view runs Langevin on its gradient); otherwise no graph is kept (the
+        pictures, the metrics), and the result does not require grad.
         """
-        with torch.no_grad():
-            if s <= 0.0:
-                return self.base_log_prob(x)
+        if s <= 0.0:
+            return self.base_log_prob(x)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and x.requires_grad):
             c0 = torch.zeros(x.shape[0], device=x.device, dtype=x.dtype)
             times = self._times(s, 0.0, 2)
             xs, cs = self._solve(self.dynamics, (x, c0), times, tol=EVAL_TOLERANCE)

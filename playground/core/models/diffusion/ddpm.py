@@ -11,9 +11,10 @@ import torch
 from torch import Tensor, nn
 
 from ...hyperparameters import hp, with_defaults
-from ...sampling import budget
+from ...sampling.probability_flow import SDEODEPaths
 from ..base import GenerativeModel, NoiseProcess, ScoreLevels, TrainingConfig, lr_decay_hp
 from .networks import TIME_EMBEDDING_DIM, EpsilonNet, timestep_embedding
+from .samplers import DDPM_SAMPLERS, ancestral_path, generate, sample_classes, sde_ode_paths
 from .schedules import SCHEDULES, NoiseSchedule
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "timestep_embedding",
     "TIME_EMBEDDING_DIM",
     "GUIDANCE",
+    "DDPM_SAMPLERS",
     "ddpm_field_steps",
 ]
 
@@ -64,8 +66,10 @@ class DDPM(GenerativeModel):
     Forward process ``q(x_t | x_{t-1}) = N(sqrt(alpha_t) x_{t-1}, beta_t I)``, ``t = 1..T``
     (see :mod:`.schedules` for the indexing); trained on the simple loss (Ho eq. 14)
     ``E || eps - eps_theta(sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps, t) ||^2`` with ``t``
-    uniform on ``1..T``, the squared error averaged over elements. Sampling is ancestral
-    (Ho algorithm 2) with ``sigma_t^2 = beta_t``.
+    uniform on ``1..T``, the squared error averaged over elements. :meth:`sample` runs the
+    ``sampler`` (live, :mod:`.samplers`): ancestral (Ho algorithm 2, ``sigma_t^2 =
+    beta_t``), DDIM with ``eta``, or the reverse-time VP SDE or its probability-flow ODE
+    (Song et al. 2021); the paths of the diffusion views are always ancestral.
 
     Images ``[0, 1]`` are diffused in ``[-1, 1]`` (``2 x - 1``, as Ho et al.); :meth:`sample`
     maps back and clips to ``[0, 1]``. :meth:`forward_process`, :meth:`reverse_process`
@@ -127,6 +131,14 @@ class DDPM(GenerativeModel):
         )
         guidance_class: int = hp(
             -1, low=-1, high=1000, live=True, help="the class samples are guided to (-1: random)"
+        )
+        sampler: str = hp(
+            "ancestral", choices=DDPM_SAMPLERS, live=True, help="ancestral, ddim, SDE or ODE"
+        )
+        # 0: the deterministic DDIM of the paper's main results
+        eta: float = hp(0.0, low=0.0, high=1.0, live=True, help="ddim: 0 deterministic, 1 DDPM")
+        sampling_steps: int = hp(
+            100, low=1, high=10_000, log=True, live=True, help="ddim (T at most), sde, ode steps"
         )
 
     @classmethod
@@ -205,7 +217,7 @@ class DDPM(GenerativeModel):
         cfg = self.config
         if y is None or cfg.guidance != "classifier-free":
             if cfg.guidance == "classifier-free":  # unconditional: the null class
-                null = torch.full_like(t, self.n_classes)
+                null = torch.full(t.shape, self.n_classes, dtype=torch.long, device=t.device)
                 return self.epsilon(xt, t, null)
             return self.epsilon(xt, t)
         w = cfg.guidance_scale
@@ -327,42 +339,11 @@ class DDPM(GenerativeModel):
     def reverse_from(
         self, xT: Tensor, rng: torch.Generator | None = None, y: Tensor | None = None
     ) -> Tensor:
-        """Ancestral sampling (Ho algorithm 2) from ``x_T`` ``(n, *event_shape)``:
-        ``x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) eps_theta(x_t, t)) / sqrt(alpha_t)
-        + sqrt(beta_t) z`` with ``z ~ N(0, I)`` for ``t > 1`` and ``z = 0`` at ``t = 1``.
-
-        Arguments:
-            xT: the start, in diffusion space.
-            rng: the noise ``z`` (``None``: a fresh one seeded 0).
-            y: ``(n,)`` classes to guide each sample to (guided models; ``None``: none).
-                Classifier guidance adds ``s beta_t grad_x log p_phi(y | x_t, t)`` to the
-                mean (Dhariwal & Nichol 2021, algorithm 1, with ``Sigma = beta_t I``).
-
-        Returns:
-            ``(T + 1, n, *event_shape)``: index ``k`` is ``x_{T-k}`` (index 0 is ``xT``,
-            the last is ``x_0``), diffusion space, not clipped.
-        """
-        g = self._path_rng(rng)
-        s = self.schedule
-        x = xT
-        path = [x]
-        report, every = budget.current(), max(1, self.T // 20)
-        for t in range(self.T, 0, -1):
-            if t % every == 0:
-                report.progress("reverse process, step", self.T - t, self.T)
-            tt = torch.full((x.shape[0],), t, device=x.device, dtype=torch.long)
-            eps = self.guided_epsilon(x, tt, y) if self.needs_labels else self.epsilon(x, tt)
-            mean, variance = s.p_mean_var(x, t, eps)
-            if y is not None and self.classifier is not None:
-                with torch.enable_grad():
-                    xg = x.detach().requires_grad_(True)
-                    (grad,) = torch.autograd.grad(self.classifier_log_prob(xg, tt, y).sum(), xg)
-                mean = mean + self.config.guidance_scale * variance * grad
-            x = mean
-            if t > 1:
-                x = x + variance.sqrt() * _noise(tuple(x.shape), g, x)
-            path.append(x)
-        return torch.stack(path)
+        """Ancestral sampling (Ho algorithm 2) from ``x_T`` ``(n, *event_shape)``, guided
+        to ``y (n,)`` when given: :func:`.samplers.ancestral_path` with ``rng`` (``None``: a
+        fresh one seeded 0). ``(T + 1, n, *event_shape)``, index ``k`` is ``x_{T-k}``,
+        diffusion space, not clipped."""
+        return ancestral_path(self, xT, self._path_rng(rng), y)
 
     @torch.no_grad()
     def reverse_process(self, n: int, rng: torch.Generator, y: Tensor | None = None) -> Tensor:
@@ -373,38 +354,24 @@ class DDPM(GenerativeModel):
         xT = _noise((n, *self.event_shape), rng, like)
         return self.reverse_from(xT, rng, y)
 
-    def sample_classes(self, n: int, rng: torch.Generator) -> Tensor | None:
-        """The classes :meth:`sample` guides to: ``guidance_class`` for all, or uniform
-        classes from ``rng`` when it is -1; ``None`` without guidance.
-
-        Raises:
-            ValueError: ``guidance_class`` is not a class of the dataset.
-        """
-        if not self.needs_labels:
-            return None
-        c = self.config.guidance_class
-        device = next(self.parameters()).device
-        if c < 0:
-            y = torch.randint(self.n_classes, (n,), generator=rng, device=rng.device)
-            return y.to(device)
-        if c >= self.n_classes:
-            raise ValueError(f"guidance_class {c} is not one of the {self.n_classes} classes")
-        return torch.full((n,), c, dtype=torch.long, device=device)
-
     @torch.no_grad()
     def sample(self, n: int, rng: torch.Generator) -> Tensor:
-        """``x_0`` of :meth:`reverse_process` in data space: ``(n, 2)`` on the plane,
-        ``(n, 1, h, w)`` in ``[0, 1]`` for images; guided models guide to
-        :meth:`sample_classes`."""
-        y = self.sample_classes(n, rng)
-        return self.from_diffusion(self.reverse_process(n, rng, y)[-1])
+        """``x_0`` of the configured ``sampler`` from ``x_T ~ N(0, I)`` in data space
+        (:func:`.samplers.generate`): ``(n, 2)`` on the plane, ``(n, 1, h, w)`` in
+        ``[0, 1]`` for images; guided models guide to :func:`.samplers.sample_classes`."""
+        return generate(self, n, rng, sample_classes(self, n, rng))
 
     @torch.no_grad()
     def sample_class(self, n: int, y: int, rng: torch.Generator) -> Tensor:
-        """``n`` samples guided to class ``y`` (data space)."""
+        """``n`` samples guided to class ``y`` by the configured ``sampler`` (data space)."""
         device = next(self.parameters()).device
-        labels = torch.full((n,), int(y), dtype=torch.long, device=device)
-        return self.from_diffusion(self.reverse_process(n, rng, labels)[-1])
+        return generate(self, n, rng, torch.full((n,), int(y), dtype=torch.long, device=device))
+
+    @torch.no_grad()
+    def sde_ode_paths(self, n: int, steps: int, rng: torch.Generator) -> SDEODEPaths:
+        """The reverse-time SDE and the probability-flow ODE from the same noise, ``steps``
+        steps each: :func:`.samplers.sde_ode_paths`."""
+        return sde_ode_paths(self, n, steps, rng)
 
     @torch.no_grad()
     def process_paths(
@@ -416,10 +383,10 @@ class DDPM(GenerativeModel):
     ) -> tuple[Tensor, Tensor]:
         """The forward Markov chain ``q(x_t | x_{t-1})`` (Ho et al. 2020, eq. 2) from ``x0``
         and ancestral sampling (their algorithm 2) from ``N(0, I)``, guided to
-        :meth:`sample_classes` of ``label_rng`` when guided; both ``(T + 1, n, d)`` in
+        :func:`.samplers.sample_classes` of ``label_rng`` when guided; both ``(T + 1, n, d)`` in
         forward order (index ``t`` holds ``x_t``)."""
         forward = self.forward_process(x0, forward_rng)
-        y = self.sample_classes(x0.shape[0], label_rng)
+        y = sample_classes(self, x0.shape[0], label_rng)
         reverse = self.reverse_process(x0.shape[0], reverse_rng, y).flip(0)
         return forward, reverse
 

@@ -9,9 +9,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from ...hyperparameters import hp, with_defaults
+from ...hyperparameters import HyperparameterError, hp, with_defaults
 from .base import GAN, Critic, GANConfig
-from .losses import LOSSES, gradient_penalty
+from .losses import LOSSES, gradient_penalty, minimax_generator_loss
 
 __all__ = ["VanillaGAN", "WGAN", "WGANGP", "SNGAN"]
 
@@ -26,9 +26,20 @@ class VanillaGAN(GAN):
     rejects the fakes, visible in ``grad_norm_g``); ``non-saturating``: ``min_G -E log
     D(G(z))``; ``least-squares`` (LSGAN, a=0, b=1, c=1); ``hinge``.
 
+    ``minimax_steps = N`` trains the generator on the minimax loss for the first ``N``
+    iterations and on ``non-saturating`` after (the critic's loss is the same binary
+    cross-entropy for both). The minimax gradient, ``-sigmoid(logit)``, is weak on the
+    samples the critic rejects, so the generator keeps its hold on every mode but
+    sharpens slowly; the non-saturating loss then pulls the stray samples in
+    (``benchmarks/demo_seeds.md``, grid25).
+
+    Raises:
+        HyperparameterError: ``minimax_steps > 0`` with a loss other than
+            ``non-saturating`` (the switch is between the two classifier losses).
+
     References:
-        Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014, equation (1);
-        Mao et al., "Least Squares GANs", ICCV 2017, equation (2); Lim and Ye,
+        Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014, equation (1) and
+        section 3; Mao et al., "Least Squares GANs", ICCV 2017, equation (2); Lim and Ye,
         "Geometric GAN", 2017.
     """
 
@@ -40,6 +51,27 @@ class VanillaGAN(GAN):
         """GAN hyperparameters (DCGAN's Adam 2e-4, betas (0.5, 0.999))."""
 
         loss: str = hp("non-saturating", choices=_CLASSIC, live=True, help="the loss pair")
+        minimax_steps: int = hp(
+            0,
+            low=0,
+            high=1_000_000,
+            live=True,
+            help="first iterations on the minimax generator loss, then non-saturating",
+        )
+
+        def __post_init__(self) -> None:
+            if self.minimax_steps > 0 and self.loss != "non-saturating":
+                raise HyperparameterError(
+                    f"minimax_steps={self.minimax_steps} switches the generator from the "
+                    f"minimax to the non-saturating loss; it needs loss=non-saturating, "
+                    f"not {self.loss!r}"
+                )
+
+    def generator_loss(self, d_fake: Tensor) -> Tensor:
+        """The minimax loss for the first ``minimax_steps`` iterations, then ``loss``'s."""
+        if int(self.steps_taken) < self.config.minimax_steps:
+            return minimax_generator_loss(d_fake)
+        return super().generator_loss(d_fake)
 
 
 class WGAN(GAN):

@@ -14,10 +14,16 @@ from torch import Tensor, nn
 from ...hyperparameters import hp
 from ...sampling import budget
 from ...sampling.langevin import annealed_langevin, geometric_sigmas, langevin
+from ...sampling.probability_flow import SDEODEPaths, probability_flow_sample, sde_ode_paths
+from ...sampling.sde import VESDE, reverse_sde_sample
 from ..base import NoiseProcess, ScoreLevels, TrainingConfig, lr_decay_hp
 from .models import SAMPLERS, ScoreModelBase, check_sampler
 
-__all__ = ["NCSN", "NoiseConditionalScoreNet", "SIGMA_EMBEDDING_DIM"]
+__all__ = ["NCSN", "NoiseConditionalScoreNet", "SIGMA_EMBEDDING_DIM", "NCSN_SAMPLERS"]
+
+#: NCSN's ``sampler`` choices: the score models' (:data:`.models.SAMPLERS`) and the
+#: reverse-time VE SDE and its probability-flow ODE (Song et al. 2021)
+NCSN_SAMPLERS = (*SAMPLERS, "reverse-sde", "probability-flow")
 
 #: width of the Fourier embedding of log sigma
 SIGMA_EMBEDDING_DIM = 16
@@ -73,7 +79,12 @@ class NCSN(ScoreModelBase):
     level with step ``epsilon (sigma_i / sigma_L)^2``; ``langevin`` is the baseline it
     improves on: plain unadjusted Langevin on ``s(x, sigma_min)`` alone, with the same
     total ``levels * steps_per_level`` steps, each of step ``epsilon`` (on a mixture it
-    gets the mode weights wrong, their section 3.2.2). ``mala`` is refused as for
+    gets the mode weights wrong, their section 3.2.2). ``reverse-sde`` and
+    ``probability-flow`` treat the levels as the VE SDE ``sigma(t) = sigma_min
+    (sigma_max / sigma_min)^t`` (Song et al. 2021, eq. (9)) and start from
+    ``N(0, sigma_max^2 I)``: Euler-Maruyama on the reverse SDE, or the probability-flow
+    ODE by RK4, over ``sampling_steps``, then Tweedie's denoising at ``sigma_min``.
+    ``mala`` is refused as for
     :class:`~.models.ScoreModel`: a score network has no log-density for the
     Metropolis-Hastings test.
 
@@ -86,7 +97,8 @@ class NCSN(ScoreModelBase):
 
     References:
         Song and Ermon, "Generative Modeling by Estimating Gradients of the Data
-        Distribution", NeurIPS 2019, eqs. (5)-(6), section 3.2.2 and algorithm 1.
+        Distribution", NeurIPS 2019, eqs. (5)-(6), section 3.2.2 and algorithm 1; Song et
+        al., "Score-Based Generative Modeling through SDEs", ICLR 2021, eqs. (6), (9), (13).
     """
 
     name: ClassVar[str] = "ncsn"
@@ -111,21 +123,26 @@ class NCSN(ScoreModelBase):
         levels: int = hp(15, low=1, high=1000, log=True, help="noise levels L")
         sampler: str = hp(
             "annealed",
-            choices=SAMPLERS,
+            choices=NCSN_SAMPLERS,
             live=True,
-            help="annealed Langevin, or plain Langevin at sigma_min (mala: refused)",
+            help="annealed or plain Langevin, reverse-sde or probability-flow (mala: refused)",
         )
         # epsilon / sigma_min^2 = 0.2: each level's step is a fifth of its variance
         epsilon: float = hp(
             5e-4, low=1e-7, high=1.0, log=True, live=True, help="step at sigma_min (data^2)"
         )
         steps_per_level: int = hp(150, low=1, high=10_000, log=True, live=True, help="T")
+        # 500: the VE SDE's Euler-Maruyama step then moves sigma^2 by ~1.6% (log(sigma_max /
+        # sigma_min) ~ 4 over 500 steps), a fifth of annealed Langevin's 2,250 evaluations
+        sampling_steps: int = hp(
+            500, low=1, high=10_000, log=True, live=True, help="reverse-sde, ODE steps"
+        )
 
         def __post_init__(self) -> None:
             check_sampler(self.sampler, NCSN.RUNS)
 
     #: the samplers this model runs
-    RUNS: ClassVar[tuple[str, ...]] = ("annealed", "langevin")
+    RUNS: ClassVar[tuple[str, ...]] = ("annealed", "langevin", "reverse-sde", "probability-flow")
 
     @classmethod
     def defaults_for(cls, data: Any) -> dict[str, Any]:
@@ -226,11 +243,39 @@ class NCSN(ScoreModelBase):
         check_sampler(config.sampler, self.RUNS)
         super().apply_live(config)
 
+    def sde(self) -> VESDE:
+        """The variance-exploding SDE through the levels: ``sigma(0) = sigma_min``,
+        ``sigma(1) = sigma_max``."""
+        return VESDE(float(self.sigmas[-1]), float(self.sigmas[0]))
+
+    def sde_score(self, x: Tensor, t: Tensor) -> Tensor:
+        """``s_theta(x, sigma(t))`` at VE time ``t`` in ``[0, 1]``: ``(n, 2) -> (n, 2)``."""
+        return self.score(x, float(self.sde().sigma(t)))
+
+    @torch.no_grad()
+    def sde_ode_paths(self, n: int, steps: int, rng: torch.Generator) -> SDEODEPaths:
+        """The reverse-time VE SDE (Euler-Maruyama) and its probability-flow ODE (RK4) from
+        the same ``x(1) ~ N(0, sigma_max^2 I)`` of ``rng``, over ``steps`` times from 1 to
+        0 then Tweedie's denoising (Song et al. 2021, eqs. (6), (9), (13)).
+
+        Returns:
+            :class:`~playground.core.sampling.probability_flow.SDEODEPaths`, paths ``(steps
+            + 1, n, 2)``: index 0 the start, the last the sample.
+
+        Raises:
+            ValueError: ``steps < 1``.
+            Cancelled: the budget's picture is no longer wanted.
+        """
+        sde = self.sde()
+        x1 = sde.prior_sample((n, 2), rng, next(self.parameters()))
+        return sde_ode_paths(sde, self.sde_score, x1, steps, rng)
+
     @torch.no_grad()
     def sample(self, n: int, rng: torch.Generator) -> Tensor:
-        """``n`` chains from a uniform start on ``data.box``, by ``sampler``: annealed
-        Langevin (Song & Ermon 2019, algorithm 1), or ``levels * steps_per_level`` steps
-        of plain Langevin with step ``epsilon`` on ``s(x, sigma_min)``.
+        """``n`` samples by ``sampler``: annealed Langevin (Song & Ermon 2019, algorithm
+        1) or ``levels * steps_per_level`` steps of plain Langevin with step ``epsilon`` on
+        ``s(x, sigma_min)``, both from a uniform start on ``data.box``; or the reverse VE
+        SDE or its probability-flow ODE over ``sampling_steps`` from ``N(0, sigma_max^2 I)``.
 
         Returns:
             ``(n, 2)`` samples in data units (not clamped to the box).
@@ -240,6 +285,14 @@ class NCSN(ScoreModelBase):
         """
         c = self.config
         check_sampler(c.sampler, self.RUNS)
+        if c.sampler in ("reverse-sde", "probability-flow"):
+            sde, spend = self.sde(), budget.current()
+            x1 = sde.prior_sample((n, 2), rng, next(self.parameters()))
+            if c.sampler == "reverse-sde":
+                steps = spend.steps(c.sampling_steps, "reverse-SDE steps")
+                return reverse_sde_sample(sde, self.sde_score, x1, steps, rng)[-1]
+            steps = spend.steps(c.sampling_steps, "ODE steps", repeats=4)  # RK4: 4 a step
+            return probability_flow_sample(sde, self.sde_score, x1, steps)[-1]
         x0 = self.uniform_start(n, rng)
         per_level = budget.current().steps(c.steps_per_level, "Langevin steps per level", c.levels)
         if c.sampler == "langevin":
