@@ -8,14 +8,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSlider,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +21,7 @@ from .. import theme
 from ..qt_util import signals_blocked
 from .base import View
 from .images import _ImagePanel, mosaic
+from .time_controls import time_controls
 
 if TYPE_CHECKING:
     from ...core.snapshots.diffusion import DiffusionProcess
@@ -64,20 +62,14 @@ class DiffusionView(View):
         self.direction = QComboBox()
         self.direction.addItems(["forward (data \u2192 noise)", "reverse (noise \u2192 data)"])
         self.direction.setToolTip("Play from the data to the noise, or from the noise back")
-        self.play = QPushButton("Play")
-        self.play.setCheckable(True)
-        self.play.setToolTip("Sweep the step slider once in the chosen direction")
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, 0)
-        self.slider.setPageStep(1)
-        self.slider.setToolTip("Diffusion step: 0 is the data, the right end is pure noise")
-        self.step_label = QLabel("")
-        self.step_label.setMinimumWidth(300)
-        top = QHBoxLayout()
-        top.addWidget(self.direction)
-        top.addWidget(self.play)
-        top.addWidget(self.slider, 1)
-        top.addWidget(self.step_label)
+        controls = time_controls(
+            "Sweep the step slider once in the chosen direction",
+            "Diffusion step: 0 is the data, the right end is pure noise",
+            300,
+            leading=self.direction,
+        )
+        self.play, self.slider, self.step_label = controls.play, controls.slider, controls.label
+        top = controls.row
 
         # the checkboxes, in the particles' colours, are the legend: nothing covers the plot
         self.show_forward = QCheckBox(FORWARD_NAME)

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, QTimer
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .. import theme
 from ..qt_util import signals_blocked
 from .base import View
+from .time_controls import time_controls
 
 if TYPE_CHECKING:
     from ...core.snapshots.fokker_planck import FokkerPlanck
@@ -41,19 +42,13 @@ class FokkerPlanckView(View):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.play = QPushButton("Play")
-        self.play.setCheckable(True)
-        self.play.setToolTip("Sweep the time slider once, from its place to the end")
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, 0)
-        self.slider.setPageStep(1)
-        self.slider.setToolTip("Time t of the SDE: 0 is the start, the right end the last frame")
-        self.time_label = QLabel("")
-        self.time_label.setMinimumWidth(220)
-        top = QHBoxLayout()
-        top.addWidget(self.play)
-        top.addWidget(self.slider, 1)
-        top.addWidget(self.time_label)
+        controls = time_controls(
+            "Sweep the time slider once, from its place to the end",
+            "Time t of the SDE: 0 is the start, the right end the last frame",
+            220,
+        )
+        self.play, self.slider, self.time_label = controls.play, controls.slider, controls.label
+        top = controls.row
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.plots, self.images = [], []

@@ -9,14 +9,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSlider,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +21,7 @@ from PySide6.QtWidgets import (
 from .. import theme
 from .base import View
 from .critic import arrow_segments
+from .time_controls import time_controls
 
 if TYPE_CHECKING:
     from ...core.snapshots.base import Snapshot
@@ -78,20 +76,17 @@ class OdeFlowView(View):
         self.direction = QComboBox()
         self.direction.addItems(DIRECTIONS)
         self.direction.setToolTip("Play from the base to the data, or from the data back")
-        self.play = QPushButton("Play")
-        self.play.setCheckable(True)
-        self.play.setToolTip("Sweep the time slider once in the chosen direction")
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        controls = time_controls(
+            "Sweep the time slider once in the chosen direction",
+            "Time s: 0 is the base N(0, I), 1 is the data",
+            170,
+            leading=self.direction,
+        )
+        self.play, self.slider, self.time_label = controls.play, controls.slider, controls.label
         self.slider.setRange(0, TIME_TICKS)
         self.slider.setValue(TIME_TICKS)
-        self.slider.setToolTip("Time s: 0 is the base N(0, I), 1 is the data")
-        self.time_label = QLabel("s = 1.00")
-        self.time_label.setMinimumWidth(170)
-        top = QHBoxLayout()
-        top.addWidget(self.direction)
-        top.addWidget(self.play)
-        top.addWidget(self.slider, 1)
-        top.addWidget(self.time_label)
+        self.time_label.setText("s = 1.00")
+        top = controls.row
 
         self.show_density = QCheckBox("density log p_s")
         self.show_grid = QCheckBox("grid")

@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .. import theme
 from ..qt_util import signals_blocked
 from .base import View
+from .time_controls import time_controls
 
 if TYPE_CHECKING:
     from ...core.snapshots.base import Snapshot
@@ -50,19 +51,13 @@ class SDEvsODEView(View):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.play = QPushButton("Play")
-        self.play.setCheckable(True)
-        self.play.setToolTip("Sweep the time from the noise to the sample once")
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, 0)
-        self.slider.setPageStep(1)
-        self.slider.setToolTip("Time: 0 is the sample (left), the right end is the noise")
-        self.time_label = QLabel("")
-        self.time_label.setMinimumWidth(260)
-        top = QHBoxLayout()
-        top.addWidget(self.play)
-        top.addWidget(self.slider, 1)
-        top.addWidget(self.time_label)
+        controls = time_controls(
+            "Sweep the time from the noise to the sample once",
+            "Time: 0 is the sample (left), the right end is the noise",
+            260,
+        )
+        self.play, self.slider, self.time_label = controls.play, controls.slider, controls.label
+        top = controls.row
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.plots, self.data_items, self.particles = [], [], []

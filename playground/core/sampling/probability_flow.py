@@ -12,6 +12,7 @@ from torch import Tensor
 from torchdiffeq import odeint
 
 from .budget import current as current_budget
+from .divergence import exact_divergence
 from .sde import SDE, ScoreFn, denoise, reverse_sde_sample, sample_times
 
 __all__ = [
@@ -20,7 +21,6 @@ __all__ = [
     "probability_flow_sample",
     "SDEODEPaths",
     "sde_ode_paths",
-    "exact_divergence_2d",
     "probability_flow_log_prob",
 ]
 
@@ -129,21 +129,6 @@ def sde_ode_paths(
     return SDEODEPaths(rev, ode, times, std)
 
 
-def exact_divergence_2d(v: Tensor, x: Tensor) -> Tensor:
-    """``div v = dv_1/dx_1 + dv_2/dx_2`` ``(n,)``, the exact Jacobian trace of a field
-    ``v (n, 2)`` computed from ``x (n, 2)`` (``requires_grad``) with point-wise
-    independence, by two autograd calls.
-
-    Raises:
-        ValueError: ``x`` is not ``(n, 2)``.
-    """
-    if x.ndim != 2 or x.shape[1] != 2:
-        raise ValueError(f"exact_divergence_2d needs (n, 2) points, got {tuple(x.shape)}")
-    (g0,) = torch.autograd.grad(v[:, 0].sum(), x, create_graph=False, retain_graph=True)
-    (g1,) = torch.autograd.grad(v[:, 1].sum(), x, create_graph=False)
-    return g0[:, 0] + g1[:, 1]
-
-
 def probability_flow_log_prob(
     sde: SDE,
     score_fn: ScoreFn,
@@ -187,7 +172,7 @@ def probability_flow_log_prob(
         with torch.enable_grad():
             y = state[0].detach().requires_grad_(True)
             dy = v(y, t.double())
-            div = exact_divergence_2d(dy, y)
+            div = exact_divergence(dy, y, create_graph=False)
         return dy.detach(), div.detach()
 
     times = torch.tensor([t0, 1.0], dtype=x.dtype)
