@@ -18,10 +18,12 @@ from playground.core.sampling.fokker_planck import (
     cell_peclet,
     fokker_planck_generator,
     gridded_target,
+    solve_fokker_planck,
+)
+from playground.core.sampling.fokker_planck_particles import (
     langevin_histograms,
     mixture_score_fn,
     sampling_floor,
-    solve_fokker_planck,
     total_variation,
     vp_alpha_bar,
     vp_histograms,

@@ -22,14 +22,16 @@ import torch
 from ..data.mixtures import mixture_parts
 from ..sampling import budget
 from ..sampling.fokker_planck import (
-    VP_MAX_BETA_DT,
     CellGrid,
     cell_peclet,
     gridded_target,
+    solve_fokker_planck,
+)
+from ..sampling.fokker_planck_particles import (
+    VP_MAX_BETA_DT,
     langevin_histograms,
     mixture_score_fn,
     sampling_floor,
-    solve_fokker_planck,
     total_variation,
     vp_alpha_bar,
     vp_histograms,
