@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QTimer
+from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,7 +21,7 @@ from .. import theme
 from ..qt_util import signals_blocked
 from .base import View
 from .images import _ImagePanel, mosaic
-from .time_controls import time_controls
+from .time_controls import Sweep, time_controls
 
 if TYPE_CHECKING:
     from ...core.snapshots.diffusion import DiffusionProcess
@@ -102,16 +102,16 @@ class DiffusionView(View):
         layout.addWidget(self.canvas, 1)
         layout.addLayout(bottom)
 
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._advance)
-        self._stride = 1
+        self._sweep = Sweep(
+            self.play, self.slider, lambda: self.direction.currentIndex() == 0, self
+        )
+        self._timer = self._sweep.timer
         self._box: tuple[float, float, float, float] | None = None
         self._last: DiffusionProcess | None = None
         self._density_index = -1
         self.slider.valueChanged.connect(self._redraw)
         self.show_forward.toggled.connect(self._redraw)
         self.show_reverse.toggled.connect(self._redraw)
-        self.play.toggled.connect(self._toggle_play)
 
     @property
     def steps(self) -> int:
@@ -143,31 +143,12 @@ class DiffusionView(View):
                 self.slider.setMaximum(K)
                 self.slider.setValue(0)
             interval = max(MIN_TICK_MS, SWEEP_MS // max(K, 1))
-            self._stride = max(1, round(K * interval / SWEEP_MS))
+            self._sweep.stride = max(1, round(K * interval / SWEEP_MS))
             self._timer.setInterval(interval)
         if d.densities is not getattr(self._last, "densities", None):
             self._density_index = -1
         self._last = d
         self._redraw()
-
-    def _toggle_play(self, on: bool) -> None:
-        if not on:
-            self._timer.stop()
-            return
-        forward = self.direction.currentIndex() == 0
-        end = self.slider.maximum() if forward else 0
-        if self.slider.value() == end:
-            self.slider.setValue(self.slider.maximum() - end)
-        self._timer.start()
-
-    def _advance(self) -> None:
-        forward = self.direction.currentIndex() == 0
-        end = self.slider.maximum() if forward else 0
-        k = self.slider.value() + (self._stride if forward else -self._stride)
-        k = min(max(k, 0), self.slider.maximum())
-        self.slider.setValue(k)
-        if k == end:
-            self.play.setChecked(False)
 
     def _redraw(self) -> None:
         d = self._last

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QTimer
+from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .. import theme
 from ..qt_util import signals_blocked
 from .base import View
-from .time_controls import time_controls
+from .time_controls import Sweep, time_controls
 
 if TYPE_CHECKING:
     from ...core.snapshots.fokker_planck import FokkerPlanck
@@ -73,14 +73,13 @@ class FokkerPlanckView(View):
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.caption)
 
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._advance)
+        self._sweep = Sweep(self.play, self.slider, parent=self)
+        self._timer = self._sweep.timer
         self._box: tuple[float, float, float, float] | None = None
         self._last: FokkerPlanck | None = None
         self._rect = QRectF()
         self._levels = (0.0, 1.0)
         self.slider.valueChanged.connect(self._redraw)
-        self.play.toggled.connect(self._toggle_play)
 
     @property
     def frame(self) -> int:
@@ -121,20 +120,6 @@ class FokkerPlanckView(View):
         dx, dy = (x1 - x0) / (len(fp.xs) - 1), (y1 - y0) / (len(fp.ys) - 1)
         self._rect = QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy)
         self._redraw()
-
-    def _toggle_play(self, on: bool) -> None:
-        if not on:
-            self._timer.stop()
-            return
-        if self.slider.value() == self.slider.maximum():
-            self.slider.setValue(0)
-        self._timer.start()
-
-    def _advance(self) -> None:
-        k = min(self.slider.value() + 1, self.slider.maximum())
-        self.slider.setValue(k)
-        if k == self.slider.maximum():
-            self.play.setChecked(False)
 
     def _redraw(self) -> None:
         fp = self._last

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QTimer
+from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from .. import theme
 from .base import View
 from .critic import arrow_segments
-from .time_controls import time_controls
+from .time_controls import Sweep, time_controls
 
 if TYPE_CHECKING:
     from ...core.snapshots.base import Snapshot
@@ -121,9 +121,12 @@ class OdeFlowView(View):
         layout.addLayout(bottom)
         layout.addWidget(self.caption)
 
-        self._timer = QTimer(self)
+        self._sweep = Sweep(
+            self.play, self.slider, lambda: self.direction.currentIndex() == 0, self
+        )
+        self._sweep.stride = max(1, round(TIME_TICKS * TICK_MS / SWEEP_MS))
+        self._timer = self._sweep.timer
         self._timer.setInterval(TICK_MS)
-        self._timer.timeout.connect(self._advance)
         self._box: tuple[float, float, float, float] | None = None
         self._last: OdeFlow | None = None
         self._data: np.ndarray | None = None
@@ -134,7 +137,6 @@ class OdeFlowView(View):
         self.slider.valueChanged.connect(self._redraw)
         for box in (self.show_density, self.show_grid, self.show_field):
             box.toggled.connect(self._redraw)
-        self.play.toggled.connect(self._toggle_play)
 
     @property
     def time(self) -> float:
@@ -189,26 +191,6 @@ class OdeFlowView(View):
         self._redraw()
 
     # ---------------------------------------------------------------- playing
-    def _toggle_play(self, on: bool) -> None:
-        if not on:
-            self._timer.stop()
-            return
-        forward = self.direction.currentIndex() == 0
-        end = TIME_TICKS if forward else 0
-        if self.slider.value() == end:
-            self.slider.setValue(TIME_TICKS - end)
-        self._timer.start()
-
-    def _advance(self) -> None:
-        forward = self.direction.currentIndex() == 0
-        stride = max(1, round(TIME_TICKS * TICK_MS / SWEEP_MS))
-        end = TIME_TICKS if forward else 0
-        v = self.slider.value() + (stride if forward else -stride)
-        v = min(max(v, 0), TIME_TICKS)
-        self.slider.setValue(v)
-        if v == end:
-            self.play.setChecked(False)
-
     # ---------------------------------------------------------------- drawing
     def _redraw(self) -> None:
         f = self._last

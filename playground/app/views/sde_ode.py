@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .. import theme
 from ..qt_util import signals_blocked
 from .base import View
-from .time_controls import time_controls
+from .time_controls import Sweep, time_controls
 
 if TYPE_CHECKING:
     from ...core.snapshots.base import Snapshot
@@ -81,15 +80,13 @@ class SDEvsODEView(View):
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.caption)
 
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._advance)
-        self._stride = 1
+        self._sweep = Sweep(self.play, self.slider, lambda: False, self)
+        self._timer = self._sweep.timer
         self._box: tuple[float, float, float, float] | None = None
         self._last: SDEvsODE | None = None
         self._data_array: np.ndarray | None = None
         self._brushes: list = []
         self.slider.valueChanged.connect(self._redraw)
-        self.play.toggled.connect(self._toggle_play)
 
     @property
     def steps(self) -> int:
@@ -121,7 +118,7 @@ class SDEvsODEView(View):
                 self.slider.setMaximum(K)
                 self.slider.setValue(K)
             interval = max(MIN_TICK_MS, SWEEP_MS // max(K, 1))
-            self._stride = max(1, round(K * interval / SWEEP_MS))
+            self._sweep.stride = max(1, round(K * interval / SWEEP_MS))
             self._timer.setInterval(interval)
         if not theme.same_array(d.data, self._data_array):
             self._data_array = d.data
@@ -133,20 +130,6 @@ class SDEvsODEView(View):
         self._brushes = [pg.mkBrush(c) for c in particle_colors(d.ode[K])]
         self._last = d
         self._redraw()
-
-    def _toggle_play(self, on: bool) -> None:
-        if not on:
-            self._timer.stop()
-            return
-        if self.slider.value() == 0:
-            self.slider.setValue(self.slider.maximum())
-        self._timer.start()
-
-    def _advance(self) -> None:
-        k = max(self.slider.value() - self._stride, 0)
-        self.slider.setValue(k)
-        if k == 0:
-            self.play.setChecked(False)
 
     def _redraw(self) -> None:
         d = self._last
