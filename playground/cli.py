@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from .checks import check_dataset, check_model, check_train, did_you_mean
+from .cli_list import cmd_list
 from .cli_presets import (
     check_preset_texts,
     offscreen_without_display,
@@ -100,37 +101,6 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     rec.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
     return p
-
-
-def _cmd_list(args: argparse.Namespace) -> int:
-    from .core.catalog import catalog
-
-    cat = catalog()
-    if args.json:
-        print(json.dumps(cat, indent=2))
-        return 0
-    print("Models:")
-    # columns as wide as the longest name and family (flow-matching, continuous)
-    nw = max(map(len, cat["models"]), default=0)
-    fw = max((len(m["family"]) for m in cat["models"].values()), default=0)
-    for name, m in cat["models"].items():
-        print(f"  {name:<{nw}} {m['family']:<{fw}} {m['description']}")
-        print(f"  {'':<{nw}} {'':<{fw}} capabilities: {', '.join(m['capabilities'])}")
-        keys = ", ".join(f"{k}={v['default']}" for k, v in m["hyperparameters"].items())
-        print(f"  {'':<{nw}} {'':<{fw}} --set {keys}")
-    print("\nDatasets:")
-    for name, d in cat["datasets"].items():
-        if d["kind"] == "image":
-            kind = "image set"
-        elif d["energy_target"]:
-            kind = "energy target"
-        else:
-            kind = "exact density" if d["exact_density"] else "samples only"
-        options = ",".join(f"{k}=<{t}>" for k, t in d["options"].items())
-        print(f"  {name:<18} {kind:<14} {d['description']}")
-        if options:
-            print(f"  {'':<18} {'':<14} spec: {name}:{options}")
-    return 0
 
 
 class _Progress:
@@ -432,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {
         "gui": _cmd_gui,
-        "list": _cmd_list,
+        "list": cmd_list,
         "train": _cmd_train,
         "eval": _cmd_eval,
         "open": _cmd_open,
