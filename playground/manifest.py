@@ -1036,6 +1036,6 @@ DATASETS = {'swissroll': {'kind': 'plane', 'options': {}},
  'gaussian2d-axis': {'kind': 'plane', 'options': {}},
  'gaussian2d-rotated': {'kind': 'plane', 'options': {}},
  'digits': {'kind': 'image', 'options': {'binarize': 'bool'}},
- 'shapes': {'kind': 'image', 'options': {'size': 'int'}},
+ 'shapes': {'kind': 'image', 'options': {'size': 'int', 'binarize': 'bool'}},
  'folder': {'kind': 'image',
             'options': {'path': 'str', 'size': 'int', 'binarize': 'bool'}}}

@@ -45,7 +45,7 @@ def catalog() -> dict[str, Any]:
         }
     datasets = {
         name: {
-            "kind": "image" if cls.is_image else "plane",
+            "kind": cls.kind,
             "description": cls.description,
             "exact_density": cls.has_log_prob,
             "sampler": cls.can_sample,
@@ -57,7 +57,7 @@ def catalog() -> dict[str, Any]:
         for name, cls in ALL_DATASETS.items()
     }
     trainable = {
-        m: [d for d, dc in ALL_DATASETS.items() if mc.trains_on(dc)] for m, mc in MODELS.items()
+        m: [d for d, dc in ALL_DATASETS.items() if mc.fits(dc)] for m, mc in MODELS.items()
     }
     return {
         "models": models,

@@ -46,6 +46,8 @@ class Density2D:
     description: ClassVar[str] = ""
     dim: ClassVar[int] = 2
     is_image: ClassVar[bool] = False
+    #: the kind of data (a model's ``data_kinds``): ``plane`` here, ``image``, ``sequence``
+    kind: ClassVar[str] = "plane"
 
     #: log Z of ``unnormalized_log_prob`` in nats, where the density has one.
     log_normalizer: float = 0.0

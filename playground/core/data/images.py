@@ -60,12 +60,17 @@ class ImageDataset:
         train_labels, test_labels: ``(n,)`` int64, or ``None``.
         class_names: names of the label values, or ``None``.
         binarized: pixels are exactly 0 or 1 (for Bernoulli decoders).
+        levels: the pixel values are exactly ``k / (levels - 1)``, ``k = 0..levels-1``
+            (digits: 17, the integers 0..16 scikit-learn ships; binarised: 2), or ``None``
+            for a set with no such grid; the discrete models and ``bits_per_dim`` read the
+            integers through :func:`~playground.core.data.discrete.to_levels`.
         message: a line for the user about how the set was read (skipped files), or ``""``.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     is_image: ClassVar[bool] = True
+    kind: ClassVar[str] = "image"
     can_sample: ClassVar[bool] = True
     has_log_prob: ClassVar[bool] = False
     is_energy: ClassVar[bool] = False
@@ -82,6 +87,7 @@ class ImageDataset:
     test_labels: Tensor | None = None
     class_names: tuple[str, ...] | None = None
     binarized: bool = False
+    levels: int | None = None
     message: str = ""
 
     @property
@@ -93,6 +99,12 @@ class ImageDataset:
     def dim(self) -> int:
         c, h, w = self.shape
         return c * h * w
+
+    @property
+    def test_examples(self) -> Tensor:
+        """The test set in the format models see, ``(n, 1, h, w)`` (a sequence set has the
+        same attribute: what held-out ``bits_per_dim`` reads)."""
+        return self.test_images
 
     @property
     def has_labels(self) -> bool:
@@ -127,7 +139,8 @@ class ImageDataset:
 class Digits(ImageDataset):
     """scikit-learn's bundled 8x8 handwritten digits: 1,797 images of the classes 0-9.
 
-    Pixel values 0..16 are divided by 16. The split is fixed: image ``i`` (in
+    Pixel values 0..16 are divided by 16 (:attr:`levels` 17: the integers are
+    ``to_levels(x, 17)``). The split is fixed: image ``i`` (in
     scikit-learn's order) is a test image if ``i % 5 == 4``, which gives 1,438 training
     and 359 test images.
 
@@ -147,6 +160,7 @@ class Digits(ImageDataset):
         pixels, target = _load_digits()
         images = torch.from_numpy(pixels.reshape(-1, 8, 8) / 16.0)
         self.binarized = bool(binarize)
+        self.levels = 2 if self.binarized else 17
         self.class_names = tuple(str(i) for i in range(10))
         self._split(images[:, None], torch.from_numpy(target))
 
@@ -258,6 +272,9 @@ class Shapes(ImageDataset):
 
     Arguments:
         size: canvas side in pixels, 16 or 20.
+        binarize: threshold the pixels at 0.5 (for Bernoulli and binary autoregressive
+            models); otherwise each pixel is the covered fraction of its 16 sub-pixels, one
+            of 17 levels ``k / 16``.
         test_seed: the seed of the fixed test set.
 
     Raises:
@@ -270,15 +287,18 @@ class Shapes(ImageDataset):
 
     name = "shapes"
     description = "procedural dSprites-style shapes (square, ellipse, triangle) with true factors"
-    options = {"size": int}
+    options = {"size": int, "binarize": bool}
     class_names = SHAPE_NAMES
     factor_names = FACTOR_NAMES
     n_test = 1000
 
-    def __init__(self, size: int = 16, test_seed: int = 12345):
+    def __init__(self, size: int = 16, binarize: bool = False, test_seed: int = 12345):
         if size not in (16, 20):
             raise ValueError(f"shapes size must be 16 or 20, not {size}")
         self.size = int(size)
+        self.binarized = bool(binarize)
+        # render_shapes' 4 x 4 sub-pixels: a pixel is one of 17 fractions k / 16
+        self.levels = 2 if self.binarized else 17
         g = torch.Generator().manual_seed(test_seed)
         self.test_images, self.test_labels, self.test_factors = self.sample_with_factors(
             self.n_test, g
@@ -289,7 +309,10 @@ class Shapes(ImageDataset):
     def sample_with_factors(self, n: int, rng: torch.Generator) -> tuple[Tensor, ...]:
         """Fresh images ``(n, 1, s, s)``, labels (the shape) ``(n,)`` and factors ``(n, 5)``."""
         factors = draw_factors(n, rng)
-        return render_shapes(factors, self.size), factors[:, 0].long(), factors
+        images = render_shapes(factors, self.size)
+        if self.binarized:
+            images = (images > 0.5).float()
+        return images, factors[:, 0].long(), factors
 
     def sample_with_labels(self, n: int, rng: torch.Generator) -> tuple[Tensor, Tensor]:
         """Fresh images ``(n, 1, s, s)`` and their shape labels ``(n,)``."""

@@ -93,6 +93,12 @@ def lr_decay_hp(default: int, help: str = "") -> Any:
 #:   chosen probability path from ``s = 0`` to 1
 #: - codes: ``generate_with_codes(z (n, latent_dim), c (n,), c_cont (n, k)) -> samples``, an
 #:   InfoGAN's samples of chosen latent codes
+#: - autoregressive: ``conditional_logits(x) -> (n, D, levels)``, the logits of each of the ``D``
+#:   discrete dimensions of ``x`` (the dataset's own format: ``(n, 2)`` points, ``(n, 1, h,
+#:   w)`` images, ``(n, 1, T)`` sequences; flattened in raster order) given the dimensions
+#:   before it in ``sampling_order()``, a ``(D,)`` int64 permutation; ``to_levels(x) ->
+#:   (n, D)`` int64 in ``0..levels-1`` and ``from_levels(k (n, D)) -> x``, the model's
+#:   discretisation and its inverse (the ``levels`` attribute: values per dimension)
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     "density": ("log_prob",),
     "energy": ("energy",),
@@ -106,6 +112,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "codes": ("generate_with_codes",),
     "ode": ("velocity", "ode_path", "log_prob_at"),
     "paths": ("conditional_paths",),
+    "autoregressive": ("conditional_logits", "sampling_order", "to_levels", "from_levels"),
 }
 
 
@@ -204,6 +211,9 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
             bijection); False for a stochastic process (DDPM), whose particles are drawn alone.
         parts: the halves of a step that :meth:`train_part` runs alone (GANs:
             ``("critic", "generator")``).
+        data_kinds: the kinds of dataset (``plane``, ``image``, ``sequence``: a dataset's
+            ``kind``) the model is built for; :meth:`fits` checks it before
+            :meth:`trains_on`.
         iterative_sampler: :meth:`sample` runs a chain or a reverse process (many network
             evaluations per sample): pictures draw fewer of its samples while training
             plays (see :mod:`playground.core.sampling.budget`).
@@ -223,6 +233,7 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
     trajectory_grid: ClassVar[bool] = True
     parts: ClassVar[tuple[str, ...]] = ()
     iterative_sampler: ClassVar[bool] = False
+    data_kinds: ClassVar[tuple[str, ...]] = ("plane", "image")
     last_acceptance_rate: float | None = None
     steps_taken: Tensor
 
@@ -245,6 +256,13 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
         # saved with the weights, so a reloaded model resumes its schedules (learning rate,
         # KL weight, temperature, dead codes)
         self.register_buffer("steps_taken", torch.zeros((), dtype=torch.long))
+
+    @classmethod
+    def fits(cls, data: Any) -> bool:
+        """Whether the model trains on ``data`` (class or instance): its ``kind`` is one of
+        :attr:`data_kinds` and :meth:`trains_on` agrees. What the Session and the model
+        list ask."""
+        return data.kind in cls.data_kinds and cls.trains_on(data)
 
     @classmethod
     def trains_on(cls, data: Any) -> bool:
@@ -308,6 +326,15 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
     def codebook_perplexity(self, x: Tensor) -> float | None:
         """``exp`` of the entropy of the codebook usage over ``x (n, ...)``, in codes (a
         VQ-VAE: from 1 to its codebook size); ``None`` for a model without a codebook."""
+        return None
+
+    def discrete_nll(self, x: Tensor, rng: torch.Generator | None = None) -> Tensor | None:
+        """``-log P(x)`` of discrete data in nats, ``(n,)``, or an upper bound of it (a
+        dequantised flow's, a latent model's IWAE bound); ``None`` for a model without a
+        likelihood of discrete data (the default). ``x`` is in the dataset's format (images
+        ``(n, 1, h, w)`` on the dataset's ``levels``; sequences ``(n, 1, T)``); a stochastic
+        bound draws its noise from ``rng`` (a fresh generator when ``None``). Held-out
+        evaluation reports it as ``bits_per_dim`` (Theis et al. 2016)."""
         return None
 
     def score_levels(self) -> ScoreLevels | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from ..data.discrete import bits_per_dim
 from ..metrics.density import density_metrics, image_metrics
 from ..metrics.latent import latent_metrics
 from ..metrics.modes import mode_coverage, mode_metrics
@@ -15,6 +16,7 @@ from ..metrics.transport import W2_N, w2
 
 __all__ = [
     "heldout_metrics",
+    "discrete_metrics",
     "transport_metrics",
     "history_values",
     "HELDOUT_NAMES",
@@ -30,6 +32,7 @@ HELDOUT_NAMES = {
     "elbo": "test_elbo",
     "kl": "test_kl",
     "reconstruction": "test_reconstruction",
+    "bits_per_dim": "test_bits_per_dim",
 }
 
 
@@ -45,6 +48,8 @@ def heldout_metrics(
     ``min(n // 5, 2000)`` samples and a MALA sampler its acceptance rate; a guided model its
     ``guidance_accuracy``; data with known modes the mode metrics (from the MMD's samples
     where there are some: a long chain samples once).
+    On an image or sequence set, a model with a likelihood of discrete data adds
+    ``bits_per_dim`` (:func:`discrete_metrics`).
     A flow-matching model (capability ``paths``) adds ``w2``, the exact 2-Wasserstein
     distance of :data:`~..metrics.transport.W2_N` samples to as many data samples, and its
     floor ``w2_data`` (:func:`transport_metrics`).
@@ -82,6 +87,8 @@ def heldout_metrics(
             out["acceptance_rate"] = float(acceptance)
     if "paths" in model.capabilities and not data.is_image:
         out.update(transport_metrics(model, data, seed, device))
+    if data.kind != "plane":
+        out.update(discrete_metrics(model, data, seed, device))
     if model.needs_labels:
         out["guidance_accuracy"] = guidance_accuracy(model, data, max(n // 100, 20), seed, device)
     if samples is not None and data.modes is not None:
@@ -96,6 +103,32 @@ def heldout_metrics(
         out["high_quality"] = coverage.high_quality
         out["mode_kl"] = coverage.mode_kl
     return out
+
+
+def discrete_metrics(model: Any, data: Any, seed: int, device: torch.device) -> dict[str, float]:
+    """``bits_per_dim``: the model's :meth:`discrete_nll` of the test set (``data.test_examples``,
+    in batches of 500) in bits per dimension of the discrete data; an empty dict for a model
+    without one (a GAN) or data without a level grid. The rng of a stochastic bound
+    (dequantisation noise, importance samples) is a generator seeded from ``seed``.
+
+    Arguments:
+        model: the model.
+        data: an image or sequence set.
+        seed: the session's seed.
+        device: the model's device.
+    """
+    if data.levels is None:
+        return {}
+    x = data.test_examples
+    g = torch.Generator(device=device).manual_seed(50_000 + seed)
+    total, dims = 0.0, x[0].numel()
+    with torch.no_grad():
+        for chunk in x.split(500):
+            nll = model.discrete_nll(chunk.to(device), g)
+            if nll is None:
+                return {}
+            total += float(nll.double().sum())
+    return {"bits_per_dim": bits_per_dim(total / len(x), dims)}
 
 
 def transport_metrics(model: Any, data: Any, seed: int, device: torch.device) -> dict[str, float]:

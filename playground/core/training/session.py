@@ -81,7 +81,7 @@ class Session:
         self.model_class: type[GenerativeModel] = get_model_class(model)
         self.data: Density2D | ImageDataset = make_dataset(dataset)
         self.model_name, self.dataset_name = model, dataset
-        if not self.model_class.trains_on(self.data):
+        if not self.model_class.fits(self.data):
             raise ValueError(self._cannot_train_message())
         self.seed = int(seed)
         self.device = resolve_device(device)
@@ -99,11 +99,11 @@ class Session:
         self._build()
 
     def _cannot_train_message(self) -> str:
-        kind = "image set" if self.data.is_image else "2D density"
+        kind = {"image": "image set", "sequence": "sequence set"}.get(self.data.kind, "2D density")
         fits = [
             name
             for name, cls in ALL_DATASETS.items()
-            if cls.is_image == self.data.is_image and self.model_class.trains_on(cls)
+            if cls.kind == self.data.kind and self.model_class.fits(cls)
         ]
         return f"{self.model_name} cannot train on the {kind} {self.data.name}" + (
             f"; it trains on: {', '.join(fits)}" if fits else f"; it trains on no {kind}"
