@@ -28,8 +28,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"  {'':<{nw}} {'':<{fw}} --set {keys}")
     print("\nDatasets:")
     for name, d in cat["datasets"].items():
-        if d["kind"] == "image":
-            kind = "image set"
+        if d["kind"] in ("image", "sequence"):
+            kind = f"{d['kind']} set"
         elif d["energy_target"]:
             kind = "energy target"
         else:

@@ -31,8 +31,8 @@ def test_the_manifest_lists_the_registered_names():
 @pytest.mark.parametrize(
     "model, dataset, assignments, message",
     [
-        ("realnvpp", "moons", [], "did you mean realnvp?"),
-        ("RealNVP", "moons", [], "did you mean realnvp?"),
+        ("realnvpp", "moons", [], "did you mean realnvp"),
+        ("RealNVP", "moons", [], "did you mean realnvp or realnvp-image?"),
         ("nosuchmodel", "moons", [], "valid: cnf, ddpm"),
         ("realnvp", "moonz", [], "did you mean moons?"),
         ("realnvp", "digits", [], "realnvp cannot train on the image set digits"),

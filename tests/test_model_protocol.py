@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from playground.core import hyperparameters as hpm
-from playground.core.data import make_dataset
+from playground.core.data import ALL_DATASETS, make_dataset
 from playground.core.models import MODELS
 from playground.core.models.base import (
     CAPABILITIES,
@@ -27,7 +27,10 @@ CLASS_FLAGS = {"discrete_latent": bool, "trajectory_grid": bool}
 
 
 def build(name: str, dataset: str = "8gaussians", **values) -> GenerativeModel:
-    cls, data = MODELS[name], make_dataset(dataset)
+    cls = MODELS[name]
+    if not cls.fits(ALL_DATASETS[dataset]):  # an image or sequence model: the first it fits
+        dataset = next(d for d, dc in ALL_DATASETS.items() if d != "folder" and cls.fits(dc))
+    data = make_dataset(dataset)
     config = hpm.from_dict(cls.Config, {**cls.defaults_for(data), **values})
     torch.manual_seed(0)
     model = cls(config, data)

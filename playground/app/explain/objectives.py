@@ -9,11 +9,15 @@ from collections.abc import Callable
 from typing import Any
 
 from .adversarial import gan_objective
+from .autoregressive import made_objective
 from .continuous import cnf_objective, ffjord_objective
+from .dequantization import dequantization_objective
 from .energy_score import EBM_OBJECTIVE, NCSN_OBJECTIVE, ddpm_objective, score_objective
 from .flow_matching import flow_matching_objective
 from .likelihood import LATENT_OBJECTIVES, flow_objective, vae_objective
 from .lines import Objective
+from .pixelcnn import gated_pixelcnn_objective, pixelcnn_objective
+from .wavenet import wavenet_objective
 
 __all__ = ["OBJECTIVES", "objective_for"]
 
@@ -27,6 +31,7 @@ OBJECTIVES: dict[str, Builder] = {
     "iaf": _FLOW,
     "planar": _FLOW,
     "glow": _FLOW,
+    "realnvp-image": lambda _m, c, _e: dequantization_objective(c),
     "gan": _GAN,
     "wgan": _GAN,
     "wgan-gp": _GAN,
@@ -34,7 +39,7 @@ OBJECTIVES: dict[str, Builder] = {
     "fgan": _GAN,
     "infogan": _GAN,
     "vae": lambda _m, c, _e: vae_objective(c),
-    **{name: (lambda _m, _c, _e, o=o: o) for name, o in LATENT_OBJECTIVES.items()},
+    **{name: (lambda _m, c, _e, b=b: b(c)) for name, b in LATENT_OBJECTIVES.items()},
     "ebm": lambda _m, _c, _e: EBM_OBJECTIVE,
     "score": lambda _m, c, _e: score_objective(c),
     "ncsn": lambda _m, _c, _e: NCSN_OBJECTIVE,
@@ -42,6 +47,10 @@ OBJECTIVES: dict[str, Builder] = {
     "cnf": lambda _m, c, _e: cnf_objective(c),
     "ffjord": lambda _m, c, _e: ffjord_objective(c),
     "flow-matching": lambda _m, c, _e: flow_matching_objective(c),
+    "made": lambda _m, c, _e: made_objective(c),
+    "pixelcnn": lambda _m, c, _e: pixelcnn_objective(c),
+    "gated-pixelcnn": lambda _m, c, _e: gated_pixelcnn_objective(c),
+    "wavenet": lambda _m, c, _e: wavenet_objective(c),
 }
 
 

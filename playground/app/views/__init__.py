@@ -7,6 +7,8 @@ here plus one entry in the list; each class names its picture (``name``), its ta
 
 from .base import View
 from .chains import ChainsView
+from .code_usage import CodeUsageView
+from .conditionals import ConditionalsView
 from .critic import CriticView
 from .curves import CurvesView
 from .density import DensityView
@@ -21,11 +23,13 @@ from .manifold import ManifoldView
 from .modes import ModesView
 from .ode_flow import OdeFlowView
 from .paths import PathsView
+from .receptive_field import ReceptiveFieldView
 from .samples import SamplesView
 from .score import ScoreFieldView
 from .sde_ode import SDEvsODEView
 from .solver_cost import SolverCostView
 from .trajectory import TrajectoryView
+from .waveforms import WaveformsView
 
 __all__ = [
     "View",
@@ -52,9 +56,11 @@ __all__ = [
     "ReconstructionsView",
     "LatentSpaceView",
     "ExplorerView",
+    "CodeUsageView",
     "CurvesView",
     "ModesView",
     "FokkerPlanckView",
+    "WaveformsView",
 ]
 
 #: the view classes in tab order
@@ -62,6 +68,7 @@ VIEWS: tuple[type[View], ...] = (
     DensityView,
     EnergyView,
     SamplesView,
+    ConditionalsView,
     DiffusionView,
     SDEvsODEView,
     TrajectoryView,
@@ -74,12 +81,15 @@ VIEWS: tuple[type[View], ...] = (
     CriticView,
     ManifoldView,
     ImageGridView,
+    WaveformsView,
     InterpolationView,
     ReverseStripView,
     TraversalView,
     ReconstructionsView,
     LatentSpaceView,
     ExplorerView,
+    CodeUsageView,
+    ReceptiveFieldView,
     # Modes after Curves: flows on mixtures offer it too, and Curves keeps its number
     CurvesView,
     ModesView,

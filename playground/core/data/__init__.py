@@ -12,6 +12,7 @@ from playground.core.data.folder import EmptyFolderError, Folder
 from playground.core.data.gaussian import Gaussian2DAxis, Gaussian2DRotated
 from playground.core.data.images import Digits, ImageDataset, Shapes
 from playground.core.data.mixtures import EightGaussians, Grid25, Ring8
+from playground.core.data.sequences import SequenceDataset, Waveforms
 from playground.core.data.toy import (
     Checkerboard,
     Circles,
@@ -28,6 +29,7 @@ from playground.core.data.weighted import GMM82
 __all__ = [
     "DATASETS",
     "IMAGE_DATASETS",
+    "SEQUENCE_DATASETS",
     "ALL_DATASETS",
     "Density2D",
     "ImageDataset",
@@ -70,8 +72,11 @@ DATASETS: dict[str, type[Density2D]] = {
 #: every image set by its command-line name; ``folder`` needs ``path=...``.
 IMAGE_DATASETS: dict[str, type[ImageDataset]] = {cls.name: cls for cls in (Digits, Shapes, Folder)}
 
-#: 2D densities then image sets.
-ALL_DATASETS: dict[str, type] = {**DATASETS, **IMAGE_DATASETS}
+#: every sequence set by its command-line name (``kind = "sequence"``, ``(n, 1, T)``).
+SEQUENCE_DATASETS: dict[str, type[SequenceDataset]] = {cls.name: cls for cls in (Waveforms,)}
+
+#: 2D densities, then image sets, then sequence sets.
+ALL_DATASETS: dict[str, type] = {**DATASETS, **IMAGE_DATASETS, **SEQUENCE_DATASETS}
 
 
 class UnknownDatasetError(ValueError):

@@ -33,10 +33,11 @@ IWAE_BATCH = 100
 
 
 def test_points(data, n: int = PLANE_TEST_POINTS) -> tuple[Tensor, Tensor | None]:
-    """The held-out set: an image set's test split (with labels), or ``n`` fresh samples
-    of a 2D density drawn from a fixed seed (with mixture labels where they exist)."""
-    if getattr(data, "is_image", False):
-        return data.test_images, data.test_labels
+    """The held-out set: an image or sequence set's test split (with labels, or ``None``),
+    or ``n`` fresh samples of a 2D density drawn from a fixed seed (with mixture labels
+    where they exist)."""
+    if data.kind != "plane":
+        return data.test_examples, data.test_labels
     g = torch.Generator().manual_seed(50_000)
     try:
         return data.sample_with_labels(n, g)

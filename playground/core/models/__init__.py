@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from .autoregressive.gated_pixelcnn import GatedPixelCNN
+from .autoregressive.made import MADEModel
+from .autoregressive.pixelcnn import PixelCNN
+from .autoregressive.wavenet import WaveNet
 from .base import GenerativeModel
 from .continuous.cnf import CNF
 from .continuous.ffjord import FFJORD
@@ -9,6 +13,7 @@ from .continuous.flow_matching import FlowMatching
 from .diffusion import DDPM
 from .energy import EBM
 from .flows import IAF, MAF, Glow, Planar, RealNVP
+from .flows.image_flow import RealNVPImage
 from .gans import FGAN, SNGAN, WGAN, WGANGP, InfoGAN, VanillaGAN
 from .latent import HVAE, IWAE, VAE, VQVAE, GumbelVAE
 from .score import NCSN, ScoreModel
@@ -20,6 +25,7 @@ MODELS: dict[str, type[GenerativeModel]] = {
     cls.name: cls
     for cls in (
         *(RealNVP, MAF, IAF, Planar, Glow),
+        RealNVPImage,
         *(VanillaGAN, WGAN, WGANGP, SNGAN, FGAN, InfoGAN),
         *(VAE, IWAE, HVAE, VQVAE, GumbelVAE),
         EBM,
@@ -29,6 +35,10 @@ MODELS: dict[str, type[GenerativeModel]] = {
         CNF,
         FFJORD,
         FlowMatching,
+        MADEModel,
+        PixelCNN,
+        GatedPixelCNN,
+        WaveNet,
     )
 }
 

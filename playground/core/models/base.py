@@ -113,6 +113,10 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "ode": ("velocity", "ode_path", "log_prob_at"),
     "paths": ("conditional_paths",),
     "autoregressive": ("conditional_logits", "sampling_order", "to_levels", "from_levels"),
+    # codebook (a VQ-VAE): code_usage(x) -> (K,) int64 counts of each code over x's maps;
+    # code_indices(x) -> (n, h, w) int64 code maps; sample_codes(n, rng) -> (n, h, w), maps
+    # from the prior; decode_codes(c (n, h, w)) -> (n, *event_shape), the decoder's mean
+    "codebook": ("code_usage", "code_indices", "sample_codes", "decode_codes"),
 }
 
 

@@ -164,7 +164,8 @@ class Picture:
         build: ``build(context) -> picture`` (a frozen dataclass of numpy arrays, or
             ``None`` when this model has nothing to draw there).
         needs: model capabilities of which it needs one (empty: any model).
-        data: ``"plane"`` (2D densities), ``"image"`` (image sets) or ``None`` (both).
+        data: ``"plane"`` (2D densities), ``"image"`` (image sets), ``"sequence"``
+            (sequence sets) or ``None`` (any).
         offered: a further test ``offered(context) -> bool`` (known modes, a chain source).
         rate: the most snapshots per second while it is on show (``None``: the app's cap),
             for pictures that are costly to paint and change slowly.
@@ -187,7 +188,7 @@ class Picture:
         """Whether the session of ``context`` (its model has ``capabilities``) shows it."""
         if self.needs and not set(self.needs) & set(capabilities):
             return False
-        if self.data is not None and self.data != ("image" if context.is_image else "plane"):
+        if self.data is not None and self.data != context.data.kind:
             return False
         return self.offered is None or bool(self.offered(context))
 

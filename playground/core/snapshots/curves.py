@@ -243,8 +243,9 @@ def arrange(
     Arguments:
         arrays: name to ``(steps (m,), values (m,))`` (see
             :meth:`~playground.core.training.history.History.as_arrays`).
-        image_dim: pixels of one image for image data (per-example likelihoods are then
-            shown in bits per dimension, nats / (dim ln 2)); ``None`` for the plane.
+        image_dim: pixels of one image (time steps of one sequence) for image (sequence)
+            data: per-example likelihoods are then shown in bits per dimension, nats /
+            (dim ln 2); ``None`` for the plane.
 
     Returns:
         The :class:`CurvesPicture`. ``loss`` is left out when it copies a named term; a
@@ -302,5 +303,5 @@ def picture(ctx: SnapshotContext) -> CurvesPicture:
     """The session's history (thinned to :data:`CURVE_POINTS` per curve, see
     :meth:`~playground.core.training.history.History.as_arrays`) arranged by
     :func:`arrange`."""
-    dim = int(ctx.data.dim) if ctx.is_image else None
+    dim = None if ctx.data.kind == "plane" else int(ctx.data.dim)
     return arrange(ctx.history.as_arrays(max_points=CURVE_POINTS), dim)

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from ..sampling import budget
 from . import (
     chains,
+    code_usage,
+    conditionals,
     critic,
     curves,
     density,
@@ -26,11 +28,13 @@ from . import (
     modes,
     ode_flow,
     paths,
+    receptive_field,
     samples,
     score,
     sde_ode,
     solver_cost,
     trajectory,
+    waveforms,
 )
 from .base import Picture, Snapshot, SnapshotContext
 
@@ -44,6 +48,13 @@ PICTURES: dict[str, Picture] = {
         Picture("density", density.picture, ("density", "energy"), "plane"),
         Picture("energy", energy.picture, ("energy",), "plane"),
         Picture("samples", samples.picture, ("samples",), "plane"),
+        Picture(
+            "conditionals",
+            conditionals.picture,
+            ("autoregressive",),
+            offered=conditionals.offered,
+            rate=4.0,
+        ),
         Picture("diffusion", diffusion.picture, ("process",), "plane", rate=2.0),
         Picture("sde_ode", sde_ode.picture, ("process",), "plane", rate=2.0),
         Picture("trajectory", trajectory.picture, ("trajectory",), "plane"),
@@ -74,6 +85,8 @@ PICTURES: dict[str, Picture] = {
         Picture("manifold", manifold.picture, ("critic",), "plane"),
         Picture("modes", modes.picture, ("samples",), "plane", offered=modes.offered),
         Picture("grid", images.grid_picture, ("samples",), "image"),
+        # a sample is one network column per layer and time step (256 steps: about a second)
+        Picture("waveforms", waveforms.picture, ("samples",), "sequence", rate=0.5),
         Picture("interpolation", images.interpolation_picture, ("critic",), "image"),
         Picture("reverse_strip", diffusion.reverse_strip_picture, ("process",), "image", rate=2.0),
         Picture("traversal", latent.picture, ("latent",), None, offered=latent.offered),
@@ -89,6 +102,17 @@ PICTURES: dict[str, Picture] = {
             rate=3.0,
         ),
         Picture("explorer", latent.explorer_picture, ("latent",), "image", offered=latent.offered),
+        # 256 code maps drawn from the prior (a PixelCNN: a network call per position)
+        Picture("code_usage", code_usage.picture, ("codebook",), rate=2.0),
+        # one network call per 64 copies of a test image: a 16 x 16 shape's 256 maps cost
+        # seconds, and the field changes slowly
+        Picture(
+            "receptive_field",
+            receptive_field.picture,
+            ("autoregressive",),
+            offered=receptive_field.offered,
+            rate=1.0,
+        ),
         Picture("curves", curves.picture, reads_model=False),
     )
 }

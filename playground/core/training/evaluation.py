@@ -72,10 +72,12 @@ def heldout_metrics(
             out.update(density_metrics(model, data, "forward_kl", n, seed, device))
     elif data.is_image:
         out = image_metrics(model, data, seed, device)
-    else:
+    elif data.kind == "plane":
         out = density_metrics(model, data, objective, n, seed, device)
+    else:  # a sequence set: its likelihood is discrete_metrics' bits_per_dim
+        out = {}
     samples = None
-    if model.family in SAMPLE_METRIC_FAMILIES and not data.is_image:
+    if model.family in SAMPLE_METRIC_FAMILIES and data.kind == "plane":
         # MMD on fewer samples when evaluating often (the app): n // 5, at most 2,000
         m = min(SAMPLE_METRIC_N, max(n // 5, 200))
         g = torch.Generator(device=device).manual_seed(seed + 9)
@@ -85,7 +87,7 @@ def heldout_metrics(
         acceptance = model.last_acceptance_rate
         if acceptance is not None:  # a MALA sampler: the fraction of accepted proposals
             out["acceptance_rate"] = float(acceptance)
-    if "paths" in model.capabilities and not data.is_image:
+    if "paths" in model.capabilities and data.kind == "plane":
         out.update(transport_metrics(model, data, seed, device))
     if data.kind != "plane":
         out.update(discrete_metrics(model, data, seed, device))

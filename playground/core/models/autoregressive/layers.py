@@ -75,6 +75,9 @@ class PixelCNNNetwork(nn.Module):
         blocks: residual mask-B blocks (each ``ReLU, 1x1, ReLU, 3x3 B, ReLU, 1x1``).
         first_kernel: the mask-A kernel (7 in the paper).
         n_classes: class-conditional biases for this many classes (0: none).
+        dropout: the probability of dropping each output of a block before it is added
+            to the residual stream, while training (0: none; no module, so the weights'
+            names do not depend on it).
 
     Shapes: ``forward(x (n, in_channels, h, w), labels (n,) or None) -> (n, levels, h, w)``.
 
@@ -91,8 +94,10 @@ class PixelCNNNetwork(nn.Module):
         blocks: int = 5,
         first_kernel: int = 7,
         n_classes: int = 0,
+        dropout: float = 0.0,
     ):
         super().__init__()
+        self.dropout = float(dropout)
         self.first = MaskedConv2d(in_channels, channels, first_kernel, "A")
         half = max(channels // 2, 1)
         self.blocks = nn.ModuleList(
@@ -116,5 +121,5 @@ class PixelCNNNetwork(nn.Module):
         if self.class_bias is not None and labels is not None:
             h = h + self.class_bias(labels)[:, :, None, None]
         for block in self.blocks:
-            h = h + block(h)
+            h = h + F.dropout(block(h), self.dropout, self.training)
         return self.head(h)

@@ -21,7 +21,18 @@ from torch import Tensor
 
 from ..base import GenerativeModel
 
-__all__ = ["LatentModel", "NoLatentDensityError", "event_shape_of"]
+__all__ = [
+    "LatentModel",
+    "NoLatentDensityError",
+    "event_shape_of",
+    "DISCRETE_NLL_K",
+    "DISCRETE_NLL_ROWS",
+]
+
+#: importance samples of :meth:`LatentModel.discrete_nll` (Burda et al. 2016's test NLL)
+DISCRETE_NLL_K = 100
+#: images per call of the bound in :meth:`LatentModel.discrete_nll` (each decoded K times)
+DISCRETE_NLL_ROWS = 100
 
 
 class NoLatentDensityError(TypeError):
@@ -62,6 +73,8 @@ class LatentModel(GenerativeModel):
         super().__init__(config, data)
         self.event_shape = event_shape_of(data)
         self.data_dim = math.prod(self.event_shape)
+        #: the image set's levels per pixel (digits: 17; binarised: 2), ``None`` without
+        self.levels: int | None = getattr(data, "levels", None) if self.is_image else None
 
     @property
     def is_image(self) -> bool:
@@ -177,3 +190,24 @@ class LatentModel(GenerativeModel):
     def log_prob(self, x: Tensor, k: int = 100) -> Tensor:
         """``log p(x)`` estimated by :meth:`iwae_bound` with ``k`` samples, ``(n,)`` nats."""
         return self.iwae_bound(x, k)
+
+    @property
+    def discrete_likelihood(self) -> bool:
+        """Whether ``log p(x | z)`` is a log-probability of the data's discrete levels (a
+        categorical or discretised-logistic decoder, or a Bernoulli decoder on binarised
+        data), so the bounds bound a discrete NLL; False by default (a Gaussian density,
+        or a Bernoulli cross-entropy of grey pixels, bounds no probability)."""
+        return False
+
+    def discrete_nll(self, x: Tensor, rng: torch.Generator | None = None) -> Tensor | None:
+        """``-`` the IWAE bound with ``K = 100`` importance samples drawn from ``rng``:
+        ``(n,)`` nats, an upper bound on ``-log P(x)`` of images ``x (n, 1, h, w)`` on the
+        data's levels (Burda et al. 2016, eq. 8); ``None`` where
+        :attr:`discrete_likelihood` is False. Evaluated :data:`DISCRETE_NLL_ROWS` images
+        at a time."""
+        if not self.discrete_likelihood:
+            return None
+        bounds = [
+            self.iwae_bound(chunk, DISCRETE_NLL_K, rng) for chunk in x.split(DISCRETE_NLL_ROWS)
+        ]
+        return -torch.cat(bounds)

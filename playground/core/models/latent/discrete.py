@@ -23,6 +23,11 @@ class DiscreteLatentModel(LatentModel):
 
     discrete_latent: ClassVar[bool] = True
 
+    @property
+    def discrete_likelihood(self) -> bool:
+        """The Bernoulli decoder is a probability of binarised images (``levels == 2``)."""
+        return self.is_image and self.levels == 2
+
     def decode(self, z: Tensor) -> Tensor:
         """The decoder mean at ``z`` ``(n, latent_dim)``: pixel probabilities ``(n, 1, h, w)``
         or points ``(n, 2)``."""

@@ -105,7 +105,14 @@ class HVAE(LatentModel):
         self.encoder = Encoder(self.event_shape, 2 * d1, hidden, depth)  # q(z1 | x)
         self.encoder_2 = _GaussianLayer(d1, d2, hidden, depth)  # q(z2 | z1)
         self.decoder_2 = _GaussianLayer(d2, d1, hidden, depth)  # p(z1 | z2)
-        self.decoder = DecoderLikelihood(d1, self.event_shape, hidden, depth, config.decoder)
+        self.decoder = DecoderLikelihood(
+            d1, self.event_shape, hidden, depth, config.decoder, self.levels
+        )
+
+    @property
+    def discrete_likelihood(self) -> bool:
+        """See :meth:`~.decoders.DecoderLikelihood.is_discrete_on`."""
+        return self.decoder.is_discrete_on(self.levels)
 
     @property
     def latent_dim(self) -> int:

@@ -68,7 +68,8 @@ class LatentConfig(
     decoder: str = hp(
         "gaussian",
         choices=DECODERS,
-        help="p(x|z): gaussian (learned variance), gaussian-fixed (decoder_std), bernoulli",
+        help="p(x|z): gaussian (learned variance), gaussian-fixed (decoder_std), bernoulli; "
+        "on an image set's levels: categorical (softmax per pixel), discretized_logistic",
     )
     # the decay lets Adam's noise-driven walk in flat directions die out: late in training
     # a collapsed unit's posterior mean stops wandering with x
@@ -198,7 +199,7 @@ class VAE(LatentModel):
         d = config.latent_dim
         self.encoder = Encoder(self.event_shape, 2 * d, config.hidden, config.depth)
         self.decoder = DecoderLikelihood(
-            d, self.event_shape, config.hidden, config.depth, config.decoder
+            d, self.event_shape, config.hidden, config.depth, config.decoder, self.levels
         )
         self.prior = make_prior(
             config.prior, d, config.prior_components, config.prior_flow_layers, config.hidden, data
@@ -210,6 +211,11 @@ class VAE(LatentModel):
     @property
     def latent_dim(self) -> int:
         return int(self.config.latent_dim)
+
+    @property
+    def discrete_likelihood(self) -> bool:
+        """See :meth:`DecoderLikelihood.is_discrete_on`."""
+        return self.decoder.is_discrete_on(self.levels)
 
     @property
     def closed_form_kl(self) -> bool:
