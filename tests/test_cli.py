@@ -286,7 +286,7 @@ def test_an_unknown_model_answers_before_torch_is_imported():
     assert rc == "2" and torch_imported == "False", result.stderr
     assert float(seconds) < 1.0
     err = result.stderr.strip()
-    assert err.startswith("error: unknown model 'realnvpp'") and "did you mean realnvp?" in err
+    assert err.startswith("error: unknown model 'realnvpp'") and "did you mean realnvp or realnvp-image?" in err
     assert len(err.splitlines()) == 1
 
 
@@ -297,7 +297,7 @@ def test_python_m_playground_train_a_typo_exits_2():
         text=True,
         timeout=60,
     )
-    assert result.returncode == 2 and "did you mean realnvp?" in result.stderr
+    assert result.returncode == 2 and "did you mean realnvp or realnvp-image?" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -307,7 +307,7 @@ def test_python_m_playground_train_a_typo_exits_2():
         (["train", "realnvp", "moons", "--set", "lrr=1"], "did you mean lr?"),
         (["train", "realnvp", "moons", "--set", "lr=5"], "above the maximum"),
         (["train", "realnvp", "digits"], "cannot train on the image set digits"),
-        (["gui", "--model", "realnvpp"], "did you mean realnvp?"),
+        (["gui", "--model", "realnvpp"], "did you mean realnvp or realnvp-image?"),
         (["--dataset", "moonz"], "did you mean moons?"),
     ],
 )

@@ -124,7 +124,7 @@ class SequenceCurve:
     def __init__(self, on_click):
         self.canvas = pg.GraphicsLayoutWidget()
         self.signal = theme.make_plot(title="test sequence")
-        theme.set_axis_titles(self.signal, "", "x")
+        theme.set_axis_titles(self.signal, "time step", "x")
         self.signal.setMouseEnabled(x=False, y=False)
         self.signal_curve = pg.PlotDataItem(pen=pg.mkPen(theme.DATA_COLOR, width=2))
         self.signal.addItem(self.signal_curve)

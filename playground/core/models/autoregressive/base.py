@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ...data.discrete import bits_per_dim, from_levels, to_levels
+from ...sampling import budget
 from ..base import GenerativeModel
 
 __all__ = ["AutoregressiveModel"]
@@ -88,9 +89,13 @@ class AutoregressiveModel(GenerativeModel):
         """``n`` samples ``(n, *event_shape)``, one dimension at a time in
         :meth:`sampling_order` (``D`` network evaluations), every draw from ``rng``."""
         k = torch.zeros(n, self.dims, dtype=torch.long, device=self.steps_taken.device)
-        for i in self.sampling_order().tolist():
+        order = self.sampling_order().tolist()
+        spend = budget.current()
+        for j, i in enumerate(order):
             probs = F.softmax(self.conditional_logits(self.from_levels(k))[:, i].float(), dim=-1)
             k[:, i] = torch.multinomial(probs, 1, generator=rng).squeeze(1)
+            if (j + 1) % 8 == 0:  # a picture no longer wanted stops here
+                spend.progress("autoregressive sampling, dimension", j + 1, len(order))
         return self.from_levels(k)
 
     # ------------------------------------------------------------ training

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ...hyperparameters import HyperparameterError, hp, with_defaults
+from ...sampling import budget
 from ..base import TrainingConfig, lr_decay_hp
 from .base import AutoregressiveModel
 from .layers import PixelCNNNetwork
@@ -138,6 +139,8 @@ class PixelModel(AutoregressiveModel):
                 logits = self.network_logits(2.0 * x - 1.0, labels)[:, :, r, c]
                 probs = F.softmax(logits.float(), dim=-1)
                 k[:, r * w + c] = torch.multinomial(probs, 1, generator=rng).squeeze(1)
+            # a picture no longer wanted (or an evaluation a tab interrupts) stops here
+            budget.current().progress("PixelCNN sampling, row", r + 1, h)
         return self.from_levels(k)
 
     @torch.no_grad()
