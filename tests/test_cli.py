@@ -286,7 +286,10 @@ def test_an_unknown_model_answers_before_torch_is_imported():
     assert rc == "2" and torch_imported == "False", result.stderr
     assert float(seconds) < 1.0
     err = result.stderr.strip()
-    assert err.startswith("error: unknown model 'realnvpp'") and "did you mean realnvp or realnvp-image?" in err
+    assert (
+        err.startswith("error: unknown model 'realnvpp'")
+        and "did you mean realnvp or realnvp-image?" in err
+    )
     assert len(err.splitlines()) == 1
 
 
