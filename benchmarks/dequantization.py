@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.seeds import markdown_table as _table  # noqa: E402
 from benchmarks.seeds import parse_seeds  # noqa: E402
 from playground.core.training import Session  # noqa: E402
 from playground.core.training.evaluation import discrete_metrics  # noqa: E402
@@ -52,17 +53,6 @@ def row(kind: str, seed: int, steps: int) -> dict[str, Any]:
         "train_bits_per_dim": sum(tail) / len(tail),
         "cpu_s": cpu,
     }
-
-
-def _table(rows: list[dict[str, Any]]) -> str:
-    keys = list(rows[0])
-
-    def fmt(v: Any) -> str:
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(fmt(r[k]) for k in keys) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def main() -> int:

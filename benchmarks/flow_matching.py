@@ -36,6 +36,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.seeds import markdown_table as _table  # noqa: E402
 from benchmarks.seeds import parse_seeds  # noqa: E402
 from playground.core.metrics.transport import straightness  # noqa: E402
 from playground.core.training import Session  # noqa: E402
@@ -98,15 +99,6 @@ def likelihood(seed: int) -> dict[str, Any]:
     cpu = time.process_time() - t0
     m = session.evaluate()
     return {"seed": seed, "nll_gap": m["nll_gap"], "nll": m["nll"], "cpu_s": cpu}
-
-
-def _table(rows: list[dict[str, Any]], keys: list[str]) -> str:
-    def fmt(v: Any) -> str:
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(fmt(r[k]) for k in keys) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def main() -> int:

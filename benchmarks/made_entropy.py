@@ -35,6 +35,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.seeds import markdown_table as _table  # noqa: E402
 from benchmarks.seeds import parse_seeds  # noqa: E402
 from playground.core.data.grid import cell_probabilities  # noqa: E402
 from playground.core.training import Session  # noqa: E402
@@ -92,16 +93,6 @@ def digits_row(seed: int) -> dict[str, Any]:
     cpu = time.process_time() - t0
     m = session.evaluate(record=False)
     return {"seed": seed, "bits_per_dim": m["bits_per_dim"], "cpu_s": cpu}
-
-
-def _table(rows: list[dict[str, Any]]) -> str:
-    def fmt(v: Any) -> str:
-        return f"{v:.4f}" if isinstance(v, float) else str(v)
-
-    keys = list(rows[0])
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(fmt(r[k]) for k in keys) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def main() -> int:

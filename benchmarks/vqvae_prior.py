@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.seeds import markdown_table as _table  # noqa: E402
 from benchmarks.seeds import parse_seeds  # noqa: E402
 from playground.core.metrics.density import (  # noqa: E402
     IMAGE_EVAL_SAMPLES,
@@ -134,16 +135,6 @@ def bits(seed: int) -> dict[str, Any]:
         "elbo": m["elbo"],
         "cpu_s": cpu,
     }
-
-
-def _table(rows: list[dict[str, Any]]) -> str:
-    keys = list(rows[0])
-
-    def fmt(v: Any) -> str:
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    return "\n".join(lines + ["| " + " | ".join(fmt(r[k]) for k in keys) + " |" for r in rows])
 
 
 def main() -> int:
