@@ -9,6 +9,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QSizePolicy, QWidget
 
 __all__ = [
+    "headline_label",
     "FONT_POINTS",
     "MODEL_COLOR",
     "DATA_COLOR",
@@ -145,6 +146,15 @@ def wrap_caption(label: QLabel) -> QLabel:
     the row's spare width and wraps there). Returns ``label``."""
     label.setWordWrap(True)
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
+
+
+def headline_label() -> QLabel:
+    """A centred, large bold caption: a view's headline number (a flow's log q(x) split, a
+    codebook's perplexity), readable from the back of a hall."""
+    label = caption_label()
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setStyleSheet(f"font-size:{FONT_POINTS + 5}pt; font-weight:bold;")
     return label
 
 

@@ -163,9 +163,7 @@ class CodeUsageView(View):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.summary = theme.caption_label()
-        self.summary.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.summary.setStyleSheet(f"font-size:{theme.FONT_POINTS + 5}pt; font-weight:bold;")
+        self.summary = theme.headline_label()
         self.legend = QLabel(
             "bars: each code's share of the test set's positions, in the code's colour  "
             "\u00b7  \u25cf: its share of the prior's draws  \u00b7  dashed: uniform, 1 / K"

@@ -46,9 +46,7 @@ class LogDetView(View):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.summary = theme.caption_label()
-        self.summary.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.summary.setStyleSheet(f"font-size:{theme.FONT_POINTS + 5}pt; font-weight:bold;")
+        self.summary = theme.headline_label()
         self.legend = QLabel(
             f"<span style='color:{BASE_COLOR.name()}'>\u25a0 log p(z), the base "
             "N(0, I) density at z = f(x)</span>&nbsp;&nbsp;"
