@@ -6,8 +6,6 @@ One entry per view of :data:`~playground.app.views.VIEWS`, keyed by the view's n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
@@ -39,8 +37,6 @@ from ..views import (
     TraversalView,
 )
 from ..views.chains import BACKGROUND_MAP
-from ..views.conditionals import JOINT_COLORMAP, SELECTED_COLOR, TARGET_COLOR, ConditionalsView
-from ..views.conditionals_pixels import UNDRAWN_RGB
 from ..views.critic import CRITIC_COLORMAP
 from ..views.diffusion import DENSITY_COLORMAP
 from ..views.energy import BUFFER_COLOR, ENERGY_COLORMAP
@@ -49,23 +45,11 @@ from ..views.latent_space import LABEL_COLORS
 from ..views.modes import CAPTURED_COLOR, MISSED_COLOR
 from ..views.ode_flow import DENSITY_COLORMAP as ODE_DENSITY_MAP
 from ..views.solver_cost import ADJOINT_COLOR, BACKPROP_COLOR, BACKWARD_COLOR, FORWARD_COLOR
+from .discrete_views import DISCRETE_VIEW_HELP
+from .help_entry import ViewHelp
 from .swatches import dot, glyph, ramp, square, stroke
 
 __all__ = ["ViewHelp", "VIEW_HELP", "help_html"]
-
-
-@dataclass(frozen=True)
-class ViewHelp:
-    """A view explained.
-
-    Attributes:
-        summary: one line: what the view shows (the tab's tooltip).
-        items: ``(key, text)``: a small HTML swatch in the view's colour (or ``""``) and
-            what that colour, arrow, line or marker means.
-    """
-
-    summary: str
-    items: tuple[tuple[str, str], ...]
 
 
 _VIRIDIS = pg.colormap.get("viridis")
@@ -119,30 +103,6 @@ VIEW_HELP: dict[str, ViewHelp] = {
         (
             (dot(_DATA), "data samples"),
             (dot(_MODEL), "model samples: they should cover the data, no more and no less"),
-        ),
-    ),
-    ConditionalsView.name: ViewHelp(
-        "An autoregressive model's conditionals: the joint over the grid's cells, p(x1) and "
-        "p(x2 | x1 = a); on images, a sample drawn pixel by pixel",
-        (
-            (ramp(JOINT_COLORMAP, 3), "plane, left: the model's P(x1, x2) of each cell"),
-            (
-                square(_MODEL),
-                "plane, right: the model's p(x1) and p(x2 | x1 = a) as bars; the slider picks "
-                "the bin a (outlined), whose column is framed on the left",
-            ),
-            (
-                stroke(TARGET_COLOR),
-                "blue steps: the same of the data's cell probabilities (by quadrature of the "
-                "exact density, or a Monte Carlo estimate: the caption says which)",
-            ),
-            (
-                stroke(SELECTED_COLOR),
-                "images: the pixel drawn at this frame; the bars are its p(x_i | x_<i) over the "
-                "levels, the level drawn in orange",
-            ),
-            (square(QColor(*UNDRAWN_RGB)), "images: pixels not drawn yet"),
-            ("", "Play draws one pixel per frame, Pause stops, Restart takes the latest sample"),
         ),
     ),
     DiffusionView.name: ViewHelp(
@@ -391,48 +351,6 @@ VIEW_HELP: dict[str, ViewHelp] = {
         "One decoded image: move one latent dimension from an anchor's code with the slider",
         (("", "slider: the offset from the anchor's posterior mean, in prior std"),),
     ),
-    # keyed by name: one entry is the whole edit (the view's colours are described here)
-    "code_usage": ViewHelp(
-        "A VQ-VAE's codebook: how often each code is used on the test set (its perplexity "
-        "above), how often the prior draws it, and code maps of test images and of the prior",
-        (
-            (
-                "",
-                "bars: each code's share of the test set's code positions, each code in its "
-                "own colour; perplexity exp H(usage) counts the codes in effective use",
-            ),
-            (dot(_BLACK), "dots: the code's share of 256 code maps drawn from the prior"),
-            (stroke(_BLACK, "\u2505\u2505"), "dashed: the uniform share 1 / K"),
-            (
-                "",
-                "maps: each test image beside the code chosen at each position (cell colour "
-                "and number as in the bars), and maps drawn from the prior beside their "
-                "decoding; a uniform prior's maps ignore which codes go together",
-            ),
-        ),
-    ),
-    # keyed by name: the view's colours are the theme's and viridis, so one entry is the edit
-    "waveforms": ViewHelp(
-        "A sequence model's samples beside data sequences, and the spectrogram of each",
-        (
-            (
-                stroke(_MODEL),
-                "top left: the model's sequences against time (ms), mu-law companded "
-                "amplitude; the first thick, its spectrogram on the right",
-            ),
-            (stroke(_DATA), "bottom left: data sequences, the same way"),
-            (
-                ramp(_VIRIDIS),
-                "spectrograms: power in dB of the raw (mu-law decoded) amplitude, frequency "
-                "(Hz) against time; one scale for both, 60 dB deep (yellow loud, dark quiet)",
-            ),
-            (
-                "",
-                "a model that has learned the data draws the same few bright bands, each "
-                "fading with its envelope",
-            ),
-        ),
-    ),
     CurvesView.name: ViewHelp(
         "The loss terms and held-out metrics against the training step, in up to four panels",
         (
@@ -487,30 +405,7 @@ VIEW_HELP: dict[str, ViewHelp] = {
             ("", "slider: the time t of the SDE; Play sweeps it once"),
         ),
     ),
-    # keyed by name: the view's colours are given here, so one entry is the whole edit
-    "receptive_field": ViewHelp(
-        "Where an autoregressive model looks: how one output's conditional p(x_i | x_<i) "
-        "depends on each input pixel (or time step) of test examples",
-        (
-            (
-                ramp(pg.colormap.get("inferno")),
-                "images: |d log p(x_i | x_<i) / d x_j| relative to the strongest, log scale "
-                "(black: none); click a pixel or set row and column to choose the output",
-            ),
-            (stroke(theme.CONTOUR_COLOR), "red frame (line on sequences): the chosen output"),
-            (square("#c8c8c8"), "grey: the output and all after it, which it must not see"),
-            (
-                glyph(QColor(0, 200, 255), "\u00d7"),
-                "crosses: pixels before the output that it cannot see. PixelCNN's blind "
-                "spot is the wedge up and to the right; Gated PixelCNN has none",
-            ),
-            (
-                "",
-                "sequences: the same over the earlier time steps, the receptive field "
-                "(the steps it sees) shaded",
-            ),
-        ),
-    ),
+    **DISCRETE_VIEW_HELP,
 }
 
 
