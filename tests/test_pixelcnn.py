@@ -177,6 +177,14 @@ def test_a_conditional_model_samples_its_label():
         model.sample(2, g)
 
 
+def test_a_conditional_models_sample_grid_has_a_row_per_class():
+    session = Session("gated-pixelcnn", "digits", {"conditional": True, "channels": 8, "layers": 2})
+    grid = session.snapshot(["grid"]).grid
+    assert grid.images.shape[:2] == (10, 8)
+    assert grid.row_labels[:2] == ("y = 0", "y = 1")
+    assert grid.caption == "rows: samples of class y"
+
+
 def test_bad_hyperparameters_are_refused():
     with pytest.raises(HyperparameterError, match="first_kernel must be odd"):
         build(PixelCNN, Grid(4, 4), first_kernel=4)

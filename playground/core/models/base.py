@@ -247,6 +247,25 @@ class GenerativeModel(nn.Module, metaclass=abc.ABCMeta):
         labels (a guided DDPM); False: ``x`` alone."""
         return False
 
+    def sample_labelled(self, y: Tensor, rng: torch.Generator) -> Tensor:
+        """One sample of each class in ``y`` (``(n,)`` int64, on the model's device): ``(n,
+        *event_shape)`` in data space, every random number from ``rng``. Only a model whose
+        :attr:`needs_labels` is True (a guided DDPM, a conditional Gated PixelCNN) has it.
+
+        Raises:
+            ValueError: the model is not class-conditional.
+        """
+        raise ValueError(f"{self.name or type(self).__name__} is not class-conditional")
+
+    def sample_class(self, n: int, y: int, rng: torch.Generator) -> Tensor:
+        """``n`` samples of class ``y``: :meth:`sample_labelled` of ``n`` copies of ``y``.
+
+        Raises:
+            ValueError: the model is not class-conditional.
+        """
+        device = self.steps_taken.device
+        return self.sample_labelled(torch.full((n,), int(y), dtype=torch.long, device=device), rng)
+
     @property
     def has_probability(self) -> bool:
         """Whether ``critic(x)`` is the logit of a probability ``D(x)`` (a GAN's classifier

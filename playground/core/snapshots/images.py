@@ -135,17 +135,26 @@ def sample_grid(
         # one batched reverse process for all rows: T network calls, not T per class
         rows = min(int(model.n_classes), MAX_CLASS_ROWS)
         y = torch.arange(rows, device=device).repeat_interleave(GRID_COLUMNS)
-        x = model.from_diffusion(model.reverse_process(rows * GRID_COLUMNS, g, y)[-1])
+        x = model.sample_labelled(y, g)
         labels = tuple(f"y = {i}" for i in range(rows))
-        scale = "w" if cfg.guidance == "classifier-free" else "s"
-        caption = (
-            f"rows: samples guided to class y ({cfg.guidance} guidance, "
-            f"{scale} = {cfg.guidance_scale:g})"
-        )
+        guidance = getattr(cfg, "guidance", None)  # a DDPM's; a conditional PixelCNN has none
+        if guidance is None:
+            caption = "rows: samples of class y"
+        else:
+            scale = "w" if guidance == "classifier-free" else "s"
+            caption = (
+                f"rows: samples guided to class y ({guidance} guidance, "
+                f"{scale} = {cfg.guidance_scale:g})"
+            )
     else:
         rows = GRID_ROWS
         x = model.sample(rows * GRID_COLUMNS, g)
-        labels, caption = None, "samples from a fixed latent batch"
+        labels = None
+        caption = (
+            "samples from a fixed latent batch"
+            if "latent" in model.capabilities or "critic" in model.capabilities
+            else "samples drawn with the same random seed every frame"
+        )
     images = _as_images(x)
     h, w = images.shape[1:]
     return ImageGrid(

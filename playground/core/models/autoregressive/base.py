@@ -94,8 +94,8 @@ class AutoregressiveModel(GenerativeModel):
         for j, i in enumerate(order):
             probs = F.softmax(self.conditional_logits(self.from_levels(k))[:, i].float(), dim=-1)
             k[:, i] = torch.multinomial(probs, 1, generator=rng).squeeze(1)
-            if (j + 1) % 8 == 0:  # a picture no longer wanted stops here
-                spend.progress("autoregressive sampling, dimension", j + 1, len(order))
+            # a picture no longer wanted (or an evaluation a tab interrupts) stops here
+            spend.progress("autoregressive sampling, dimension", j + 1, len(order))
         return self.from_levels(k)
 
     # ------------------------------------------------------------ training

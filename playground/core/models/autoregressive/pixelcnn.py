@@ -133,14 +133,16 @@ class PixelModel(AutoregressiveModel):
         ``0..r`` only."""
         _, h, w = self.event_shape
         k = torch.zeros(n, h * w, dtype=torch.long, device=self.steps_taken.device)
+        spend = budget.current()
         for r in range(h):
             for c in range(w):
                 x = self.from_levels(k).reshape(n, 1, h, w)[:, :, : r + 1]
                 logits = self.network_logits(2.0 * x - 1.0, labels)[:, :, r, c]
                 probs = F.softmax(logits.float(), dim=-1)
                 k[:, r * w + c] = torch.multinomial(probs, 1, generator=rng).squeeze(1)
-            # a picture no longer wanted (or an evaluation a tab interrupts) stops here
-            budget.current().progress("PixelCNN sampling, row", r + 1, h)
+                # a picture no longer wanted (or an evaluation a tab interrupts) stops here:
+                # each pixel, since a row of 2,000 samples takes seconds on a loaded CPU
+                spend.progress("PixelCNN sampling, pixel", r * w + c + 1, h * w)
         return self.from_levels(k)
 
     @torch.no_grad()
@@ -150,10 +152,10 @@ class PixelModel(AutoregressiveModel):
         return self.sample_given(n, self.labels_to_sample(n, rng), rng)
 
     @torch.no_grad()
-    def sample_class(self, n: int, y: int, rng: torch.Generator) -> Tensor:
-        """``n`` samples ``(n, 1, h, w)`` of label ``y`` (a conditional model)."""
-        labels = torch.full((n,), int(y), dtype=torch.long, device=self.steps_taken.device)
-        return self.sample_given(n, labels, rng)
+    def sample_labelled(self, y: Tensor, rng: torch.Generator) -> Tensor:
+        """One sample ``(n, 1, h, w)`` of each label of ``y (n,)`` (a conditional model):
+        :meth:`sample_given`."""
+        return self.sample_given(len(y), y, rng)
 
     # ------------------------------------------------------------ training
     def train_step(self, batch: Tensor | tuple[Tensor, Tensor] | None) -> dict[str, float]:

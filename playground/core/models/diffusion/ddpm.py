@@ -362,10 +362,10 @@ class DDPM(GenerativeModel):
         return generate(self, n, rng, sample_classes(self, n, rng))
 
     @torch.no_grad()
-    def sample_class(self, n: int, y: int, rng: torch.Generator) -> Tensor:
-        """``n`` samples guided to class ``y`` by the configured ``sampler`` (data space)."""
-        device = next(self.parameters()).device
-        return generate(self, n, rng, torch.full((n,), int(y), dtype=torch.long, device=device))
+    def sample_labelled(self, y: Tensor, rng: torch.Generator) -> Tensor:
+        """One sample guided to each class of ``y (n,)`` by the configured ``sampler`` (data
+        space; one batched reverse process for all classes)."""
+        return generate(self, len(y), rng, y)
 
     @torch.no_grad()
     def sde_ode_paths(self, n: int, steps: int, rng: torch.Generator) -> SDEODEPaths:
