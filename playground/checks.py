@@ -40,7 +40,12 @@ __all__ = [
 #: the generated manifest's source file
 MANIFEST_PATH = Path(__file__).with_name("manifest.py")
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str}
-_KIND_WORDS = {"image": "image set", "plane": "2D density", "sequence": "sequence set"}
+_KIND_WORDS = {
+    "image": "image set",
+    "plane": "2D density",
+    "sequence": "sequence set",
+    "point": "point mass",
+}
 
 
 def _manifest() -> Any:

@@ -18,10 +18,12 @@ from .cli_presets import (
     read_notes,
     save,
 )
+from .cli_sweep import add_parsers as add_sweep_parsers
+from .cli_sweep import cmd_scoreboard, cmd_sweep
 
 __all__ = ["main"]
 
-COMMANDS = ("gui", "list", "train", "eval", "open", "record")
+COMMANDS = ("gui", "list", "train", "eval", "open", "record", "sweep", "scoreboard")
 #: torch threads of ``train``, ``eval`` and ``record`` unless ``--threads`` says otherwise:
 #: one, as the app's training thread (``app.worker.TORCH_THREADS``)
 DEFAULT_THREADS = 1
@@ -100,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--fps", type=float, default=None, help="frames per second of the file")
     rec.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     rec.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
+    add_sweep_parsers(sub)
     return p
 
 
@@ -407,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
         "eval": _cmd_eval,
         "open": _cmd_open,
         "record": _cmd_record,
+        "sweep": cmd_sweep,
+        "scoreboard": cmd_scoreboard,
     }
     try:
         return commands[args.command](args)

@@ -22,6 +22,7 @@ LAYERS = (
     "snapshots",
     "training",
     "presets",
+    "sweep",
     "app",
     "cli",
 )

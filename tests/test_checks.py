@@ -33,7 +33,7 @@ def test_the_manifest_lists_the_registered_names():
     [
         ("realnvpp", "moons", [], "did you mean realnvp"),
         ("RealNVP", "moons", [], "did you mean realnvp or realnvp-image?"),
-        ("nosuchmodel", "moons", [], "valid: cnf, ddpm"),
+        ("nosuchmodel", "moons", [], "valid: avb, cnf, dcgan, ddpm"),
         ("realnvp", "moonz", [], "did you mean moons?"),
         ("realnvp", "digits", [], "realnvp cannot train on the image set digits"),
         ("realnvp", "moons", ["lrr=1"], "did you mean lr?"),

@@ -103,7 +103,7 @@ def test_objective_follows_the_dataset():
 def test_evaluate_reports_the_metrics_of_the_issue():
     s = Session("realnvp", "moons", SMALL)
     m = s.evaluate(n=500)
-    assert set(m) == {"nll", "entropy", "nll_gap"}
+    assert set(m) == {"nll", "entropy", "nll_gap", "grid_kl", "grid_js", "mmd_p_value"}
     assert math.isclose(m["nll_gap"], m["nll"] - m["entropy"])
     assert s.history.last("nll_gap") == m["nll_gap"]
     assert s.history.last("heldout_nll") == m["nll"] and s.history.last("nll") is None

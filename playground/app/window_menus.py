@@ -323,6 +323,9 @@ class PresetMenus(QObject):
         compare = file_menu.addAction("&Compare with\u2026")
         compare.setShortcut(QKeySequence("Ctrl+Shift+C"))
         compare.triggered.connect(weakly(self, lambda m, *_: m.compare_chosen()))
+        from .scoreboard_menu import add_scoreboard_actions  # Scoreboard…, Run scoreboard…
+
+        self.scoreboards = add_scoreboard_actions(file_menu, window)
         file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from .dirac import with_convergence_terms
 from .lines import Line, Objective
 
 __all__ = ["GAN_LOSSES", "gan_objective", "OPTIMAL_D"]
@@ -104,7 +105,7 @@ def gan_objective(model: str, config: Any, exact_density: bool = False) -> Objec
         exact_density: whether the dataset's density is exact (D* can be compared).
     """
     if model == "fgan":
-        return _fgan(config)
+        return with_convergence_terms(_fgan(config), config)
     loss = {"wgan": "wasserstein", "wgan-gp": "wasserstein", "infogan": "non-saturating"}.get(
         model, getattr(config, "loss", "non-saturating")
     )
@@ -168,7 +169,7 @@ def gan_objective(model: str, config: Any, exact_density: bool = False) -> Objec
             "pull on the samples D rejects, so it keeps every mode it holds; then the "
             "non-saturating loss sharpens them. " + text
         )
-    return Objective(title, tuple(lines), text, source + ".")
+    return with_convergence_terms(Objective(title, tuple(lines), text, source + "."), config)
 
 
 def _fgan(config: Any) -> Objective:

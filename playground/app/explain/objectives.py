@@ -10,11 +10,14 @@ from typing import Any
 
 from .adversarial import gan_objective
 from .autoregressive import made_objective
+from .avb import avb_objective
 from .continuous import cnf_objective, ffjord_objective
 from .dequantization import dequantization_objective
+from .dirac import dirac_objective
+from .disentanglement import factor_vae_objective, vae_or_tcvae_objective
 from .energy_score import EBM_OBJECTIVE, NCSN_OBJECTIVE, ddpm_objective, score_objective
 from .flow_matching import flow_matching_objective
-from .likelihood import LATENT_OBJECTIVES, flow_objective, vae_objective
+from .likelihood import LATENT_OBJECTIVES, flow_objective
 from .lines import Objective
 from .pixelcnn import gated_pixelcnn_objective, pixelcnn_objective
 from .wavenet import wavenet_objective
@@ -38,7 +41,10 @@ OBJECTIVES: dict[str, Builder] = {
     "sngan": _GAN,
     "fgan": _GAN,
     "infogan": _GAN,
-    "vae": lambda _m, c, _e: vae_objective(c),
+    "dirac-gan": lambda _m, c, _e: dirac_objective(c),
+    "dcgan": _GAN,
+    "vae": lambda _m, c, _e: vae_or_tcvae_objective(c),
+    "factor-vae": lambda _m, c, _e: factor_vae_objective(c),
     **{name: (lambda _m, c, _e, b=b: b(c)) for name, b in LATENT_OBJECTIVES.items()},
     "ebm": lambda _m, _c, _e: EBM_OBJECTIVE,
     "score": lambda _m, c, _e: score_objective(c),
@@ -51,6 +57,7 @@ OBJECTIVES: dict[str, Builder] = {
     "pixelcnn": lambda _m, c, _e: pixelcnn_objective(c),
     "gated-pixelcnn": lambda _m, c, _e: gated_pixelcnn_objective(c),
     "wavenet": lambda _m, c, _e: wavenet_objective(c),
+    "avb": lambda _m, c, _e: avb_objective(c),
 }
 
 

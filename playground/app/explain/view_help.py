@@ -45,6 +45,7 @@ from ..views.latent_space import LABEL_COLORS
 from ..views.modes import CAPTURED_COLOR, MISSED_COLOR
 from ..views.ode_flow import DENSITY_COLORMAP as ODE_DENSITY_MAP
 from ..views.solver_cost import ADJOINT_COLOR, BACKPROP_COLOR, BACKWARD_COLOR, FORWARD_COLOR
+from .dirac_views import DIRAC_VIEW_HELP
 from .discrete_views import DISCRETE_VIEW_HELP
 from .help_entry import ViewHelp
 from .swatches import dot, glyph, ramp, square, stroke
@@ -406,6 +407,7 @@ VIEW_HELP: dict[str, ViewHelp] = {
         ),
     ),
     **DISCRETE_VIEW_HELP,
+    **DIRAC_VIEW_HELP,
 }
 
 

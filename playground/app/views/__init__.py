@@ -13,6 +13,7 @@ from .critic import CriticView
 from .curves import CurvesView
 from .density import DensityView
 from .diffusion import DiffusionView, ReverseStripView
+from .dirac_field import DiracFieldView
 from .energy import EnergyView
 from .fokker_planck import FokkerPlanckView
 from .images import ImageGridView, InterpolationView
@@ -80,6 +81,7 @@ VIEWS: tuple[type[View], ...] = (
     ChainsView,
     CriticView,
     ManifoldView,
+    DiracFieldView,
     ImageGridView,
     WaveformsView,
     InterpolationView,

@@ -174,6 +174,7 @@ class LatentSpaceView(View):
         self._brushes: list | None = None
         self._dims: tuple[int, ...] | None = None
         self._box: tuple[float, float, float, float] | None = None
+        self._sampled = False
         self.levels: tuple[float, float] | None = None
 
     @property
@@ -213,6 +214,11 @@ class LatentSpaceView(View):
             for plot in self.plots:
                 plot.setLabel("bottom", f"z{dims[0]}", **{"font-size": f"{theme.FONT_POINTS}pt"})
                 plot.setLabel("left", y, **{"font-size": f"{theme.FONT_POINTS}pt"})
+        if s.sampled != self._sampled:  # an implicit encoder (AVB) has samples, no means
+            self._sampled = s.sampled
+            what = "samples" if s.sampled else "means"
+            title = f"posterior {what}<br>of test points"
+            self.scatter_plot.setTitle(title, size=f"{theme.FONT_POINTS}pt")
         if not theme.same_array(s.labels, self._labels):
             self._labels = s.labels
             self._set_labels(s.labels, s.class_names)

@@ -7,8 +7,10 @@ from typing import Any
 
 from playground.core import specs
 from playground.core.data.base import Density2D, NoDensityError, NoSamplerError, box_grid
+from playground.core.data.dirac import Dirac
 from playground.core.data.energy import U1, U2, U3, U4
 from playground.core.data.folder import EmptyFolderError, Folder
+from playground.core.data.four_points import FourPoints
 from playground.core.data.gaussian import Gaussian2DAxis, Gaussian2DRotated
 from playground.core.data.images import Digits, ImageDataset, Shapes
 from playground.core.data.mixtures import EightGaussians, Grid25, Ring8
@@ -70,13 +72,20 @@ DATASETS: dict[str, type[Density2D]] = {
 }
 
 #: every image set by its command-line name; ``folder`` needs ``path=...``.
-IMAGE_DATASETS: dict[str, type[ImageDataset]] = {cls.name: cls for cls in (Digits, Shapes, Folder)}
+IMAGE_DATASETS: dict[str, type[ImageDataset]] = {
+    cls.name: cls for cls in (Digits, Shapes, FourPoints, Folder)
+}
 
 #: every sequence set by its command-line name (``kind = "sequence"``, ``(n, 1, T)``).
 SEQUENCE_DATASETS: dict[str, type[SequenceDataset]] = {cls.name: cls for cls in (Waveforms,)}
 
-#: 2D densities, then image sets, then sequence sets.
-ALL_DATASETS: dict[str, type] = {**DATASETS, **IMAGE_DATASETS, **SEQUENCE_DATASETS}
+#: 2D densities, then image sets, then sequence sets, then the Dirac-GAN's point mass.
+ALL_DATASETS: dict[str, type] = {
+    **DATASETS,
+    **IMAGE_DATASETS,
+    **SEQUENCE_DATASETS,
+    Dirac.name: Dirac,
+}
 
 
 class UnknownDatasetError(ValueError):

@@ -125,13 +125,18 @@ def image_metrics(model, data, seed: int = 0, device="cpu") -> dict[str, float]:
     clf, accuracy = image_classifier(data)
     k = len(data.class_names)
     g = torch.Generator(device=device).manual_seed(40_000 + seed)
-    labels = _classify(clf, model.sample(IMAGE_EVAL_SAMPLES, g))
+    samples = model.sample(IMAGE_EVAL_SAMPLES, g)
+    labels = _classify(clf, samples)
     share = torch.bincount(labels, minlength=k).double() / len(labels)
     nonzero = share[share > 0]
+    from .image_quality import image_quality_metrics
+
     out = {
         "classifier_accuracy": accuracy,
         "classes_captured": int((share >= CAPTURED_SHARE / k).sum()),
         "class_kl": float((nonzero * (nonzero * k).log()).sum()),
+        # fid, precision, recall, classifier_score of these samples (a slow sampler: once)
+        **image_quality_metrics(model, data, seed, device, samples),
     }
     if "codes" in model.capabilities:
         cfg = model.config

@@ -7,7 +7,7 @@ from torch import Tensor
 
 from playground.core.data.base import Density2D
 
-__all__ = ["SAMPLE_METRIC_N", "mmd2", "sample_metrics", "guidance_accuracy"]
+__all__ = ["SAMPLE_METRIC_N", "mmd2", "median_gamma", "sample_metrics", "guidance_accuracy"]
 
 #: samples per side of each MMD estimate: its standard error is then about 1e-3 on 2D sets.
 SAMPLE_METRIC_N = 2000
@@ -17,6 +17,17 @@ def _as_sample64(x: Tensor, name: str) -> Tensor:
     if x.ndim != 2 or x.shape[0] < 2:
         raise ValueError(f"{name} must have shape (n, d) with n >= 2, got {tuple(x.shape)}")
     return x.detach().to(device="cpu", dtype=torch.float64)
+
+
+def median_gamma(z: Tensor) -> float:
+    """``gamma = 1 / (2 h^2)`` of :func:`mmd2`'s Gaussian kernel ``exp(-gamma |a - b|^2)``
+    for the pooled sample ``z`` ``(N, d)``: ``h`` is the median of its pairwise Euclidean
+    distances (the lower median for an even count; ``h = 1`` if that median is 0).
+    Gretton et al., JMLR 2012, section 8 (the median heuristic)."""
+    h = float(torch.pdist(z).median())
+    if h == 0.0:
+        h = 1.0
+    return 1.0 / (2.0 * h * h)
 
 
 @torch.no_grad()
@@ -49,10 +60,7 @@ def mmd2(x: Tensor, y: Tensor) -> float:
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"x and y differ in dimension: {a.shape[1]} and {b.shape[1]}")
     m, n = a.shape[0], b.shape[0]
-    h = float(torch.pdist(torch.cat([a, b])).median())
-    if h == 0.0:
-        h = 1.0
-    gamma = 1.0 / (2.0 * h * h)
+    gamma = median_gamma(torch.cat([a, b]))
     k_xx = torch.exp(-gamma * torch.cdist(a, a).square())
     k_yy = torch.exp(-gamma * torch.cdist(b, b).square())
     k_xy = torch.exp(-gamma * torch.cdist(a, b).square())

@@ -15,7 +15,11 @@ from .energy import EBM
 from .flows import IAF, MAF, Glow, Planar, RealNVP
 from .flows.image_flow import RealNVPImage
 from .gans import FGAN, SNGAN, WGAN, WGANGP, InfoGAN, VanillaGAN
+from .gans.dcgan import DCGAN
+from .gans.dirac import DiracGAN
 from .latent import HVAE, IWAE, VAE, VQVAE, GumbelVAE
+from .latent.avb import AVB
+from .latent.factor_vae import FactorVAE
 from .score import NCSN, ScoreModel
 
 __all__ = ["MODELS", "UnknownModelError", "get_model_class"]
@@ -27,7 +31,11 @@ MODELS: dict[str, type[GenerativeModel]] = {
         *(RealNVP, MAF, IAF, Planar, Glow),
         RealNVPImage,
         *(VanillaGAN, WGAN, WGANGP, SNGAN, FGAN, InfoGAN),
+        DCGAN,
+        DiracGAN,
         *(VAE, IWAE, HVAE, VQVAE, GumbelVAE),
+        AVB,
+        FactorVAE,
         EBM,
         ScoreModel,
         NCSN,

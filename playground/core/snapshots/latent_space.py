@@ -84,7 +84,8 @@ class LatentSpace:
     """Encoded test points over the prior's and the aggregate posterior's densities.
 
     Attributes:
-        points: ``(n, 2)`` the posterior means in the two shown dimensions.
+        points: ``(n, 2)`` the codes ``encode(x)`` in the two shown dimensions: the
+            posterior means, or for an implicit encoder (AVB) one sample of each point.
         labels: ``(n,)`` int class labels, or ``None``.
         class_names: names of the label values, or ``None``.
         dims: ``(2,)`` the shown latent indices (the two with most KL), or ``(1,)`` for a
@@ -96,6 +97,7 @@ class LatentSpace:
             discrete latent.
         xs, ys: ``(res,)`` grid axes over the region the points cover
             (:func:`points_box`), where the view zooms.
+        sampled: the points are posterior samples (an implicit encoder), not means.
     """
 
     points: np.ndarray
@@ -106,6 +108,7 @@ class LatentSpace:
     aggregate: np.ndarray | None
     xs: np.ndarray
     ys: np.ndarray
+    sampled: bool = False
 
 
 def _marginal_grid(model, dims: np.ndarray, res: int, box, device, fn) -> np.ndarray:
@@ -156,7 +159,8 @@ def latent_space(
     "ELBO surgery", 2016; Tomczak & Welling 2018, figure 1 draws the same pair).
     """
     x = test[:LATENT_POINTS].to(device)
-    mean = model.posterior_mean(x)
+    # encode: the posterior mean, or one sample of an implicit encoder (AVB), which has none
+    mean = model.encode(x)
     dims, _ = kl_order(model, x)
     dims = dims[: min(2, model.latent_dim)]
     pts = mean[:, torch.as_tensor(dims, device=device)]
@@ -191,6 +195,7 @@ def latent_space(
         aggregate=aggregate,
         xs=_cpu(xs),
         ys=_cpu(ys),
+        sampled=model.implicit_posterior,
     )
 
 

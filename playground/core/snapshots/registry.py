@@ -18,6 +18,7 @@ from . import (
     curves,
     density,
     diffusion,
+    dirac_field,
     energy,
     fokker_planck,
     images,
@@ -83,6 +84,9 @@ PICTURES: dict[str, Picture] = {
         Picture("critic", critic.picture, ("critic",), "plane"),
         Picture("gradients", critic.gradients_picture, ("critic",), "plane"),
         Picture("manifold", manifold.picture, ("critic",), "plane"),
+        # reads the history's trajectory, so it is built on the training thread (the live
+        # model is two numbers: its field costs about a millisecond)
+        Picture("dirac_field", dirac_field.picture, ("critic",), "point", reads_model=False),
         Picture("modes", modes.picture, ("samples",), "plane", offered=modes.offered),
         Picture("grid", images.grid_picture, ("samples",), "image"),
         # a sample is one network column per layer and time step (256 steps: about a second)

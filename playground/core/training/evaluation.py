@@ -9,6 +9,7 @@ import torch
 
 from ..data.discrete import bits_per_dim
 from ..metrics.density import density_metrics, image_metrics
+from ..metrics.disentanglement import disentanglement_metrics
 from ..metrics.latent import latent_metrics
 from ..metrics.modes import mode_coverage, mode_metrics
 from ..metrics.samples import SAMPLE_METRIC_N, guidance_accuracy, sample_metrics
@@ -68,12 +69,17 @@ def heldout_metrics(
     model.eval()
     if "latent" in model.capabilities:
         out = latent_metrics(model, data, seed, device, max(n // 4, 100))
+        out.update(disentanglement_metrics(model, data, seed, device))  # shapes: mig, ...
         if not data.is_image:
             out.update(density_metrics(model, data, "forward_kl", n, seed, device))
     elif data.is_image:
         out = image_metrics(model, data, seed, device)
     elif data.kind == "plane":
         out = density_metrics(model, data, objective, n, seed, device)
+    elif data.kind == "point":  # the Dirac-GAN's data: its distance to the equilibrium
+        from ..metrics.equilibrium import equilibrium_metrics
+
+        out = equilibrium_metrics(model, data, device)
     else:  # a sequence set: its likelihood is discrete_metrics' bits_per_dim
         out = {}
     samples = None
@@ -87,10 +93,26 @@ def heldout_metrics(
         acceptance = model.last_acceptance_rate
         if acceptance is not None:  # a MALA sampler: the fraction of accepted proposals
             out["acceptance_rate"] = float(acceptance)
+    if data.kind == "plane" and "samples" in model.capabilities and data.can_sample:
+        # grid_kl, grid_js (GAN Lab's grid) and mmd_p_value: on the MMD's samples where a
+        # long chain drew them; a one-pass sampler is cheap, so it draws the full count
+        from ..metrics.two_sample import plane_sample_metrics
+
+        plane = samples
+        if plane is None:
+            g = torch.Generator(device=device).manual_seed(seed + 9)
+            with torch.no_grad():
+                plane = model.sample(SAMPLE_METRIC_N, g).float().cpu()
+        out.update(plane_sample_metrics(plane, data, seed))
     if "paths" in model.capabilities and data.kind == "plane":
         out.update(transport_metrics(model, data, seed, device))
     if data.kind != "plane":
         out.update(discrete_metrics(model, data, seed, device))
+    if data.is_image and "latent" in model.capabilities:
+        # fid, precision, recall, classifier_score (other image models: in image_metrics)
+        from ..metrics.image_quality import image_quality_metrics
+
+        out.update(image_quality_metrics(model, data, seed, device))
     if model.needs_labels:
         out["guidance_accuracy"] = guidance_accuracy(model, data, max(n // 100, 20), seed, device)
     if samples is not None and data.modes is not None:

@@ -99,7 +99,9 @@ class Session:
         self._build()
 
     def _cannot_train_message(self) -> str:
-        kind = {"image": "image set", "sequence": "sequence set"}.get(self.data.kind, "2D density")
+        kind = {"image": "image set", "sequence": "sequence set", "point": "point mass"}.get(
+            self.data.kind, "2D density"
+        )
         fits = [
             name
             for name, cls in ALL_DATASETS.items()

@@ -13,6 +13,7 @@ from ..base import FINAL_LR_FRACTION, GenerativeModel
 from .config import GANConfig
 from .losses import CLASSIFIER_LOSSES, CRITIC_LOSSES, GENERATOR_LOSSES, feature_matching_loss
 from .networks import OPTIMIZERS, Critic, make_optimizer, mlp
+from .regularizers import add_instance_noise, critic_penalties
 
 __all__ = ["GANConfig", "GAN", "Critic", "mlp", "OPTIMIZERS", "make_optimizer", "FINAL_LR_FRACTION"]
 
@@ -245,6 +246,12 @@ class GAN(GenerativeModel):
         """Named terms added to the generator loss, given ``z`` and ``G(z)``; none here."""
         return {}
 
+    def noisy(self, x: Tensor) -> Tensor:
+        """A critic input ``(b, ...)`` with instance noise of std ``instance_noise`` (from
+        :attr:`rng`; ``x`` itself when 0), real and generated alike (Mescheder et al. 2018,
+        section 3.2). R1 and R2 (``r1``, ``r2``) join the critic's loss in :meth:`critic_step`."""
+        return add_instance_noise(x, self.config.instance_noise, self.rng)
+
     def after_critic_step(self) -> None:
         """Called after each critic update (WGAN clips the weights here)."""
 
@@ -267,7 +274,8 @@ class GAN(GenerativeModel):
 
         Returns:
             ``loss_d`` (the total minimised), ``loss_d_real``, ``loss_d_fake`` and the
-            regulariser's terms (``gradient_penalty``, ``historical_average_d``, ...).
+            regulariser's terms (``gradient_penalty``, ``r1_penalty``, ``r2_penalty``,
+            ``historical_average_d``, ...).
 
         Raises:
             NonFiniteLossError: before any parameter changes.
@@ -275,9 +283,11 @@ class GAN(GenerativeModel):
         real = self.pack_samples(batch.to(self._device()))
         with torch.no_grad():
             fake = self.pack_samples(self.generate(self.sample_latent(batch.shape[0])))
+        real, fake = self.noisy(real), self.noisy(fake)
         loss, loss_real, loss_fake = self.critic_loss(self.critic_net(real), self.critic_net(fake))
         terms = {"loss_d_real": loss_real, "loss_d_fake": loss_fake}
-        for name, value in self.critic_regularizer(real, fake).items():
+        penalties = critic_penalties(self.critic_net, real, fake, self.config)
+        for name, value in {**self.critic_regularizer(real, fake), **penalties}.items():
             loss = loss + value
             terms[name] = value
         if self.config.historical_averaging > 0:
@@ -292,11 +302,12 @@ class GAN(GenerativeModel):
 
     def _generator_objective(self, fake: Tensor, batch: Tensor | None) -> Tensor:
         if self.config.feature_matching and batch is not None:
-            real = self.pack_samples(batch.to(self._device()))
+            real = self.noisy(self.pack_samples(batch.to(self._device())))
             with torch.no_grad():
                 f_real = self.critic_net.features(real)
-            return feature_matching_loss(f_real, self.critic_net.features(self.pack_samples(fake)))
-        return self.generator_loss(self.critic_net(self.pack_samples(fake)))
+            f_fake = self.critic_net.features(self.noisy(self.pack_samples(fake)))
+            return feature_matching_loss(f_real, f_fake)
+        return self.generator_loss(self.critic_net(self.noisy(self.pack_samples(fake))))
 
     def generator_step(self, batch: Tensor | None = None) -> dict[str, float]:
         """One generator update; ``batch`` ``(b, 2)`` (real data) is read by feature matching.

@@ -50,6 +50,16 @@ class GANConfig:
     historical_averaging: float = hp(
         0.0, low=0.0, high=100.0, live=True, help="weight of ||θ - mean of past θ||² on both nets"
     )
+    # Mescheder et al. 2018: the penalties and noise that make GAN training converge
+    r1: float = hp(
+        0.0, low=0.0, high=1000.0, live=True, help="R1: γ/2 E ||∇D(x)||² on real data (0: off)"
+    )
+    r2: float = hp(
+        0.0, low=0.0, high=1000.0, live=True, help="R2: γ/2 E ||∇D(x)||² on fakes (0: off)"
+    )
+    instance_noise: float = hp(
+        0.0, low=0.0, high=10.0, live=True, help="std of noise on the critic's inputs (0: off)"
+    )
     # 0 keeps the paper's constant rates; a decay lets the samples settle onto sharp modes
     lr_decay_steps: int = lr_decay_hp(
         0, "cosine decay of both rates to 2% over this many iterations (0: constant)"

@@ -66,6 +66,9 @@ class LatentModel(GenerativeModel):
     """
 
     family: ClassVar[str] = "latent"
+    #: the encoder is a sampler ``z = f(x, eps)`` with no density (AVB): :meth:`encode`
+    #: draws one sample, and the latent-space view calls its points samples, not means
+    implicit_posterior: ClassVar[bool] = False
     #: ``density``: :meth:`log_prob` is the IWAE estimate (the 2D density view draws it)
     capabilities: ClassVar[frozenset[str]] = frozenset({"density", "samples", "latent"})
 

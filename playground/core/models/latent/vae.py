@@ -33,6 +33,7 @@ from .distributions import (
 )
 from .networks import Encoder
 from .priors import PRIORS, make_prior
+from .tcvae import TCVAEConfig, tcvae_penalty
 
 __all__ = [
     "VAE",
@@ -168,8 +169,8 @@ class VAE(LatentModel):
     )
 
     @dataclass
-    class Config(PriorConfig):
-        """VAE hyperparameters: the ELBO's KL weight and its schedules."""
+    class Config(TCVAEConfig, PriorConfig):
+        """VAE hyperparameters: the ELBO's KL weight and its schedules (and beta-TCVAE's)."""
 
         beta: float = beta_hp()
         kl_anneal_steps: int = anneal_hp()
@@ -326,7 +327,7 @@ class VAE(LatentModel):
         eps = normal_noise(tuple(mu.shape), rng, mu)
         z, log_q = self._reparameterise(mu, logvar, eps, path_only)
         rec = self.decoder.log_prob(x, z, self.config.decoder_std)
-        out = {"reconstruction": rec}
+        out = {"reconstruction": rec, "z": z, "mu": mu, "logvar": logvar}
         if self.closed_form_kl:
             out["kl_per_dim"] = gaussian_kl_per_dim(mu, logvar)
             out["kl"] = out["kl_per_dim"].sum(-1)
@@ -428,6 +429,10 @@ class VAE(LatentModel):
             c_t = self.current_capacity()
             loss = -rec + cfg.gamma * (kl_term - c_t).abs()
             terms["capacity"] = torch.tensor(c_t)
+        elif cfg.kl_split == "beta-tcvae":  # Chen et al. 2018: see tcvae.py
+            penalty, tc_terms = tcvae_penalty(parts, cfg)
+            loss = -rec + penalty
+            terms.update(tc_terms)
         else:
             loss = -rec + beta * kl_term
         values = self.optimize(loss, terms)
