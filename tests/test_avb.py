@@ -218,3 +218,18 @@ def test_avb_latent_view_widget_titles_its_points_samples(qtbot):
     assert len(view.scatter.data) == 4 * TEST_COPIES
     assert "posterior samples" in view.scatter_plot.titleLabel.text
     assert view.heatmaps_shown
+
+
+def test_avb_traversal_rows_claim_no_per_dimension_kl():
+    """An implicit posterior has no per-dimension KL: the rows say z0, z1 (index order)
+    and the caption says why, where a Gaussian VAE's rows carry their KL in nats."""
+    from playground.app.views.latent import _kl_texts
+
+    session = Session("avb", "four-points", TINY, seed=0, device="cpu")
+    session.run(2)
+    avb = session.snapshot(["traversal"]).traversal
+    assert _kl_texts(avb) == ["z0", "z1"]
+    vae = Session("vae", "four-points", {"latent_dim": 2}, seed=0, device="cpu")
+    vae.run(2)
+    texts = _kl_texts(vae.snapshot(["traversal"]).traversal)
+    assert all("KL" in t for t in texts)

@@ -142,3 +142,17 @@ def test_digits_cover_the_classes():
     assert s.config.lr_generator == s.config.lr_critic == 1e-3  # the digits' rates
     s.run(1000)
     assert s.evaluate(record=False)["classes_captured"] >= 8
+
+
+def test_dcgan_hides_the_mlp_widths_it_does_not_read():
+    """``hidden`` and ``depth`` are the MLP GAN's: DCGAN neither shows, takes nor saves them."""
+    from playground.core import hyperparameters as hpm
+    from playground.core.models import get_model_class
+
+    cls = get_model_class("dcgan").Config
+    names = [f.name for f in hpm.fields_info(cls)]
+    assert "channels" in names and "hidden" not in names and "depth" not in names
+    with pytest.raises(hpm.HyperparameterError, match="hidden"):
+        hpm.parse_assignments(cls, ["hidden=64"])
+    assert "hidden" not in hpm.to_dict(cls())
+    assert "hidden" in [f.name for f in hpm.fields_info(get_model_class("gan").Config)]

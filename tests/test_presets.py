@@ -139,7 +139,12 @@ def test_every_model_round_trips_weights_config_steps_and_optimizer(model, tmp_p
     for name, tensor in before.items():
         assert torch.equal(tensor, after[name]), name
     saved, restored = _optimizer_tensors(session), _optimizer_tensors(loaded)
-    assert saved and saved.keys() == restored.keys()
+    # plain gradient descent (the Dirac-GAN's SGD without momentum) keeps no state
+    stateless = all(
+        isinstance(o, torch.optim.SGD) and not o.defaults["momentum"]
+        for o in session.model.optimizers.values()
+    )
+    assert (saved or stateless) and saved.keys() == restored.keys()
     for name, tensor in saved.items():
         assert torch.equal(tensor, restored[name]), name
     for name, opt in session.model.optimizers.items():

@@ -14,6 +14,7 @@ __all__ = [
     "hp",
     "with_defaults",
     "fields_info",
+    "unused_fields",
     "from_dict",
     "to_dict",
     "replace",
@@ -124,11 +125,22 @@ def _field_type(cls: type, f: dataclasses.Field) -> type:
     return t
 
 
+def unused_fields(cls_or_obj: Any) -> tuple[str, ...]:
+    """The inherited fields a config declares it does not read (its class attribute
+    ``unused_fields``, e.g. DCGAN's ``hidden`` and ``depth``, the MLP GAN's widths): they
+    keep their defaults and are neither shown, settable nor saved."""
+    return tuple(getattr(cls_or_obj, "unused_fields", ()))
+
+
 def fields_info(cls_or_obj: Any) -> list[FieldInfo]:
-    """The :class:`FieldInfo` of every field of a config dataclass, in declaration order."""
+    """The :class:`FieldInfo` of every field of a config dataclass, in declaration order,
+    without its :func:`unused_fields`."""
     cls = cls_or_obj if isinstance(cls_or_obj, type) else type(cls_or_obj)
     out = []
+    skip = unused_fields(cls)
     for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
         meta = f.metadata.get("playground", {})
         out.append(
             FieldInfo(
@@ -208,8 +220,9 @@ def from_dict(cls: type, values: dict[str, Any] | None = None) -> Any:
 
 
 def to_dict(config: Any) -> dict[str, Any]:
-    """The config dataclass as a plain JSON-able dict."""
-    return dataclasses.asdict(config)
+    """The config dataclass as a plain JSON-able dict (without its :func:`unused_fields`)."""
+    skip = unused_fields(config)
+    return {k: v for k, v in dataclasses.asdict(config).items() if k not in skip}
 
 
 def replace(config: Any, changes: dict[str, Any]) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -55,7 +56,12 @@ def value_text(v: float) -> str:
 
 
 def _kl_texts(t: Traversal) -> list[str]:
-    return [f"z{int(d)}  KL {float(k):.2f}" for d, k in zip(t.dims, t.kl, strict=True)]
+    """Row labels: ``z3  KL 0.41``, or ``z3`` alone where the posterior has no
+    per-dimension KL (NaN: an implicit or categorical posterior)."""
+    return [
+        f"z{int(d)}" if math.isnan(float(k)) else f"z{int(d)}  KL {float(k):.2f}"
+        for d, k in zip(t.dims, t.kl, strict=True)
+    ]
 
 
 def _sync_anchors(combo: QComboBox, n: int) -> None:
@@ -190,7 +196,12 @@ class TraversalView(View):
         self.grid_panel.set(mosaic(tiles), tuple(_kl_texts(t)), tile=h)
         self.grid_panel.set_column_labels(tuple(value_text(v) for v in t.values[cols]), w, h)
         self.anchor_panel.set(t.anchors[a])
-        self.caption.setText("rows: latent dimensions, most KL (nats) first")
+        ordered = not np.isnan(t.kl).all()
+        self.caption.setText(
+            "rows: latent dimensions, most KL (nats) first"
+            if ordered
+            else "rows: latent dimensions in index order (this posterior has no per-dimension KL)"
+        )
 
     def _draw_points(self, t: Traversal, a: int) -> None:
         dims = tuple(int(d) for d in t.dims)

@@ -49,12 +49,13 @@ def kl_order(model, x: Tensor) -> tuple[np.ndarray, np.ndarray]:
 
     Returns:
         ``(dims, kl)``: ``(d,)`` int indices and their average KL in nats; in index order
-        with zeros when the posterior is not Gaussian.
+        with NaN when the posterior is not a diagonal Gaussian (AVB's implicit encoder,
+        Gumbel-softmax codes): there is no per-dimension KL to show.
     """
     try:
         kl = model.posterior_kl_per_dim(x).mean(0)
     except NoLatentDensityError:
-        kl = torch.zeros(model.latent_dim)
+        kl = torch.full((model.latent_dim,), float("nan"))
     order = torch.argsort(kl, descending=True, stable=True)
     return _cpu(order).astype(np.int64), _cpu(kl[order])
 

@@ -23,12 +23,16 @@ class DCGANConfig(with_defaults(VanillaGAN.Config, latent_dim=32, batch_size=64)
     """DCGAN hyperparameters: the GAN's (loss, pack, label smoothing, feature matching,
     minimax_steps, ...) with the paper's Adam(2e-4, betas (0.5, 0.999)) (1e-3 on digits:
     :meth:`DCGAN.defaults_for`), batches of 64, a 32-dimensional latent and the
-    convolutions' base width. ``hidden`` and ``depth`` (the MLP GAN's widths) are not read.
+    convolutions' base width. ``hidden`` and ``depth`` (the MLP GAN's widths) are not
+    read, so they are :func:`~playground.core.hyperparameters.unused_fields`.
 
     Raises:
         HyperparameterError: ``critic_norm = batch`` with a per-sample gradient penalty
             (:data:`PENALTY_FIELDS` above 0), or the GAN's own refusals.
     """
+
+    #: the MLP GAN's widths: DCGAN's are ``channels`` (not shown, settable or saved)
+    unused_fields: ClassVar[tuple[str, ...]] = ("hidden", "depth")
 
     # 32: ~30 ms a digits step on one CPU thread, and all ten digits within 500 steps
     channels: int = hp(32, low=4, high=256, log=True, help="base width C of both networks")
