@@ -12,8 +12,9 @@ from playground.core.data import ALL_DATASETS, make_dataset
 from playground.core.training import Session
 
 CATALOG = catalog()
-#: ``folder`` needs a folder of the user's images; it is tested in test_image_data.py
-SKIPPED = {"folder"}
+#: ``folder`` needs a folder of the user's images; it is tested in test_image_data.py;
+#: ``points`` needs a user's CSV file; it is tested in test_points_data.py
+SKIPPED = {"folder", "points"}
 PAIRS = [
     (model, dataset)
     for model, datasets in CATALOG["trainable"].items()

@@ -43,7 +43,7 @@ from .explain import ExplainPanel
 from .panels import HyperparameterForm, SessionPanel, TransportPanel
 from .presenting import PresentationMode, press
 from .qt_util import GuiThreadCollector, delete_later, signals_blocked, weakly
-from .session_choice import SessionChoice, ask_folder
+from .session_choice import SessionChoice, ask_folder, ask_points
 from .snapshots import Frame
 from .view_status import ViewStatus
 from .views import VIEWS, View
@@ -89,6 +89,8 @@ class MainWindow(FrameDrawing, QMainWindow):
             training (tests replace it to answer without a dialog).
         choose_folder: ``choose_folder() -> (path, size) | None``; asks for an image
             folder and the pixel size to resize to when the ``folder`` dataset is picked.
+        choose_points: ``choose_points() -> path | None``; asks for a CSV file of 2D
+            points when the ``points`` dataset is picked.
         choose_preset: ``choose_preset() -> path | None``; asks which preset folder to
             open (File > Open preset folder, Ctrl+O; bundles: ``presets.choose_bundle``).
         choose_save_path: ``choose_save_path() -> SaveChoice | path | None``; asks where
@@ -128,6 +130,7 @@ class MainWindow(FrameDrawing, QMainWindow):
         self.setWindowTitle(APP_TITLE)
         self.confirm: Callable[[str], bool] = self._ask
         self.choose_folder: Callable[[], tuple[str, int] | None] = lambda: ask_folder(self)
+        self.choose_points: Callable[[], str | None] = lambda: ask_points(self)
         self.settings = settings if settings is not None else settings_store()
         self.step = 0
         self.draws: Counter[str] = Counter()

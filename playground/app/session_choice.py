@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from .commands import Rebuild
 
-__all__ = ["SessionChoice", "ask_folder"]
+__all__ = ["SessionChoice", "ask_folder", "ask_points"]
 
 
 class SessionChoice(QObject):
@@ -67,7 +67,14 @@ class SessionChoice(QObject):
 
     def choose_dataset(self, dataset: str) -> None:
         """Train the chosen model on ``dataset``; ``folder`` first asks which folder and
-        what size (cancelled: nothing changes)."""
+        what size, ``points`` which CSV file of 2D points (cancelled: nothing changes; a
+        file that is refused: the worker's message, and the session on screen stays)."""
+        if dataset == "points":
+            path = self.window.choose_points()
+            if not path:
+                self.show()
+                return
+            dataset = f"points:path={path}"
         if dataset == "folder":
             chosen = self.window.choose_folder()
             if chosen is None:
@@ -120,3 +127,11 @@ def ask_folder(parent: QWidget) -> tuple[str, int] | None:
         parent, "Image size", "Resize images to (pixels per side):", 16, 4, 64
     )
     return (path, size) if ok else None
+
+
+def ask_points(parent: QWidget) -> str | None:
+    """Ask for a CSV file of 2D points (two numeric columns ``x1,x2``, header optional)."""
+    path, _ = QFileDialog.getOpenFileName(
+        parent, "A CSV file of 2D points (x1,x2 rows)", "", "CSV files (*.csv *.txt);;All files (*)"
+    )
+    return path or None

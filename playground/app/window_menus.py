@@ -326,6 +326,9 @@ class PresetMenus(QObject):
         from .scoreboard_menu import add_scoreboard_actions  # Scoreboard…, Run scoreboard…
 
         self.scoreboards = add_scoreboard_actions(file_menu, window)
+        from .export_actions import add_export_actions  # Export as script…, as notebook…
+
+        self.exports = add_export_actions(file_menu, window)
         file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)

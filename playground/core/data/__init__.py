@@ -14,6 +14,7 @@ from playground.core.data.four_points import FourPoints
 from playground.core.data.gaussian import Gaussian2DAxis, Gaussian2DRotated
 from playground.core.data.images import Digits, ImageDataset, Shapes
 from playground.core.data.mixtures import EightGaussians, Grid25, Ring8
+from playground.core.data.points import Points
 from playground.core.data.sequences import SequenceDataset, Waveforms
 from playground.core.data.toy import (
     Checkerboard,
@@ -85,6 +86,7 @@ ALL_DATASETS: dict[str, type] = {
     **IMAGE_DATASETS,
     **SEQUENCE_DATASETS,
     Dirac.name: Dirac,
+    Points.name: Points,  # a user's CSV: points:path=FILE.csv
 }
 
 
