@@ -1,0 +1,207 @@
+"""Rewind and fork training: a ring of checkpoints within a memory budget, and exact replay."""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+import torch
+
+from .. import hyperparameters as hpm
+from .checkpoint_state import Checkpoint, capture, restore, truncated
+from .session import Session
+
+__all__ = [
+    "Checkpoint",
+    "CheckpointRing",
+    "NotReplayableError",
+    "NOT_REPLAYABLE",
+    "replay_problem",
+    "capture",
+    "restore",
+    "rewind",
+    "fork",
+]
+
+#: models whose replay is known not to repeat a run bit for bit, with the reason (none
+#: so far: hidden state is captured generically, see :func:`capture`, and dropout is
+#: checked by :func:`replay_problem`); :func:`rewind` and :func:`fork` refuse them
+NOT_REPLAYABLE: dict[str, str] = {}
+
+
+class NotReplayableError(RuntimeError):
+    """Rewinding or forking a model whose replay is known not to be exact."""
+
+
+class CheckpointRing:
+    """Checkpoints of one run, spaced to cover the whole run within a memory budget.
+
+    :meth:`maybe_save` after each step keeps the steps that are multiples of a spacing
+    ``k`` (1 at first); when the ring holds more than ``budget_bytes`` or ``max_count``
+    checkpoints, ``k`` doubles and every checkpoint off the new spacing is dropped (every
+    other one), so a run of ``N`` steps keeps about ``max_count / 2 .. max_count``
+    checkpoints from step 0 to within ``k`` of step ``N``. At least one is always kept.
+
+    Arguments:
+        budget_bytes: the most bytes of tensors the checkpoints may hold.
+        max_count: the most checkpoints kept.
+
+    Raises:
+        ValueError: a budget below 1 byte or a count below 2.
+    """
+
+    def __init__(self, budget_bytes: int = 256 * 2**20, max_count: int = 512):
+        if budget_bytes < 1 or max_count < 2:
+            raise ValueError(
+                f"budget_bytes must be >= 1 and max_count >= 2, got {budget_bytes} and {max_count}"
+            )
+        self.budget_bytes, self.max_count = int(budget_bytes), int(max_count)
+        self.spacing = 1
+        self._ring: dict[int, Checkpoint] = {}
+        self._steps: list[int] = []
+
+    @property
+    def steps(self) -> list[int]:
+        """The steps held, ascending."""
+        return list(self._steps)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of tensors the checkpoints hold."""
+        return sum(c.nbytes for c in self._ring.values())
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    def maybe_save(self, session: Session) -> bool:
+        """Save ``session`` if its step is on the spacing (replacing a checkpoint of the
+        same step); thin the ring if it is over budget. Returns whether it saved."""
+        step = session.step_count
+        if step % self.spacing:
+            return False
+        self.add(capture(session))
+        return step in self._ring
+
+    def add(self, checkpoint: Checkpoint) -> None:
+        """Put ``checkpoint`` in the ring, then thin it to the budget and count."""
+        if checkpoint.step not in self._ring:
+            bisect.insort(self._steps, checkpoint.step)
+        self._ring[checkpoint.step] = checkpoint
+        while len(self._steps) > 1 and (
+            len(self._steps) > self.max_count or self.nbytes > self.budget_bytes
+        ):
+            self.spacing *= 2
+            keep = [s for s in self._steps if s % self.spacing == 0] or self._steps[:1]
+            for s in set(self._steps) - set(keep):
+                del self._ring[s]
+            self._steps = keep
+
+    def nearest_before(self, step: int) -> Checkpoint:
+        """The checkpoint at ``step`` or the latest before it.
+
+        Raises:
+            LookupError: none is at or before ``step``.
+        """
+        i = bisect.bisect_right(self._steps, step)
+        if i == 0:
+            raise LookupError(f"no checkpoint at or before step {step}; held: {self._steps[:5]}")
+        return self._ring[self._steps[i - 1]]
+
+    def discard_after(self, step: int) -> None:
+        """Drop the checkpoints after ``step`` (a rewound run's undone future)."""
+        for s in [s for s in self._steps if s > step]:
+            del self._ring[s]
+        self._steps = [s for s in self._steps if s <= step]
+
+
+def replay_problem(session: Session) -> str | None:
+    """Why replaying ``session`` would not repeat its run bit for bit, or ``None``.
+
+    Known causes: the model is in :data:`NOT_REPLAYABLE`, or it trains with dropout
+    (``dropout`` > 0 in its config, or an active ``nn.Dropout``), which draws from torch's
+    global generator: other code (the app's pictures) may draw from it between steps, so
+    the masks of a replay are not those of the run. With ``dropout=0`` the PixelCNNs
+    replay exactly."""
+    if session.model_name in NOT_REPLAYABLE:
+        return NOT_REPLAYABLE[session.model_name]
+    dropout = float(getattr(session.config, "dropout", 0.0) or 0.0) > 0 or any(
+        isinstance(m, torch.nn.modules.dropout._DropoutNd) and m.p > 0
+        for m in session.model.modules()
+    )
+    if dropout:
+        return (
+            "its dropout draws from torch's global generator, which other code may draw "
+            "from between steps; set dropout=0 to rewind or fork it"
+        )
+    return None
+
+
+def _check_replayable(session: Session) -> None:
+    problem = replay_problem(session)
+    if problem is not None:
+        raise NotReplayableError(f"{session.model_name} cannot be rewound exactly: {problem}")
+
+
+def _go_to(session: Session, ring: CheckpointRing, step: int) -> None:
+    """Restore the nearest checkpoint at or before ``step`` and replay to ``step``."""
+    restore(session, ring.nearest_before(step))
+    while session.step_count < step:
+        session.step()
+
+
+def rewind(session: Session, ring: CheckpointRing, step: int) -> None:
+    """Put ``session`` back at ``step`` exactly: restore the nearest checkpoint at or
+    before it and replay the steps in between (the same batches, noise and updates, bit
+    for bit, on the same device); the ring forgets the checkpoints after ``step``.
+
+    Raises:
+        ValueError: ``step`` is negative or after the session's step.
+        LookupError: the ring holds no checkpoint at or before ``step``.
+        NotReplayableError: :func:`replay_problem` names a reason the replay would not
+            be exact (the model is in :data:`NOT_REPLAYABLE`, or trains with dropout).
+    """
+    _check_replayable(session)
+    if not 0 <= step <= session.step_count:
+        raise ValueError(f"cannot rewind to step {step}: the run is at {session.step_count}")
+    _go_to(session, ring, step)
+    ring.discard_after(step)
+
+
+def fork(
+    session: Session, ring: CheckpointRing, step: int, changes: dict[str, Any] | None = None
+) -> Session:
+    """A new session at ``step`` of ``session``'s run with live hyperparameters changed
+    (a learning rate, a batch size); ``session`` and ``ring`` are untouched.
+
+    Arguments:
+        changes: field name to new value; only live fields (no architecture change).
+
+    Raises:
+        ValueError: ``step`` is out of range, or ``changes`` holds a field that needs a
+            rebuild (named in the message).
+        HyperparameterError: an unknown field or a bad value.
+        LookupError, NotReplayableError: as :func:`rewind`.
+    """
+    _check_replayable(session)
+    if not 0 <= step <= session.step_count:
+        raise ValueError(f"cannot fork at step {step}: the run is at {session.step_count}")
+    checkpoint = ring.nearest_before(step)
+    new = Session(
+        session.model_name,
+        session.dataset_name,
+        hpm.to_dict(checkpoint.config),
+        seed=session.seed,
+        device=str(session.device),
+    )
+    new.history = truncated(session.history, checkpoint.step)
+    new.chain_settings = session.chain_settings
+    restore(new, checkpoint)
+    while new.step_count < step:
+        new.step()
+    if changes:
+        resets = new.set_hyperparameters(changes)
+        if resets:
+            raise ValueError(
+                f"a fork can change live fields only; these need a rebuild: {', '.join(resets)}"
+            )
+    return new
