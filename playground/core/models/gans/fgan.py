@@ -103,9 +103,10 @@ class FGAN(GAN):
             batch: ``(b, 2)`` data samples.
 
         Returns:
-            The base terms plus ``divergence_estimate = -(loss_d - historical_average_d)``
-            (nats), i.e. ``-loss_d`` when historical averaging is off.
+            The base terms plus ``divergence_estimate = -(loss_d_real + loss_d_fake)``
+            (nats): the variational bound alone, without what regularises the critic
+            (historical averaging, R1 / R2 penalties), so ``-loss_d`` when those are off.
         """
         terms = super().critic_step(batch)
-        terms["divergence_estimate"] = -(terms["loss_d"] - terms.get("historical_average_d", 0.0))
+        terms["divergence_estimate"] = -(terms["loss_d_real"] + terms["loss_d_fake"])
         return terms
