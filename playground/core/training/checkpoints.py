@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import bisect
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from .. import hyperparameters as hpm
 from .checkpoint_state import Checkpoint, capture, restore, truncated
+from .history import History
 from .session import Session
 
 __all__ = [
@@ -21,6 +23,9 @@ __all__ = [
     "restore",
     "rewind",
     "fork",
+    "ForkPoint",
+    "fork_point",
+    "session_from",
 ]
 
 #: models whose replay is known not to repeat a run bit for bit, with the reason (none
@@ -167,6 +172,89 @@ def rewind(session: Session, ring: CheckpointRing, step: int) -> None:
     ring.discard_after(step)
 
 
+@dataclass(frozen=True)
+class ForkPoint:
+    """Everything needed to start a branch of a run at ``step`` in another session (another
+    worker, a Compare pane): the nearest checkpoint at or before ``step``, the history up
+    to it, and the run's identity. Its tensors are copies: it may cross threads.
+
+    Attributes:
+        model, dataset, seed, device: the run's (``dataset`` as its spec string).
+        checkpoint: the :class:`Checkpoint` at or before ``step``.
+        history: the run's :class:`~.history.History` truncated to ``checkpoint.step``.
+        step: the step the branch starts at (replayed from the checkpoint).
+        points: the ``(n, 2)`` points of a drawn or imported ``points`` dataset, else ``None``.
+        chain_settings: the Langevin chains view's settings.
+    """
+
+    model: str
+    dataset: str
+    seed: int
+    device: str
+    checkpoint: Checkpoint = field(repr=False)
+    history: History = field(repr=False)
+    step: int
+    points: Any = field(default=None, repr=False)
+    chain_settings: Any = field(default=None, repr=False)
+
+
+def fork_point(session: Session, ring: CheckpointRing, step: int) -> ForkPoint:
+    """The :class:`ForkPoint` of ``session``'s run at ``step`` (``session`` is untouched).
+
+    Raises:
+        ValueError: ``step`` is negative or after the session's step.
+        LookupError, NotReplayableError: as :func:`rewind`.
+    """
+    _check_replayable(session)
+    if not 0 <= step <= session.step_count:
+        raise ValueError(f"cannot fork at step {step}: the run is at {session.step_count}")
+    checkpoint = ring.nearest_before(step)
+    return ForkPoint(
+        session.model_name,
+        session.dataset_name,
+        session.seed,
+        str(session.device),
+        checkpoint,
+        truncated(session.history, checkpoint.step),
+        int(step),
+        points=session.points,
+        chain_settings=session.chain_settings,
+    )
+
+
+def session_from(point: ForkPoint, changes: dict[str, Any] | None = None) -> Session:
+    """A new session at ``point.step``: built like the run, restored from the point's
+    checkpoint, replayed to ``point.step`` (bit for bit the run's state there), then
+    ``changes`` applied (live fields only).
+
+    Raises:
+        ValueError: ``changes`` holds a field that needs a rebuild (named in the message).
+        HyperparameterError: an unknown field or a bad value.
+    """
+    checkpoint = point.checkpoint
+    new = Session(
+        point.model,
+        point.dataset,
+        hpm.to_dict(checkpoint.config),
+        seed=point.seed,
+        device=point.device,
+        points=point.points,
+    )
+    new.history = truncated(point.history, checkpoint.step)
+    if point.chain_settings is not None:
+        new.chain_settings = point.chain_settings
+    restore(new, checkpoint)
+    while new.step_count < point.step:
+        new.step()
+    if changes:
+        resets = new.set_hyperparameters(changes)
+        if resets:
+            raise ValueError(
+                f"a fork can change live fields only; these need a rebuild: {', '.join(resets)}"
+            )
+    return new
+
+
 def fork(
     session: Session, ring: CheckpointRing, step: int, changes: dict[str, Any] | None = None
 ) -> Session:
@@ -182,26 +270,4 @@ def fork(
         HyperparameterError: an unknown field or a bad value.
         LookupError, NotReplayableError: as :func:`rewind`.
     """
-    _check_replayable(session)
-    if not 0 <= step <= session.step_count:
-        raise ValueError(f"cannot fork at step {step}: the run is at {session.step_count}")
-    checkpoint = ring.nearest_before(step)
-    new = Session(
-        session.model_name,
-        session.dataset_name,
-        hpm.to_dict(checkpoint.config),
-        seed=session.seed,
-        device=str(session.device),
-    )
-    new.history = truncated(session.history, checkpoint.step)
-    new.chain_settings = session.chain_settings
-    restore(new, checkpoint)
-    while new.step_count < step:
-        new.step()
-    if changes:
-        resets = new.set_hyperparameters(changes)
-        if resets:
-            raise ValueError(
-                f"a fork can change live fields only; these need a rebuild: {', '.join(resets)}"
-            )
-    return new
+    return session_from(fork_point(session, ring, step), changes)

@@ -8,10 +8,12 @@ from copy import deepcopy
 from typing import Any
 
 import torch
+from torch import Tensor
 
 from .. import hyperparameters as hpm
 from ..data import ALL_DATASETS, ImageDataset, make_dataset
 from ..data.base import Density2D
+from ..data.points import Points
 from ..device import resolve_device
 from ..metrics.latent import test_points
 from ..models import get_model_class
@@ -62,6 +64,9 @@ class Session:
         seed: seeds the model's initialisation, the data batches and the training noise;
             :meth:`reset` repeats a run exactly.
         device: ``auto``, ``cpu``, ``cuda[:N]`` or ``mps``.
+        points: ``(n, 2)`` points drawn or imported in the app, with ``dataset="points"``:
+            the session trains on their empirical distribution (see
+            :class:`~playground.core.data.points.Points`); kept as :attr:`points`.
 
     Raises:
         UnknownModelError, UnknownDatasetError: the name is not in the registry.
@@ -77,9 +82,19 @@ class Session:
         hyperparameters: dict[str, Any] | None = None,
         seed: int = 0,
         device: str = "auto",
+        points: Tensor | None = None,
     ):
         self.model_class: type[GenerativeModel] = get_model_class(model)
-        self.data: Density2D | ImageDataset = make_dataset(dataset)
+        self.points: Tensor | None = None
+        if points is not None:
+            if dataset != Points.name:
+                raise ValueError(
+                    f"points are given with the dataset {Points.name!r}, not {dataset!r}"
+                )
+            self.data: Density2D | ImageDataset = Points(points=points)
+            self.points = self.data.points
+        else:
+            self.data = make_dataset(dataset)
         self.model_name, self.dataset_name = model, dataset
         if not self.model_class.fits(self.data):
             raise ValueError(self._cannot_train_message())
