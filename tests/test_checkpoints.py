@@ -174,3 +174,33 @@ def test_every_plane_model_rewinds_bit_for_bit(model):
     rewind(session, ring, 11)
     assert [_exact(session.step()) for _ in range(19)] == [terms[s] for s in range(12, 31)]
     assert _same((weights, opts), _state(session))
+
+
+def test_fork_point_crosses_threads_and_carries_drawn_points():
+    """A ForkPoint holds copies: the run going on after it does not change the branch, and a
+    branch of a drawn-points run trains on the same points (built in another thread)."""
+    import threading
+
+    from playground.core.training.checkpoints import fork_point, session_from
+
+    points = torch.randn(64, 2, generator=torch.Generator().manual_seed(0))
+    session = Session("gan", "points", TINY["gan"][1], seed=3, device="cpu", points=points)
+    ring = CheckpointRing(max_count=4)
+    terms = _train(session, ring, 30)
+    point = fork_point(session, ring, 20)
+    assert point.step == 20 and point.checkpoint.step <= 20 and point.points is not None
+    session.run(10)  # the original run goes on after the fork point was taken
+    out: dict = {}
+    thread = threading.Thread(target=lambda: out.update(branch=session_from(point)))
+    thread.start()
+    thread.join()
+    branch = out["branch"]
+    assert branch.step_count == 20 and torch.equal(branch.data.points, points)
+    assert [_exact(branch.step()) for _ in range(10)] == [terms[s] for s in range(21, 31)]
+    with pytest.raises(ValueError, match="cannot fork at step 41"):
+        fork_point(session, ring, 41)
+
+
+def test_session_points_need_the_points_dataset():
+    with pytest.raises(ValueError, match="points are given with the dataset 'points'"):
+        Session("gan", "moons", points=torch.randn(10, 2))
