@@ -435,3 +435,21 @@ def test_presentation_widens_a_fixed_width_colour_bar_and_restores_it(qtbot):
     assert axis.fixedWidth == pytest.approx(width * theme.PRESENTATION_FONT_SCALE)
     style.restore()
     assert axis.fixedWidth == width
+
+
+def test_chains_controls_wrap_instead_of_widening_the_view(qtbot):
+    """At projector font sizes the chains view's controls wrap onto more rows: the view
+    never asks for more width than a 1366 px screen's view column has."""
+    from playground.app.views.chains import ChainsView
+
+    view = ChainsView()
+    qtbot.addWidget(view)
+    font = view.font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    view.setFont(font)
+    view.resize(500, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.minimumSizeHint().width() <= 500
+    rows = {w.mapTo(view, w.rect().topLeft()).y() for w in (view.source, view.steps_per_frame)}
+    assert len(rows) == 2  # wrapped: the first control and the last are on different rows

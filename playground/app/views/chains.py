@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from ...core.chain_settings import CHAIN_SAMPLERS, CHAIN_SOURCES, CHAIN_STARTS, ChainSettings
 from .. import theme
 from ..commands import SetChainSettings
+from ..flow_layout import FlowLayout
 from ..qt_util import signals_blocked
 from .base import View
 
@@ -117,6 +118,17 @@ def _pen(alpha: int) -> Any:
     return pg.mkPen(QColor(c.red(), c.green(), c.blue(), alpha), width=2)
 
 
+def _pair(label: str | QLabel | None, widget: QWidget) -> QWidget:
+    """A label and its control, kept together on one line of a :class:`FlowLayout`."""
+    pair = QWidget()
+    row = QHBoxLayout(pair)
+    row.setContentsMargins(0, 0, 0, 0)
+    if label is not None:
+        row.addWidget(label if isinstance(label, QLabel) else QLabel(label))
+    row.addWidget(widget)
+    return pair
+
+
 class ChainsView(View):
     """Langevin chains over the target's picture, and the controls that steer them.
 
@@ -166,23 +178,23 @@ class ChainsView(View):
         self._fill(self.start, CHAIN_STARTS, START_NAMES, "uniform")
         self.set_settings(ChainSettings())
 
-        # two rows: what runs (source, sampler, start), then how much (step, counts)
-        rows = (QHBoxLayout(), QHBoxLayout())
+        # what runs (source, sampler, start), then how much (step, counts): one flowing
+        # row of label+control pairs that wraps when the view is narrow (projector fonts)
+        controls = QWidget()
+        flow = FlowLayout(controls)
+        flow.setContentsMargins(0, 0, 0, 0)
         self._level_label = QLabel("steps/level:")
-        for row, label, widget in (
-            (0, "source:", self.source),
-            (0, "sampler:", self.sampler),
-            (0, "start:", self.start),
-            (1, "step:", self.step),
-            (1, "chains:", self.chains),
-            (1, "steps/frame:", self.steps_per_frame),
-            (1, None, self.steps_per_level),
+        for label, widget in (
+            ("source:", self.source),
+            ("sampler:", self.sampler),
+            ("start:", self.start),
+            (None, self.restart_button),
+            ("step:", self.step),
+            ("chains:", self.chains),
+            ("steps/frame:", self.steps_per_frame),
+            (self._level_label, self.steps_per_level),
         ):
-            rows[row].addWidget(self._level_label if label is None else QLabel(label))
-            rows[row].addWidget(widget)
-        rows[0].addWidget(self.restart_button)
-        for row in rows:
-            row.addStretch(1)
+            flow.addWidget(_pair(label, widget))
 
         self.canvas, self.plot, self.image, self.bar = theme.make_heatmap(
             BACKGROUND_MAP, "log p(x) [nats]"
@@ -207,8 +219,7 @@ class ChainsView(View):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for row in rows:
-            layout.addLayout(row)
+        layout.addWidget(controls)
         layout.addWidget(self.caption)
         layout.addWidget(self.canvas, 1)
 
@@ -317,6 +328,9 @@ class ChainsView(View):
         annealed = self.sampler.currentData() == "annealed"
         self.steps_per_level.setVisible(annealed)
         self._level_label.setVisible(annealed)
+        pair = self.steps_per_level.parentWidget()
+        if pair is not None:  # its label+control pair in the flowing row
+            pair.setVisible(annealed)
 
     def _emit(self, *_: Any) -> None:
         self.settings_changed.emit(self.settings)
