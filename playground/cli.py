@@ -10,6 +10,8 @@ import time
 from typing import Any
 
 from .checks import check_dataset, check_model, check_train, did_you_mean
+from .cli_lessons import add_parsers as add_lesson_parsers
+from .cli_lessons import cmd_lesson
 from .cli_list import cmd_list
 from .cli_presets import (
     check_preset_texts,
@@ -23,7 +25,7 @@ from .cli_sweep import cmd_scoreboard, cmd_sweep
 
 __all__ = ["main"]
 
-COMMANDS = ("gui", "list", "train", "eval", "open", "record", "sweep", "scoreboard")
+COMMANDS = ("gui", "list", "train", "eval", "open", "record", "sweep", "scoreboard", "lesson")
 #: torch threads of ``train``, ``eval`` and ``record`` unless ``--threads`` says otherwise:
 #: one, as the app's training thread (``app.worker.TORCH_THREADS``)
 DEFAULT_THREADS = 1
@@ -49,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     gui.add_argument("--seed", type=int, default=0)
     gui.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     gui.add_argument("--paused", action="store_true", help="open without starting training")
+    gui.add_argument(
+        "--checkpoint-mb", type=float, default=256, help="memory of the timeline (default: 256)"
+    )
 
     ls = sub.add_parser("list", help="models, datasets and their capabilities")
     ls.add_argument("--json", action="store_true", help="print one JSON object")
@@ -103,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     rec.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
     add_sweep_parsers(sub)
+    add_lesson_parsers(sub)
     return p
 
 
@@ -349,6 +355,8 @@ def _check_display() -> None:
 def _cmd_gui(args: argparse.Namespace) -> int:
     check_model(args.model)  # before torch: a typo answers at once
     check_dataset(args.dataset)
+    if not args.checkpoint_mb > 0:  # NaN too
+        raise ValueError(f"--checkpoint-mb must be > 0, got {args.checkpoint_mb}")
     _check_display()
     from .core.data import make_dataset
     from .core.device import resolve_device
@@ -365,6 +373,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         paused=args.paused,
+        checkpoint_mb=args.checkpoint_mb,
     )
 
 
@@ -412,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         "record": _cmd_record,
         "sweep": cmd_sweep,
         "scoreboard": cmd_scoreboard,
+        "lesson": cmd_lesson,
     }
     try:
         return commands[args.command](args)

@@ -23,6 +23,7 @@ LAYERS = (
     "training",
     "presets",
     "sweep",
+    "lessons",
     "app",
     "cli",
 )
@@ -51,7 +52,7 @@ def layer_of(module: str) -> str:
     name = parts[1]
     if name in _BASE:
         return "base"
-    if name in ("presets", "preset_files", "preset_schema", "catalog"):
+    if name in ("presets", "preset_files", "preset_schema", "preset_points", "catalog"):
         return "presets"
     return name
 

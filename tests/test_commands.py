@@ -47,6 +47,8 @@ def test_the_commands_before_the_first_session_are_declared_per_type():
         "SetViews",
         "SetChainSettings",
         "OpenPreset",
+        "StartFrom",
+        "SetCheckpointBudget",
         "Quit",
     }
 

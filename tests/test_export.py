@@ -144,3 +144,50 @@ def test_menu_export_to_unwritable_path_shows_a_message(qtbot, open_window, tmp_
     assert exports.export("script") is None
     assert "Could not export" in window.banner.text()
     assert window.banner.isVisible()
+
+
+# ------------------------------------------------------------------ the user's points
+def _drawn_session() -> Session:
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(4)
+    points = torch.randn(40, 2, generator=g) * torch.tensor([1.0, 0.3])
+    return Session("gan", "points", {"batch_size": 32, "hidden": 16}, seed=2, points=points)
+
+
+def test_a_points_session_exports_its_points_beside_the_script(tmp_path):
+    session = _drawn_session()
+    session.run(2)
+    path = write_script(session, tmp_path / "mine.py")
+    csv = tmp_path / "mine_points.csv"
+    from playground.core.data.points import read_points_csv
+
+    assert torch.equal(read_points_csv(csv), session.points)
+    src = path.read_text()
+    compile(src, str(path), "exec")
+    assert "POINTS_CSV = Path(__file__).with_name('mine_points.csv')" in src
+    # the script, run without its training and evaluation, rebuilds the same session
+    head = src.split("session.run(STEPS)")[0]
+    namespace: dict = {"__file__": str(path)}
+    exec(compile(head, str(path), "exec"), namespace)
+    rebuilt = namespace["session"]
+    assert torch.equal(rebuilt.data.points, session.points)
+    nb_path = write_notebook(session, tmp_path / "mine_nb.ipynb")
+    assert (tmp_path / "mine_nb_points.csv").is_file()
+    nb = nbformat.read(nb_path, as_version=4)
+    assert any("POINTS_CSV = Path('mine_nb_points.csv')" in c for c in code_cells(nb))
+
+
+@pytest.mark.slow
+def test_a_points_script_reproduces_the_sessions_metrics(tmp_path):
+    session = _drawn_session()
+    session.run(10)
+    path = write_script(session, tmp_path / "drawn.py")
+    out = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    theirs = json.loads(out.stdout.strip().splitlines()[-1])
+    mine = session.evaluate(record=False)
+    assert theirs.keys() == mine.keys()
+    for key, value in mine.items():
+        assert theirs[key] == pytest.approx(value, abs=1e-6, nan_ok=True), key

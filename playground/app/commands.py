@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "Command",
+    "SetPoints",
     "Play",
     "Pause",
     "Step",
@@ -26,6 +27,12 @@ __all__ = [
     "SavePreset",
     "Quit",
     "SessionInfo",
+    "StartFrom",
+    "ScrubTo",
+    "ScrubEnd",
+    "Rewind",
+    "RequestForkPoint",
+    "SetCheckpointBudget",
 ]
 
 
@@ -178,3 +185,65 @@ class SessionInfo:
     views: list[str]
     datasets: list[str]
     parts: tuple[str, ...] = ()
+    #: the points a session on ``points`` trains on (``(n, 2)`` float32 tensor), else None
+    points: Any = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class StartFrom(Command):
+    """Replace the session by a branch of another run: ``point`` (a ``ForkPoint``, see
+    :func:`playground.core.training.checkpoints.session_from`) restored and replayed to
+    its step, then ``changes`` (live fields: field name to value) applied; paused there."""
+
+    point: Any = field(repr=False)
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    needs_session: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class ScrubTo(Command):
+    """Pause and show the run at ``step`` (the timeline): the views draw a copy of the model
+    restored from the checkpoint nearest before ``step`` and replayed exactly to it; the
+    live run is untouched. ``step`` at or after the live step: back to live."""
+
+    step: int
+
+
+@dataclass(frozen=True)
+class ScrubEnd(Command):
+    """Back to the live end of the run: the views draw the session's own step again."""
+
+
+@dataclass(frozen=True)
+class Rewind(Command):
+    """Continue training from ``step``: the session goes back to it exactly (restore and
+    replay) and the steps after it are discarded (the checkpoint ring forgets them)."""
+
+    step: int
+
+
+@dataclass(frozen=True)
+class RequestForkPoint(Command):
+    """Ask for the ``ForkPoint`` of the run at ``step`` (the worker's ``fork_point_ready``
+    signal answers; see :func:`playground.core.training.checkpoints.fork_point`)."""
+
+    step: int
+
+
+@dataclass(frozen=True)
+class SetCheckpointBudget(Command):
+    """Keep the checkpoint ring within ``budget_bytes`` (kept for every later session)."""
+
+    budget_bytes: int
+    needs_session: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class SetPoints(Command):
+    """Train the session's model on these 2D points (drawn or imported; ``(n, 2)`` float32
+    numpy or torch, ``n >= 2``), named ``name`` in messages: a new session on the dataset
+    ``points`` (same seed, device and hyperparameters but the objective); a model that
+    cannot use them keeps its session and says why."""
+
+    points: Any = field(repr=False)
+    name: str = "drawn points"

@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, Q
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from .commands import SetHyperparameters
+from .compare_fork import ForkSides, first_dataset
 from .compare_layout import fit_panes
 from .compare_play import BothPlay
 from .qt_util import delete_later, signals_blocked, weakly
@@ -25,12 +26,17 @@ __all__ = ["CompareWindow", "Side"]
 @dataclass(frozen=True)
 class Side:
     """One side of a comparison: a fresh ``model`` on ``dataset`` (with ``hyperparameters``),
-    or the ``preset`` at that path (its model and dataset, see :meth:`of_preset`)."""
+    the ``preset`` at that path (its model and dataset, see :meth:`of_preset`), or the
+    branch of a run at a ``fork`` point (a ``ForkPoint``) with ``changes`` (live fields;
+    see :class:`~.commands.StartFrom`), called ``label`` (default: the model)."""
 
     model: str
     dataset: str
     hyperparameters: Mapping[str, Any] | None = None
     preset: str | None = None
+    fork: Any = None
+    changes: Mapping[str, Any] | None = None
+    label: str | None = None
 
     @classmethod
     def of_preset(cls, path: str | Path) -> Side:
@@ -42,8 +48,8 @@ class Side:
 
     @property
     def name(self) -> str:
-        """The model, or the preset's folder name."""
-        return Path(self.preset).name if self.preset else self.model
+        """The label, the preset's folder name, or the model."""
+        return self.label or (Path(self.preset).name if self.preset else self.model)
 
 
 def _side(side: Side | tuple) -> Side:
@@ -63,7 +69,7 @@ def _remover(folder: Path) -> Callable[..., None]:
     return remove
 
 
-class CompareWindow(QMainWindow):
+class CompareWindow(ForkSides, QMainWindow):
     """Two main-window panes on the same dataset, and one bar that plays both.
 
     Each pane is a :class:`~.main_window.MainWindow` without its menu bar; its side panel
@@ -71,8 +77,10 @@ class CompareWindow(QMainWindow):
     (View > Side panels), and the panes stack when even that is too wide (see
     :func:`.compare_layout.fit_panes`). With Lock-step on (the default), Play both trains
     both sides to the same step, a small increment at a time (see :mod:`.compare_play`);
-    off, each trains at its own speed. A preset side opens at its trained state. A view
-    chosen on one side is shown on the other too (View > Same view on both sides).
+    off, each trains at its own speed. A preset side opens at its trained state. A fork
+    side starts at its fork point, and each side's Curves view also draws the other's
+    curves, dashed (see :mod:`.compare_fork`). A view chosen on one side is shown on the
+    other too (View > Same view on both sides).
 
     Arguments:
         left, right: :class:`Side` s, or ``(model, dataset[, hyperparameters])``; the
@@ -140,9 +148,13 @@ class CompareWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self._make_menus()
+        self.side_names = (sides[0].name, sides[1].name)
         for index, side in enumerate(sides):
             if side.preset:
                 self.open_preset(index, side.preset)
+            elif side.fork is not None:
+                self.watch_fork(index)
+                self.start_from(index, side.fork, side.changes)
 
     def _make_pane(
         self, index: int, side: Side, pane: Callable[..., Any], seed: int, device: str
@@ -152,9 +164,8 @@ class CompareWindow(QMainWindow):
         if self.folder is not None:
             path = str(self.folder / f"pane{index}.ini")
             settings = QSettings(path, QSettings.Format.IniFormat)
-        window = pane(
-            side.model, side.dataset, seed=seed, device=device, paused=True, settings=settings
-        )
+        dataset = first_dataset(side.dataset, side.fork)
+        window = pane(side.model, dataset, seed=seed, device=device, paused=True, settings=settings)
         # a QMainWindow embedded as a child widget, not a window of its own, without menus
         window.setWindowFlags(Qt.WindowType.Widget)
         window.menuBar().hide()

@@ -73,6 +73,7 @@ class ExportActions(QObject):
             int(getattr(self.window, "step", 0)),
             hpm.to_dict(config),
             str(info.device),
+            getattr(info, "points", None),  # drawn or imported points: a CSV beside it
         )
 
     def ask_path(self, kind: str) -> str | None:

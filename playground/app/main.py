@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from . import theme
+from .commands import SetCheckpointBudget
 from .display import missing_display_message
 from .main_window import MainWindow
 from .qt_util import quiet_platform_notices
@@ -31,6 +32,7 @@ def launch(
     paused: bool = False,
     argv: list[str] | None = None,
     preset: str | None = None,
+    checkpoint_mb: float | None = None,
 ) -> int:
     """Open the playground window and run the Qt event loop.
 
@@ -43,6 +45,7 @@ def launch(
         argv: Qt's command-line arguments (default: the program name only).
         preset: a preset folder or ``.dgmpreset`` bundle to open (paused) once the
             worker has started; the first session then starts paused too.
+        checkpoint_mb: the timeline's memory budget in MiB (default: 256).
 
     Returns:
         The event loop's exit code; 2, with one sentence on stderr, where there is no
@@ -62,6 +65,8 @@ def launch(
     quiet_platform_notices()
     paused = paused or preset is not None
     window = MainWindow(model, dataset, seed=seed, device=device, paused=paused)
+    if checkpoint_mb is not None:
+        window.post(SetCheckpointBudget(int(checkpoint_mb * 2**20)))
     place_window(window, window.settings)
     remember_geometry(window, window.settings)
     window.show()

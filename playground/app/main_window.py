@@ -39,12 +39,14 @@ from .commands import (
     SlowMotion,
     Step,
 )
+from .drawing_mode import DrawingMode
 from .explain import ExplainPanel
 from .panels import HyperparameterForm, SessionPanel, TransportPanel
 from .presenting import PresentationMode, press
 from .qt_util import GuiThreadCollector, delete_later, signals_blocked, weakly
 from .session_choice import SessionChoice, ask_folder, ask_points
 from .snapshots import Frame
+from .timeline import Timeline
 from .view_status import ViewStatus
 from .views import VIEWS, View
 from .window_drawing import FrameDrawing
@@ -107,6 +109,8 @@ class MainWindow(FrameDrawing, QMainWindow):
             ``preset``, ``last_open_seconds`` and ``gallery`` are its state.
         presentation_mode: the :class:`~.presenting.PresentationMode`.
         explain: the :class:`~.explain.ExplainPanel` (F1; it adds the Help menu).
+        drawing: the :class:`~.drawing_mode.DrawingMode` (D: draw, erase, import and
+            export 2D points; the drawing becomes the session's dataset).
         file_menu, recent_menu, view_menu, presentation_action: the menus and the F11 action.
         side_panel, slim_bar: the left column, and the Play/Step/Reset bar that replaces
             it in presentation mode.
@@ -220,6 +224,10 @@ class MainWindow(FrameDrawing, QMainWindow):
         self._connect()
         # View > Explain panel (F1), the Help menu, the tabs' tooltips
         self.explain = ExplainPanel.install(self)
+        # View > Draw points (D): draw, erase, import and export 2D points
+        self.drawing = DrawingMode.install(self)
+        # the timeline under the views: scrub back, rewind, fork (right.addWidget in install)
+        self.timeline = Timeline.install(self, right)
 
     # ------------------------------------------------------------------ wiring
     def _connect(self) -> None:

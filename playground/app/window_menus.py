@@ -308,6 +308,11 @@ class PresetMenus(QObject):
             action = file_menu.addAction(text)
             action.setShortcut(QKeySequence(keys))
             action.triggered.connect(weakly(self, lambda m, *_, slot=slot: getattr(m, slot)()))
+        from .lesson_control import open_lesson_in  # File > Open lesson… (Ctrl+L)
+
+        lesson = file_menu.addAction("Open &lesson\u2026")
+        lesson.setShortcut(QKeySequence("Ctrl+L"))
+        lesson.triggered.connect(weakly(window, lambda w, *_: open_lesson_in(w)))
         recent_menu = file_menu.addMenu("&Recent presets")
         self.recent_menu = recent_menu
         self._fill_recent_menu()

@@ -25,15 +25,20 @@ from .commands import (
     SetChainSettings,
     SetDevice,
     SetHyperparameters,
+    SetPoints,
     SetSeed,
     SetViews,
     SlowMotion,
+    StartFrom,
     Step,
 )
 from .pacing import SNAPSHOT_RATE, Pacing
 from .snapshots import Frame, Snapshotter
+from .worker_fork import ForkCommands
+from .worker_points import PointsCommands
 from .worker_presets import PresetCommands
 from .worker_snapshots import SnapshotSchedule
+from .worker_timeline import TimelineCommands
 from .worker_training import TrainingSteps
 
 __all__ = ["TrainingWorker", "TORCH_THREADS"]
@@ -43,7 +48,15 @@ __all__ = ["TrainingWorker", "TORCH_THREADS"]
 TORCH_THREADS = 1
 
 
-class TrainingWorker(TrainingSteps, SnapshotSchedule, PresetCommands, QObject):
+class TrainingWorker(
+    TimelineCommands,
+    TrainingSteps,
+    SnapshotSchedule,
+    PresetCommands,
+    ForkCommands,
+    PointsCommands,
+    QObject,
+):
     """Trains in small chunks and reads commands between them (superqt style).
 
     :meth:`post` queues a typed command (:mod:`.commands`) from any thread; it is applied
@@ -151,6 +164,9 @@ class TrainingWorker(TrainingSteps, SnapshotSchedule, PresetCommands, QObject):
             Rebuild: self._rebuild,
             OpenPreset: self._open_preset,
             SavePreset: self._save_preset,
+            StartFrom: self._start_from,
+            SetPoints: self._set_points,
+            **self._timeline_handlers(),  # ScrubTo, Rewind, ...; Play/Step when scrubbed
         }
 
     # ------------------------------------------------------------ any thread
@@ -264,6 +280,7 @@ class TrainingWorker(TrainingSteps, SnapshotSchedule, PresetCommands, QObject):
         self._snapshotter.cancel()
         self._cache.clear()
         self.pacing.restarted(time.perf_counter())
+        self._timeline_restarted()  # a new checkpoint ring; back to live
 
     def _build(self, model: str, dataset: str, hyperparameters, seed: int, device: str) -> None:
         from ..core.training import Session
@@ -280,6 +297,7 @@ class TrainingWorker(TrainingSteps, SnapshotSchedule, PresetCommands, QObject):
 
     def _emit_info(self) -> None:
         from ..core import hyperparameters as hpm
+        from ..core.preset_points import session_points
 
         s = self.session
         fields = hpm.fields_info(s.config)
@@ -295,6 +313,7 @@ class TrainingWorker(TrainingSteps, SnapshotSchedule, PresetCommands, QObject):
                 s.available_views,
                 datasets,
                 tuple(s.parts),
+                points=session_points(s),
             )
         )
 

@@ -17,7 +17,9 @@ SLOW_MOTION_SECONDS = 0.5
 class TrainingSteps:
     """How a :class:`~.worker.TrainingWorker` trains (it owns the attributes used here:
     ``session``, ``pacing``, ``playing``, ``slow_motion``, ``diverged``, ``_slow_due``,
-    ``_slow_phase``, ``_quit``, ``_stepping_until``, ``_set_playing``, ``_count_steps``)."""
+    ``_slow_phase``, ``_quit``, ``_stepping_until``, ``_set_playing``, ``_count_steps``;
+    :class:`~.worker_timeline.TimelineCommands` gives ``_after_step``, called after every
+    step the session takes, and ``_timeline_progress``)."""
 
     @property
     def _slow(self) -> bool:
@@ -36,9 +38,11 @@ class TrainingSteps:
         try:
             for _ in range(repeats):
                 session.step(part)
+                self._after_step(part)
         except NonFiniteLossError as e:
             self._diverged(e)
             return
+        self._timeline_progress()
         self._slow_phase += 1
         self.pacing.request_snapshot()
         self._slow_due = time.perf_counter() + SLOW_MOTION_SECONDS
@@ -50,12 +54,15 @@ class TrainingSteps:
         session, end = self.session, self.pacing.chunk_end(time.perf_counter())
         try:
             session.step()
+            self._after_step()
             while time.perf_counter() < end:
                 session.step()
+                self._after_step()
         except NonFiniteLossError as e:
             self._diverged(e)
             return
         self._count_steps()
+        self._timeline_progress()
 
     def _diverged(self, error: Exception) -> None:
         self._set_playing(False)
@@ -68,8 +75,10 @@ class TrainingSteps:
         if not self.playing:
             try:
                 self.session.step(command.part)
+                self._after_step(command.part)
             except NonFiniteLossError as e:
                 self.diverged.emit(e)
+            self._timeline_progress(force=True)
             self.pacing.request_snapshot()
 
     def _play_until(self, command: PlayUntil) -> None:
@@ -85,10 +94,12 @@ class TrainingSteps:
         try:
             while session.step_count < command.step and not self._quit.is_set():
                 session.step()
+                self._after_step()
         except NonFiniteLossError as e:
             self._diverged(e)
             return
         self._count_steps()
+        self._timeline_progress()
         self._stepping_until = time.perf_counter() + 1.0  # pictures: previews, as in Play
         if self.pacing.snapshot_due(time.perf_counter(), True):  # at the pace of Play
             self.pacing.request_snapshot()

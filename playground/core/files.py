@@ -67,6 +67,7 @@ LIMITS: dict[str, int] = {
     "bundle": 512 * MiB,  # a .dgmpreset zip, compressed
     "image": 32 * MiB,  # one image of a folder: dataset
     "csv": 64 * MiB,
+    "points": 16 * MiB,  # points.safetensors: at most 1,000,000 float32 pairs (8 MB)
 }
 #: JSON nested deeper than this is refused before parsing (Python's parser would recurse)
 JSON_MAX_DEPTH = 64

@@ -31,6 +31,7 @@ __all__ = [
     "OPTIMIZER",
     "PREVIEW",
     "NOTES",
+    "POINTS",
     "BUNDLE_SUFFIX",
     "BUNDLE_MEMBERS",
     "BUNDLE_MAX_BYTES",
@@ -48,10 +49,12 @@ __all__ = [
 
 CONFIG, WEIGHTS, HISTORY = "config.json", "model.safetensors", "history.json"
 OPTIMIZER, PREVIEW, NOTES = "optimizer.safetensors", "preview.png", "notes.md"
+#: the 2D points of a session on ``points`` (see :mod:`.preset_points`)
+POINTS = "points.safetensors"
 #: a preset zipped into one file, to share
 BUNDLE_SUFFIX = ".dgmpreset"
 #: the only names a bundle may hold (flat: no folders), and the most it may unpack to
-BUNDLE_MEMBERS = (CONFIG, WEIGHTS, HISTORY, OPTIMIZER, PREVIEW, NOTES)
+BUNDLE_MEMBERS = (CONFIG, WEIGHTS, HISTORY, OPTIMIZER, PREVIEW, NOTES, POINTS)
 BUNDLE_MAX_BYTES = 256 * 2**20
 #: each file of a preset and its kind in :data:`.files.LIMITS` (its size cap)
 MEMBER_KINDS = {
@@ -61,6 +64,7 @@ MEMBER_KINDS = {
     OPTIMIZER: "optimizer",
     PREVIEW: "preview",
     NOTES: "notes",
+    POINTS: "points",
 }
 #: the key of the optimizers' non-tensor state in ``optimizer.safetensors``'s metadata
 OPTIMIZER_METADATA = "optimizers"

@@ -37,6 +37,7 @@ from .preset_files import (
     restore_optimizers,
     zip_folder,
 )
+from .preset_points import preset_points, write_points
 from .preset_schema import (
     DESCRIPTION_MAX_CHARS,
     HISTORY_MAX_CURVES,
@@ -128,7 +129,8 @@ def save_preset(
     into place. An existing preset at ``path`` is moved aside only for the moment of the
     swap and put back if the swap fails, so neither a crash nor a full disk mid-save ever
     leaves ``path`` empty or half-written, nor a temporary file beside it. Every tensor is
-    copied to the CPU; nothing is pickled.
+    copied to the CPU; nothing is pickled. A session on the user's 2D points (drawn,
+    imported or ``points:path=``) also writes them, as ``points.safetensors``.
 
     Arguments:
         session: the session to save.
@@ -295,6 +297,7 @@ def _write_files(
         (folder / PREVIEW).write_bytes(bytes(preview))
     if notes is not None:
         (folder / NOTES).write_text(notes, encoding="utf-8")
+    write_points(session, folder)  # drawn or imported points: points.safetensors
     # safetensors creates owner-only files; a preset is meant to be shared
     for file in folder.iterdir():
         file.chmod(0o644)
@@ -411,7 +414,9 @@ def load_preset(
             with too many points or values that are not numbers; weights or optimizer
             state that do not fit the model or hold NaN or infinity; a refused bundle
             (too many members, encrypted, an unknown compression, a member over its cap);
-            a file that is not what it claims to be.
+            a file that is not what it claims to be; a session on the user's points whose
+            ``points.safetensors`` is missing or refused (see
+            :func:`~.preset_points.read_points`).
     """
     with PresetFiles(path) as preset:
         where_config, where_weights = preset.where(CONFIG), preset.where(WEIGHTS)
@@ -425,13 +430,15 @@ def load_preset(
         if optimizer and preset.has(OPTIMIZER):
             optimizer_data = preset.read(OPTIMIZER)
         where_optimizer = preset.where(OPTIMIZER)
+        points = preset_points(cfg, preset)
     try:
         session = Session(
             cfg["model"],
-            cfg["dataset"],
+            "points" if points is not None else cfg["dataset"],
             cfg.get("hyperparameters", {}),
             seed=int(cfg.get("seed", 0)),
             device=device,
+            points=points,
         )
     except (ValueError, TypeError, OverflowError) as e:
         raise PresetError(f"{where_config}: {one_line(e)[:500]}") from None

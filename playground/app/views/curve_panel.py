@@ -27,6 +27,12 @@ WARMUP_FRACTION = 0.1
 #: the mmd_data band: light grey, opaque enough to read on a washed-out projector
 BAND_BRUSH = pg.mkBrush(120, 120, 120, 70)
 REFERENCE_PEN = pg.mkPen("k", width=2, style=Qt.PenStyle.DashLine)
+#: the other branch of a fork comparison: its curves in their colours, dashed and thinner
+#: (a fork's own line stays solid on top); the legend's sample of it is dark grey
+OTHER_STYLE = Qt.PenStyle.DashLine
+OTHER_SAMPLE_PEN = pg.mkPen("#4d4d4d", width=2, style=OTHER_STYLE)
+#: the fork step: a dotted vertical line labelled "fork"
+FORK_PEN = pg.mkPen("#4d4d4d", width=1.5, style=Qt.PenStyle.DotLine)
 
 
 class CurvePanel:
@@ -40,6 +46,8 @@ class CurvePanel:
         plot: the :class:`pyqtgraph.PlotItem`; ``right``: its second ViewBox or ``None``.
         items: name to its PlotDataItem, InfiniteLine (reference) or LinearRegionItem
             (band); created once, then given new data.
+        other_items: name to the dashed PlotDataItem of the other branch's curve of that
+            name (a fork comparison, see :meth:`show`); ``fork_line``: the fork step's.
         log: whether the y axes are logarithmic now (only axes whose values are all > 0).
     """
 
@@ -73,11 +81,29 @@ class CurvePanel:
         self.units: tuple[str, ...] = ()
         self.log = False
         self.log_wanted = False
+        self.other_items: dict[str, pg.PlotDataItem] = {}
+        self.fork_line: pg.InfiniteLine | None = None
+        self._other_sample: pg.PlotDataItem | None = None
+        self._other_text = ""
 
     # ------------------------------------------------------------------ drawing
-    def show(self, spec: Panel, picture: CurvesPicture) -> None:
+    def show(
+        self,
+        spec: Panel,
+        picture: CurvesPicture,
+        other: CurvesPicture | None = None,
+        label: str = "other branch",
+        fork_step: int | None = None,
+    ) -> None:
         """Give every curve of ``spec`` its latest data (creating the items of new names)
-        and fit the y ranges."""
+        and fit the y ranges.
+
+        Arguments:
+            other: another branch's picture (a fork comparison): its curves of the names
+                of ``spec`` are drawn dashed in the same colours, the legend says
+                "dashed: ``label``", and the y ranges hold them too; ``None``: none.
+            fork_step: the step the branches part at (a dotted line), or ``None``.
+        """
         if spec.units != self.units:
             self._set_units(spec.units)
         for name in spec.names:
@@ -88,10 +114,79 @@ class CurvePanel:
             else:
                 item.setData(curve.steps, curve.values)
         self._apply_log(spec, picture)
+        others = self._show_other(spec, other, label, fork_step)
         left, right = spec.includes
-        self._fit(self._on_right(spec, picture, False), self.plot.getViewBox(), left)
+        mine = self._on_right(spec, picture, False)
+        self._fit(mine + [c for c in others if not self._is_right(c)], self.plot.getViewBox(), left)
         if self.right is not None:
-            self._fit(self._on_right(spec, picture, True), self.right, right)
+            mine = self._on_right(spec, picture, True)
+            self._fit(mine + [c for c in others if self._is_right(c)], self.right, right)
+
+    def _show_other(
+        self, spec: Panel, other: CurvesPicture | None, label: str, fork_step: int | None
+    ) -> list[Curve]:
+        """Draw ``other``'s training and held-out curves of ``spec``'s names (dashed) and
+        the fork line; returns the curves drawn."""
+        curves = [] if other is None else [other.curves.get(n) for n in spec.names]
+        curves = [c for c in curves if c is not None and c.kind in ("line", "heldout")]
+        for name in set(self.other_items) - {c.name for c in curves}:
+            item = self.other_items.pop(name)
+            right = self.right is not None and item in self.right.addedItems
+            (self.right if right else self.plot).removeItem(item)
+        for curve in curves:
+            item = self.other_items.get(curve.name) or self._add_other(curve)
+            item.setData(curve.steps, curve.values)
+        text = f"dashed: {label}" if curves else ""
+        if text != self._other_text:
+            if self._other_sample is not None:
+                self.legend.removeItem(self._other_sample)
+            self._other_sample = pg.PlotDataItem(pen=OTHER_SAMPLE_PEN) if text else None
+            if text:
+                self.legend.addItem(self._other_sample, text)
+            self._other_text = text
+            self.fit_legend(self.legend_width)
+        if fork_step is None or other is None:
+            if self.fork_line is not None:
+                self.plot.removeItem(self.fork_line)
+                self.fork_line = None
+        else:
+            if self.fork_line is None:
+                self.fork_line = pg.InfiniteLine(
+                    angle=90,
+                    pen=FORK_PEN,
+                    movable=False,
+                    label="fork",
+                    labelOpts={"position": 0.92, "color": "#4d4d4d"},
+                )
+                self.plot.addItem(self.fork_line, ignoreBounds=True)
+            self.fork_line.setValue(float(fork_step))
+        return curves
+
+    def _add_other(self, curve: Curve) -> pg.PlotDataItem:
+        """The dashed item of the other branch's ``curve`` (in its own curve's colour)."""
+        color = self.colors.get(curve.name) or self.colors.get(curve.host or "")
+        color = pg.mkColor(color if color is not None else "#4d4d4d")
+        pen = pg.mkPen(color, width=max(theme.LINE_WIDTH - 1, 1), style=OTHER_STYLE)
+        if curve.kind == "heldout":  # hollow dots: the own branch's are filled
+            item = pg.PlotDataItem(
+                pen=pen,
+                symbol="o",
+                symbolSize=DOT_SIZE - 3,
+                symbolBrush=None,
+                symbolPen=pg.mkPen(color, width=1.5),
+            )
+        else:
+            item = pg.PlotDataItem(pen=pen)
+            item.setDownsampling(auto=True, method="mean")
+            item.setClipToView(True)
+        item.setZValue(2)  # under the own branch's lines
+        if self._is_right(curve):
+            self.right.addItem(item)
+            item.setLogMode(False, self.log)
+        else:
+            self.plot.addItem(item)
+        self.other_items[curve.name] = item
+        return item
 
     def fit_legend(self, width: float) -> None:
         """As many legend entries per row as fit in ``width`` pixels (a legend wider than

@@ -42,6 +42,10 @@ class CurvesView(View):
         panels: panel key to its :class:`~.curve_panel.CurvePanel`, in drawing order.
         curves: every drawn name to its PlotDataItem (or reference line, band).
         log_button: the checkable "log y" button.
+        other, other_label, fork_step: in a fork comparison, the other branch's
+            :class:`~playground.core.snapshots.curves.CurvesPicture` (drawn dashed on
+            every panel, see :meth:`set_other`), what the legend calls it, and the step
+            the branches part at; ``None`` otherwise.
     """
 
     name = "curves"
@@ -69,6 +73,21 @@ class CurvesView(View):
         self.curves: dict[str, pg.GraphicsObject] = {}
         self._picture: CurvesPicture | None = None
         self._x_end, self._x_new = 0.0, True
+        self.other: CurvesPicture | None = None
+        self.other_label, self.fork_step = "other branch", None
+
+    def set_other(
+        self,
+        picture: CurvesPicture | None,
+        label: str = "other branch",
+        fork_step: int | None = None,
+    ) -> None:
+        """Draw another branch's curves over these, dashed (a fork comparison), labelled
+        "dashed: ``label``" in each panel's legend, with a dotted line at ``fork_step``;
+        ``None`` removes them. Kept across :meth:`clear` (a new run of this side)."""
+        self.other, self.other_label, self.fork_step = picture, label, fork_step
+        if self._picture is not None:
+            self._show_panels(self._picture)
 
     def clear(self) -> None:
         """Remove every panel (a new session has other quantities)."""
@@ -87,9 +106,12 @@ class CurvesView(View):
         keys = [spec.key for spec in picture.panels]
         if keys != list(self.panels):
             self._arrange(picture)
+        self._show_panels(picture)
+
+    def _show_panels(self, picture: CurvesPicture) -> None:
         for spec in picture.panels:
             panel = self.panels[spec.key]
-            panel.show(spec, picture)
+            panel.show(spec, picture, self.other, self.other_label, self.fork_step)
             self.curves.update(panel.items)
         self._share_steps(picture)
         self._fit_legends()  # presentation mode may have grown their fonts since
@@ -98,7 +120,8 @@ class CurvesView(View):
     def _share_steps(self, picture: CurvesPicture) -> None:
         """One step axis for every panel: 0 to the latest step, grown in steps (see
         :func:`~.curve_panel.nice_above`)."""
-        last = max((float(c.steps[-1]) for c in picture.curves.values() if len(c.steps)), default=0)
+        drawn = [*picture.curves.values(), *(self.other.curves.values() if self.other else ())]
+        last = max((float(c.steps[-1]) for c in drawn if len(c.steps)), default=0)
         if last > self._x_end or self._x_end > 4 * max(last, 25.0) or self._x_new:
             self._x_end = nice_above(max(last, 1.0))
             for panel in self.panels.values():
@@ -141,7 +164,8 @@ class CurvesView(View):
             panel.set_log(on)
         if self._picture is not None:
             for spec in self._picture.panels:
-                self.panels[spec.key].show(spec, self._picture)
+                other = (self.other, self.other_label, self.fork_step)
+                self.panels[spec.key].show(spec, self._picture, *other)
         self._tell_linear()
 
     def _tell_linear(self) -> None:

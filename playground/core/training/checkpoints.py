@@ -16,6 +16,10 @@ from .session import Session
 __all__ = [
     "Checkpoint",
     "CheckpointRing",
+    "DEFAULT_BUDGET_BYTES",
+    "MAX_COUNT",
+    "TENSOR_OVERHEAD_BYTES",
+    "held_bytes",
     "NotReplayableError",
     "NOT_REPLAYABLE",
     "replay_problem",
@@ -38,24 +42,57 @@ class NotReplayableError(RuntimeError):
     """Rewinding or forking a model whose replay is known not to be exact."""
 
 
+#: the ring's default memory budget (issue 17: 256 MB), bytes of tensors
+DEFAULT_BUDGET_BYTES = 256 * 2**20
+#: the ring's default most checkpoints: generous, so that for the 2D models (0.1 to 1.6 MiB
+#: a checkpoint with Adam's moments) the budget binds and the spacing stays small; the
+#: tiniest models (a planar flow: 1 KiB) stop here, at a few MiB
+MAX_COUNT = 4096
+#: bytes a checkpoint holds per tensor beyond its data: the tensor's Python object, its
+#: dictionary entry, the allocator's rounding (measured with tracemalloc: 180 to 300 bytes
+#: a tensor for the 2D models), counted so that the budget bounds the ring's real memory
+TENSOR_OVERHEAD_BYTES = 320
+
+
+def _tensors(value: Any) -> int:
+    """How many tensors ``value`` (a checkpoint's part) holds."""
+    if isinstance(value, torch.Tensor):
+        return 1
+    if isinstance(value, dict):
+        return sum(_tensors(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return sum(_tensors(v) for v in value)
+    return 0
+
+
+def held_bytes(checkpoint: Checkpoint) -> int:
+    """The memory ``checkpoint`` holds: its tensors' bytes plus
+    :data:`TENSOR_OVERHEAD_BYTES` per tensor."""
+    parts = (checkpoint.weights, checkpoint.optimizers, checkpoint.hidden)
+    return checkpoint.nbytes + TENSOR_OVERHEAD_BYTES * sum(_tensors(p) for p in parts)
+
+
 class CheckpointRing:
     """Checkpoints of one run, spaced to cover the whole run within a memory budget.
 
     :meth:`maybe_save` after each step keeps the steps that are multiples of a spacing
     ``k`` (1 at first); when the ring holds more than ``budget_bytes`` or ``max_count``
-    checkpoints, ``k`` doubles and every checkpoint off the new spacing is dropped (every
-    other one), so a run of ``N`` steps keeps about ``max_count / 2 .. max_count``
-    checkpoints from step 0 to within ``k`` of step ``N``. At least one is always kept.
+    checkpoints, the oldest checkpoint off the spacing ``2 k`` is dropped, one at a time
+    (the first one held stays), and once all are on it ``k`` doubles. So the ring stays
+    full: the old part of a run at spacing ``2 k``, the recent part at ``k``, a mean
+    spacing of ``N / held`` steps after ``N`` steps (a replay, hence a rewind or a scrub,
+    is about half as long as with every other checkpoint dropped at once), from step 0
+    to within ``k`` of step ``N``. At least one is always kept.
 
     Arguments:
-        budget_bytes: the most bytes of tensors the checkpoints may hold.
+        budget_bytes: the most bytes the checkpoints may hold (see :func:`held_bytes`).
         max_count: the most checkpoints kept.
 
     Raises:
         ValueError: a budget below 1 byte or a count below 2.
     """
 
-    def __init__(self, budget_bytes: int = 256 * 2**20, max_count: int = 512):
+    def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES, max_count: int = MAX_COUNT):
         if budget_bytes < 1 or max_count < 2:
             raise ValueError(
                 f"budget_bytes must be >= 1 and max_count >= 2, got {budget_bytes} and {max_count}"
@@ -64,6 +101,8 @@ class CheckpointRing:
         self.spacing = 1
         self._ring: dict[int, Checkpoint] = {}
         self._steps: list[int] = []
+        self._held: dict[int, int] = {}  # step -> held_bytes of its checkpoint
+        self._nbytes = 0  # kept as checkpoints come and go: maybe_save runs after every step
 
     @property
     def steps(self) -> list[int]:
@@ -72,8 +111,20 @@ class CheckpointRing:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of tensors the checkpoints hold."""
-        return sum(c.nbytes for c in self._ring.values())
+        """Bytes the checkpoints hold: their tensors and the objects around them (see
+        :func:`held_bytes`)."""
+        return self._nbytes
+
+    def set_budget(self, budget_bytes: int) -> None:
+        """Hold at most ``budget_bytes`` from now on, thinning the ring at once if needed.
+
+        Raises:
+            ValueError: a budget below 1 byte.
+        """
+        if budget_bytes < 1:
+            raise ValueError(f"budget_bytes must be >= 1, got {budget_bytes}")
+        self.budget_bytes = int(budget_bytes)
+        self._thin()
 
     def __len__(self) -> int:
         return len(self._steps)
@@ -89,17 +140,31 @@ class CheckpointRing:
 
     def add(self, checkpoint: Checkpoint) -> None:
         """Put ``checkpoint`` in the ring, then thin it to the budget and count."""
-        if checkpoint.step not in self._ring:
-            bisect.insort(self._steps, checkpoint.step)
-        self._ring[checkpoint.step] = checkpoint
+        step = checkpoint.step
+        if step in self._ring:
+            self._nbytes -= self._held[step]
+        else:
+            bisect.insort(self._steps, step)
+        self._ring[step], self._held[step] = checkpoint, held_bytes(checkpoint)
+        self._nbytes += self._held[step]
+        self._thin()
+
+    def _thin(self) -> None:
+        """Drop the oldest checkpoints off twice the spacing (then double the spacing)
+        until within budget and count; the first checkpoint held stays."""
         while len(self._steps) > 1 and (
-            len(self._steps) > self.max_count or self.nbytes > self.budget_bytes
+            len(self._steps) > self.max_count or self._nbytes > self.budget_bytes
         ):
-            self.spacing *= 2
-            keep = [s for s in self._steps if s % self.spacing == 0] or self._steps[:1]
-            for s in set(self._steps) - set(keep):
-                del self._ring[s]
-            self._steps = keep
+            coarse = 2 * self.spacing
+            i = next((i for i, s in enumerate(self._steps) if i and s % coarse), None)
+            if i is None:
+                self.spacing = coarse
+                continue
+            self._drop(self._steps.pop(i))
+
+    def _drop(self, step: int) -> None:
+        del self._ring[step]
+        self._nbytes -= self._held.pop(step)
 
     def nearest_before(self, step: int) -> Checkpoint:
         """The checkpoint at ``step`` or the latest before it.
@@ -115,7 +180,7 @@ class CheckpointRing:
     def discard_after(self, step: int) -> None:
         """Drop the checkpoints after ``step`` (a rewound run's undone future)."""
         for s in [s for s in self._steps if s > step]:
-            del self._ring[s]
+            self._drop(s)
         self._steps = [s for s in self._steps if s <= step]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,8 @@ import nbformat
 
 from .. import hyperparameters as hpm
 from ..data import ALL_DATASETS
+from ..data.points import Points, write_points_csv
+from ..files import FileRefusedError
 from ..models import get_model_class
 
 __all__ = [
@@ -25,8 +27,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class SessionRecipe:
-    """What rebuilds a session: model name, dataset spec, seed, device, steps reached and
-    every hyperparameter (field name to value, as :func:`~.hyperparameters.to_dict` gives).
+    """What rebuilds a session: model name, dataset spec, seed, device, steps reached,
+    every hyperparameter (field name to value, as :func:`~.hyperparameters.to_dict` gives)
+    and, for a session on the user's 2D points (drawn, imported or ``points:path=``), the
+    points themselves (``(n, 2)``; the export writes them as a CSV beside the script).
 
     The app's GUI thread builds one from the worker's :class:`SessionInfo` (it never
     touches the worker's session); :meth:`of` builds one from a :class:`Session`."""
@@ -37,6 +41,7 @@ class SessionRecipe:
     steps: int
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     device: str = "cpu"
+    points: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, session: Any) -> SessionRecipe:
@@ -50,6 +55,7 @@ class SessionRecipe:
             int(session.step_count),
             hpm.to_dict(session.config),
             str(session.device),
+            session.data.points if isinstance(session.data, Points) else None,
         )
 
 
@@ -140,10 +146,32 @@ def _plot_source(recipe: SessionRecipe) -> str:
     )
 
 
-def _cells(recipe: SessionRecipe) -> list[tuple[str, str]]:
+#: the CSV file of a points session's points, beside the script (``{stem}``: its name)
+POINTS_FILE = "{stem}_points.csv"
+
+
+def _dataset_source(recipe: SessionRecipe, points_file: str, script: bool) -> str:
+    """The ``DATASET = ...`` lines: the spec, or for a points session its CSV file beside
+    the script (``__file__``'s folder) or the notebook (its working folder)."""
+    if recipe.points is None:
+        return f"DATASET = {recipe.dataset!r}"
+    where = f"Path(__file__).with_name({points_file!r})" if script else f"Path({points_file!r})"
+    return (
+        f"# the session's {len(recipe.points)} 2D points, in the CSV file beside this "
+        f"{'script' if script else 'notebook'}\n"
+        f"POINTS_CSV = {where}\nDATASET = f'points:path={{POINTS_CSV}}'"
+    )
+
+
+def _cells(
+    recipe: SessionRecipe, points_file: str = "session_points.csv", script: bool = False
+) -> list[tuple[str, str]]:
     """The notebook's cells as ``(kind, source)``, kind ``markdown`` or ``code``; the
-    script is the code cells but the plot, in order."""
+    script is the code cells but the plot, in order. A points session reads its points
+    from ``points_file`` (see :func:`_dataset_source`)."""
     r = recipe
+    if r.points is not None:
+        r = replace(r, dataset=Points.name)
     changed = _changed(r)
     model_cls = get_model_class(r.model)
     return [
@@ -159,7 +187,9 @@ def _cells(recipe: SessionRecipe) -> list[tuple[str, str]]:
         ("markdown", "Imports, and one CPU thread, as the playground's commands train."),
         (
             "code",
-            "import json\n\nimport torch\n\nfrom playground.core.training import Session\n\n"
+            "import json\n"
+            + ("from pathlib import Path\n" if r.points is not None else "")
+            + "\nimport torch\n\nfrom playground.core.training import Session\n\n"
             "torch.set_num_threads(1)",
         ),
         (
@@ -169,7 +199,7 @@ def _cells(recipe: SessionRecipe) -> list[tuple[str, str]]:
         ),
         (
             "code",
-            f"MODEL = {r.model!r}\nDATASET = {r.dataset!r}\nSEED = {r.seed}\n"
+            f"MODEL = {r.model!r}\n{_dataset_source(r, points_file, script)}\nSEED = {r.seed}\n"
             f"STEPS = {r.steps}\nDEVICE = {r.device!r}\n\n"
             "# changed from the model's defaults\n"
             f"{_dict_source('CHANGED', changed)}\n\n"
@@ -186,7 +216,7 @@ def _cells(recipe: SessionRecipe) -> list[tuple[str, str]]:
     ]
 
 
-def session_script(session: Any) -> str:
+def session_script(session: Any, points_file: str = "session_points.csv") -> str:
     """A standalone Python script that rebuilds ``session`` through the core API
     (:class:`~.training.Session` with its model, dataset spec, seed, device and every
     hyperparameter), trains it headless with one thread to the step it reached and prints
@@ -198,35 +228,41 @@ def session_script(session: Any) -> str:
     :attr:`Session.history` records loss terms and metrics, not settings: the script
     trains every step with the final values. A GAN's lone critic or generator
     half-steps are not replayed either. A session opened from a preset is retrained
-    from its seed.
+    from its seed. A session on the user's 2D points reads them from ``points_file``
+    beside the script (:func:`write_script` writes it).
 
     Arguments:
         session: a :class:`~.training.Session` or a :class:`SessionRecipe`.
+        points_file: the CSV file of a points session's points, beside the script.
 
     Raises:
         UnknownModelError: the model is not in the registry.
     """
     r = SessionRecipe.of(session)
+    shown = Points.name if r.points is not None else r.dataset
     doc = (
-        f'"""Rebuild a DGM Playground session: {r.model} on {r.dataset}, seed {r.seed}, '
+        f'"""Rebuild a DGM Playground session: {r.model} on {shown}, seed {r.seed}, '
         f"{r.steps} steps.\n\nTrains headless and prints the held-out metrics (nats) as JSON. "
         "Live hyperparameter\nchanges made mid-run are not replayed: every step uses the "
         'final values.\n"""'
     )
-    code = [src for kind, src in _cells(r) if kind == "code"]
+    code = [src for kind, src in _cells(r, points_file, script=True) if kind == "code"]
     return "\n\n".join([doc, *code]) + "\n"
 
 
-def session_notebook(session: Any) -> nbformat.NotebookNode:
+def session_notebook(
+    session: Any, points_file: str = "session_points.csv"
+) -> nbformat.NotebookNode:
     """The script of :func:`session_script` as a Jupyter notebook (nbformat 4): markdown
     cells naming the model, its paper and what each cell does, the code split into cells,
     and a matplotlib cell that plots samples (or the density, or the loss curves).
 
     Arguments:
         session: a :class:`~.training.Session` or a :class:`SessionRecipe`.
+        points_file: as for :func:`session_script` (the notebook's working folder).
     """
     nb = nbformat.v4.new_notebook()
-    for kind, src in _cells(SessionRecipe.of(session)):
+    for kind, src in _cells(SessionRecipe.of(session), points_file):
         if kind == "markdown":
             nb.cells.append(nbformat.v4.new_markdown_cell(src))
         else:
@@ -239,24 +275,42 @@ def session_notebook(session: Any) -> nbformat.NotebookNode:
     return nb
 
 
+def _write_points(recipe: SessionRecipe, path: Path) -> str:
+    """Write a points session's points beside ``path`` as :data:`POINTS_FILE`; its name."""
+    name = POINTS_FILE.format(stem=path.stem)
+    if recipe.points is not None:
+        try:
+            write_points_csv(path.with_name(name), recipe.points)
+        except FileRefusedError as e:
+            raise OSError(str(e)) from None
+    return name
+
+
 def write_script(session: Any, path: str | Path) -> Path:
-    """Write :func:`session_script` to ``path``; returns the path.
+    """Write :func:`session_script` to ``path``; returns the path. A session on the
+    user's points also gets ``NAME_points.csv`` beside it (:data:`POINTS_FILE`), which
+    the script reads: copy both to take it home.
 
     Raises:
-        OSError: the file cannot be written (the folder is missing or read-only).
+        OSError: a file cannot be written (the folder is missing or read-only).
     """
     path = Path(path)
-    path.write_text(session_script(session), encoding="utf-8")
+    recipe = SessionRecipe.of(session)
+    name = _write_points(recipe, path)
+    path.write_text(session_script(recipe, name), encoding="utf-8")
     return path
 
 
 def write_notebook(session: Any, path: str | Path) -> Path:
-    """Write :func:`session_notebook` to ``path`` (``.ipynb``); returns the path.
+    """Write :func:`session_notebook` to ``path`` (``.ipynb``); returns the path. A
+    session on the user's points also gets ``NAME_points.csv`` beside it (as
+    :func:`write_script`); the notebook reads it from its working folder.
 
     Raises:
-        OSError: the file cannot be written (the folder is missing or read-only).
+        OSError: a file cannot be written (the folder is missing or read-only).
     """
     path = Path(path)
-    text = nbformat.writes(session_notebook(session))
+    recipe = SessionRecipe.of(session)
+    text = nbformat.writes(session_notebook(recipe, _write_points(recipe, path)))
     path.write_text(text, encoding="utf-8")
     return path
