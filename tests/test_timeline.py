@@ -176,3 +176,21 @@ def test_cli_checkpoint_budget(capsys):
     assert _parser().parse_args(["gui"]).checkpoint_mb == 256
     assert main(["gui", "--checkpoint-mb", "0"]) != 0
     assert "--checkpoint-mb must be > 0" in capsys.readouterr().err
+
+
+def test_slider_moves_snap_to_checkpoints(qtbot, open_window):
+    """A drag shows the checkpoint nearest the slider (no replay): the views follow the
+    hand; near the live end the slider goes back to live."""
+    window = open_window("vae", "moons")
+    _train_to(qtbot, window, 60)
+    marks = _state(window).checkpoints
+    assert len(marks) >= 3
+    between = marks[1] + 1 if marks[2] - marks[1] > 2 else marks[1]
+    with _drawn(qtbot, window, marks[1]):
+        window.timeline.slider.setValue(between)
+    assert window.timeline.slider.value() == marks[1]
+    qtbot.waitUntil(lambda: window.worker.scrubbed_to == marks[1], timeout=WINDOW_TIMEOUT_MS)
+    assert window.worker.last_scrub[1] == 0  # shown from the checkpoint itself
+    qtbot.waitUntil(lambda: not window.timeline._timer.isActive(), timeout=5000)
+    window.timeline.slider.setValue(60)
+    qtbot.waitUntil(lambda: window.worker.scrubbed_to is None, timeout=WINDOW_TIMEOUT_MS)

@@ -35,6 +35,14 @@ SCRUB_COALESCE_MS = 40
 _MAX_MARKS = 400
 
 
+#: the slider's tooltip
+SLIDER_TIP = (
+    "Drag to scrub back through training: the views show the checkpoint nearest the "
+    "slider (the ticks); Step (Right) then shows the next step exactly; [ and ] move one "
+    "checkpoint; End: back to live"
+)
+
+
 def rewind_question(step: int, live_step: int) -> str:
     """What the window asks before training goes on from ``step`` of a run at ``live_step``."""
     n = max(0, live_step - step)
@@ -126,7 +134,7 @@ class Timeline(QWidget):
         self._pending: int | None = None  # a position waiting for the coalescing timer
         self._target: int | None = None  # the last position asked for, until shown
         self.slider = TimelineSlider()
-        self.slider.setToolTip("Drag to scrub back through training ([ and ] one checkpoint)")
+        self.slider.setToolTip(SLIDER_TIP)
         self.label = QLabel("timeline: starting\u2026")
         self.label.setMinimumWidth(260)
         self.fork_button = QPushButton("Fork here")
@@ -190,7 +198,7 @@ class Timeline(QWidget):
         self.setToolTip("")
         self.label.setToolTip("")
         self.fork_button.setToolTip("Open a branch of this run from the step shown")
-        self.slider.setToolTip("Drag to scrub back through training ([ and ] one checkpoint)")
+        self.slider.setToolTip(SLIDER_TIP)
         self.slider.set_marks(state.checkpoints)
         first = state.checkpoints[0] if state.checkpoints else state.live_step
         if not self.slider.isSliderDown() and not self._timer.isActive():
@@ -243,8 +251,27 @@ class Timeline(QWidget):
         if not self._timer.isActive():
             self._post_pending()
 
+    def snap(self, value: int) -> int | None:
+        """The slider position ``value`` snapped to the nearest checkpoint (a step the
+        views show at once, with no replay), or ``None`` when the live step is nearer."""
+        if self.state is None or not self.state.checkpoints:
+            return int(value)
+        marks, live = self.state.checkpoints, self.state.live_step
+        nearest = min(marks, key=lambda c: abs(c - value))
+        return None if abs(live - value) < abs(nearest - value) or nearest >= live else nearest
+
     def _on_value(self, value: int) -> None:
-        self.scrub_to(value)
+        """A slider move (drag, click, wheel): snapped to the nearest checkpoint, so the
+        views follow the hand without replaying; ``Step`` then walks forward one exact
+        step at a time, and ``[`` ``]`` go checkpoint by checkpoint."""
+        step = self.snap(value)
+        if step is None:
+            self.back_to_live()
+            return
+        if step != value:
+            with signals_blocked(self.slider):
+                self.slider.setValue(step)
+        self.scrub_to(step)
 
     def _post_pending(self) -> None:
         """Post the newest position; positions until the timer fires wait, then the newest
