@@ -188,6 +188,8 @@ def test_help_menu_tooltips_and_presentation_mode(qtbot, open_window):
     assert "Space" in rows and "F11" in rows and "F1" in rows
     assert rows["Space"].startswith("Play") and "Presentation" in rows["F11"]
     assert "Ctrl+O" in rows and "1 \u2026 9" in rows
+    assert "checkpoint" in rows["["] and "live" in rows["End"]  # the timeline's keys
+    assert all(rows.values()), [k for k, v in rows.items() if not v]  # every key explained
     assert dialog.table.rowCount() == len(dialog.rows)
     dialog.close()
 

@@ -32,6 +32,9 @@ KEY_DESCRIPTIONS = {
     "Space": "Play / pause training",
     "Right": "One training step (while paused)",
     "R": "Reset training to step 0",
+    "[": "Timeline: show the checkpoint before the step shown",
+    "]": "Timeline: show the next checkpoint (at the end: back to live)",
+    "End": "Timeline: back to the live end of the run",
     **{str(i): "Show the n-th tab" for i in range(1, 10)},
     **{f"Ctrl+{i}": "Show the n-th tab" for i in range(1, 10)},
 }
