@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QStyle,
     QStyleOptionSlider,
@@ -137,6 +138,8 @@ class Timeline(QWidget):
         self.slider.setToolTip(SLIDER_TIP)
         self.label = QLabel("timeline: starting\u2026")
         self.label.setMinimumWidth(260)
+        # a narrow window clips the label's end (the memory) rather than the buttons
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.fork_button = QPushButton("Fork here")
         self.fork_button.setToolTip("Open a branch of this run from the step shown")
         self.live_button = QPushButton("Back to live")
@@ -144,8 +147,7 @@ class Timeline(QWidget):
         self.live_button.setEnabled(False)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.label)
-        row.addStretch(1)
+        row.addWidget(self.label, 1)  # takes the room the buttons leave
         row.addWidget(self.fork_button)
         row.addWidget(self.live_button)
         layout = QVBoxLayout(self)
@@ -211,13 +213,21 @@ class Timeline(QWidget):
 
     def _show_label(self) -> None:
         state = self.state
-        mib = f"{len(state.checkpoints):,} checkpoints, {state.nbytes / 2**20:,.0f} of "
-        mib += f"{state.budget_bytes / 2**20:,.0f} MiB"
+        count = len(state.checkpoints)
+        memory = (
+            f"{count:,} checkpoint{'s' if count != 1 else ''}, "
+            f"{state.nbytes / 2**20:,.0f}/{state.budget_bytes / 2**20:,.0f} MiB"
+        )
         if state.shown_step is None:
-            text = f"step {state.live_step:,} \u2014 live"
+            text = f"Timeline: step {state.live_step:,} \u2014 live"
         else:
-            text = f"step {state.shown_step:,} of {state.live_step:,} \u2014 scrubbed back"
-        self.label.setText(f"{text}   \u00b7   {mib}")
+            shown, live = state.shown_step, state.live_step
+            text = f"Timeline: step {shown:,} of {live:,} \u2014 scrubbed back"
+        self.label.setText(f"{text}   \u00b7   {memory}")
+        self.label.setToolTip(
+            f"{text}. The worker keeps {memory} of its budget (gui --checkpoint-mb N): "
+            "weights, optimizer state, random states and history, spaced to cover the run."
+        )
 
     def open_fork(self, point: Any) -> None:
         """The worker's fork point: open the branch (``playground.app.fork.open_fork``)."""
