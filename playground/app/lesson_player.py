@@ -61,13 +61,9 @@ def open_lesson(path: str | Path, presenting: bool = True, argv: list[str] | Non
         lesson that cannot be used (its :class:`~playground.core.lessons.LessonError`)
         or where there is no display.
     """
-    from PySide6.QtWidgets import QApplication
-
     from ..core.lessons import LessonError, load_lesson
-    from . import theme
-    from .display import missing_display_message
+    from .main import make_app
     from .main_window import MainWindow
-    from .qt_util import quiet_platform_notices
     from .window_geometry import place_window
     from .worker_thread import exit_if_abandoned
 
@@ -77,15 +73,9 @@ def open_lesson(path: str | Path, presenting: bool = True, argv: list[str] | Non
     except (LessonError, ValueError) as e:
         print(e, file=sys.stderr)
         return 2
-    if QApplication.instance() is None:
-        no_display = missing_display_message()
-        if no_display:
-            print(no_display, file=sys.stderr)
-            return 2
-    app = QApplication.instance() or QApplication(list(argv) if argv else sys.argv[:1])
-    app.setApplicationName("DGM Playground")
-    theme.apply(app)
-    quiet_platform_notices()
+    app = make_app(argv)
+    if app is None:
+        return 2
     window = MainWindow(model, dataset, seed=seed, paused=True)
     place_window(window, window.settings)
     window.show()

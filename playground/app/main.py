@@ -17,11 +17,29 @@ from .qt_util import quiet_platform_notices
 from .window_geometry import place_window, remember_geometry
 from .worker_thread import exit_if_abandoned
 
-__all__ = ["launch", "QUIT_AFTER_ENV"]
+__all__ = ["launch", "make_app", "QUIT_AFTER_ENV"]
 
 #: benchmarks set this to ``shown`` (or ``frame``): the app prints ``shown <epoch seconds>``
 #: (or ``frame <epoch seconds>``) once the window is exposed (or has drawn a snapshot), then quits
 QUIT_AFTER_ENV = "PLAYGROUND_QUIT_AFTER"
+
+
+def make_app(argv: list[str] | None = None) -> QApplication | None:
+    """The running ``QApplication`` (or a new one), named and themed; ``None``, with one
+    sentence on stderr, where there is no display to open a window on (Qt would abort).
+
+    Arguments:
+        argv: Qt's command-line arguments (default: the program name only)."""
+    if QApplication.instance() is None:
+        no_display = missing_display_message()
+        if no_display:
+            print(no_display, file=sys.stderr)
+            return None
+    app = QApplication.instance() or QApplication(list(argv) if argv else sys.argv[:1])
+    app.setApplicationName("DGM Playground")
+    theme.apply(app)
+    quiet_platform_notices()
+    return app
 
 
 def launch(
@@ -54,15 +72,9 @@ def launch(
         ends here with that code (:func:`~.worker_thread.exit_if_abandoned`): Qt would
         abort it while destroying the running thread.
     """
-    if QApplication.instance() is None:
-        no_display = missing_display_message()
-        if no_display:
-            print(no_display, file=sys.stderr)
-            return 2
-    app = QApplication.instance() or QApplication(list(argv) if argv else sys.argv[:1])
-    app.setApplicationName("DGM Playground")
-    theme.apply(app)
-    quiet_platform_notices()
+    app = make_app(argv)
+    if app is None:
+        return 2
     paused = paused or preset is not None
     window = MainWindow(model, dataset, seed=seed, device=device, paused=paused)
     if checkpoint_mb is not None:

@@ -295,6 +295,17 @@ class TrainingWorker(
         if self.session is not None:
             self._emit_info()
 
+    def _install(self, session: Any) -> None:
+        """Make ``session`` (built on this thread: a branch, drawn points) the worker's
+        session: the chains view's settings follow it, its first picture is taken at once
+        and the window hears of it."""
+        if self.chain_settings is not None:
+            session.set_chain_settings(self.chain_settings)
+        self.session = session
+        self._frozen = None  # the copy of the previous session: copy anew
+        self._restarted()  # forces the first snapshot: the view draws at once
+        self._emit_info()
+
     def _emit_info(self) -> None:
         from ..core import hyperparameters as hpm
         from ..core.preset_points import session_points

@@ -37,14 +37,9 @@ class ForkCommands:
         point = command.point
         try:
             session = session_from(point, dict(command.changes or {}))
-            if self.chain_settings is not None:
-                session.set_chain_settings(self.chain_settings)
         except Exception as e:  # noqa: BLE001 - a branch that cannot start keeps the session
             self.problem.emit(f"Cannot start the branch at step {point.step}: {e}")
             return
-        self.session = session
-        self._frozen = None  # the copy of the previous session: copy anew
         self._set_playing(False)
-        self._restarted()  # forces the first snapshot: the view draws at once
-        self._emit_info()
+        self._install(session)
         self.fork_started.emit(session.step_count)

@@ -35,12 +35,7 @@ class PointsCommands:
             session = Session(
                 s.model_name, "points", keep, seed=s.seed, device=str(s.device), points=points
             )
-            if self.chain_settings is not None:
-                session.set_chain_settings(self.chain_settings)
         except Exception as e:  # noqa: BLE001 - points a model cannot use keep the session
             self.problem.emit(f"Cannot train {s.model_name} on the {command.name}: {e}")
             return
-        self.session = session
-        self._frozen = None  # the copy of the previous session: copy anew
-        self._restarted()
-        self._emit_info()
+        self._install(session)
