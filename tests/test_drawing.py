@@ -176,3 +176,26 @@ def test_the_draw_modes_copy_of_the_fewest_points_is_the_cores():
     from playground.core.data import points
 
     assert drawing_mode.MIN_POINTS == points.MIN_POINTS
+
+
+def test_compare_with_on_drawn_points_trains_both_sides_on_them(qtbot, open_window):
+    """File > Compare with… on a drawn-points session: the left pane is the session (its
+    preset copy keeps the points), the right a fresh model given the same points."""
+    points = torch.randn(80, 2, generator=torch.Generator().manual_seed(1))
+    window = open_window("gan", "moons")
+    window.post(SetPoints(points.numpy(), "drawn points"))
+    qtbot.waitUntil(lambda: window.info is not None and window.info.dataset == "points",
+                    timeout=TIMEOUT)  # fmt: skip
+    compare = window.presets.compare_with("wgan-gp")
+    left, right = compare.panes
+    qtbot.waitUntil(
+        lambda: all(
+            p.info is not None and p.info.dataset == "points" and p.frame is not None
+            for p in (left, right)
+        ),
+        timeout=TIMEOUT,
+    )
+    assert right.info.model == "wgan-gp" and left.info.model == "gan"
+    for pane in (left, right):
+        assert torch.equal(pane.worker.session.data.points, points)
+    compare.close()

@@ -12,15 +12,17 @@ from .qt_util import weakly
 
 __all__ = ["ForkSides", "PLACEHOLDER_DATASET", "first_dataset"]
 
-#: a pane whose branch trains on drawn points (dataset ``points``, not buildable without
-#: them) starts on this plane set; the branch replaces it before Play both can start
+#: a pane on drawn points (dataset ``points``, not buildable without them: a branch, a
+#: preset, a fresh model given the points) starts on this plane set; the branch, preset or
+#: points replace it before Play both can start
 PLACEHOLDER_DATASET = "moons"
 
 
-def first_dataset(dataset: str, fork: Any) -> str:
+def first_dataset(dataset: str, fork: Any = None) -> str:
     """The dataset a pane is first built on: ``dataset``, or :data:`PLACEHOLDER_DATASET`
-    for a fork side on drawn points (bare ``points``: only the fork point holds them)."""
-    return PLACEHOLDER_DATASET if fork is not None and dataset == "points" else dataset
+    for a side on drawn points (bare ``points``: only the fork point, the preset or the
+    points posted to the pane hold them); ``fork`` is unused (kept for callers)."""
+    return PLACEHOLDER_DATASET if dataset == "points" else dataset
 
 
 class ForkSides:

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QSettings
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QWidget
 
-from .commands import OpenPreset, Pause, SavePreset
+from .commands import OpenPreset, Pause, SavePreset, SetPoints
 from .compare import CompareWindow, Side
 from .panels import PresetGallery
 from .panels.save_dialog import SaveChoice, ask_save
@@ -385,6 +385,9 @@ class PresetMenus(QObject):
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
+        if info.dataset == "points" and right.preset is None and info.points is not None:
+            # a fresh model on the same drawn points (its pane starts on a plane set)
+            tool.panes[1].post(SetPoints(info.points, "drawn points"))
         copy = str(folder / "session")
         # queued: the left pane's worker starts (and opens it) once it is saved
         tool.open_preset(0, copy)
