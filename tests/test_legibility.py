@@ -445,7 +445,7 @@ def test_chains_controls_wrap_instead_of_widening_the_view(qtbot):
     view = ChainsView()
     qtbot.addWidget(view)
     font = view.font()
-    font.setPointSizeF(font.pointSizeF() * 2)
+    font.setPointSizeF(20.0)  # a projector size (not relative: other tests change the app font)
     view.setFont(font)
     view.resize(500, 600)
     view.show()
