@@ -41,6 +41,7 @@ from .commands import (
 )
 from .drawing_mode import DrawingMode
 from .explain import ExplainPanel
+from .lazy_views import LazyViews
 from .panels import HyperparameterForm, SessionPanel, TransportPanel
 from .presenting import PresentationMode, press
 from .qt_util import GuiThreadCollector, delete_later, signals_blocked, weakly
@@ -163,7 +164,8 @@ class MainWindow(FrameDrawing, QMainWindow):
         scroll.setMaximumWidth(440)
         self.side_panel = scroll
 
-        self.views: dict[str, View] = {cls.name: cls() for cls in VIEWS}
+        # views are built when first shown (a session offers a handful of the 29)
+        self.views: LazyViews = LazyViews(VIEWS, self._view_built)
         self.presentation_mode = PresentationMode(self, scroll, self.transport, self.views)
         self.slim_bar = self.presentation_mode.slim_bar
         self.presentation_action = self.presentation_mode.action
@@ -192,10 +194,6 @@ class MainWindow(FrameDrawing, QMainWindow):
         layout.addWidget(scroll)
         layout.addLayout(right, 1)
         self.setCentralWidget(central)
-        for view in self.views.values():
-            if view.parent() is None:  # never in a tab yet: deleted with the central widget
-                view.setParent(central)
-                view.hide()
 
         self.step_label = QLabel("starting\u2026")
         self.speed_label = QLabel("")
@@ -256,9 +254,19 @@ class MainWindow(FrameDrawing, QMainWindow):
         self.form.edited.connect(self.edit_hyperparameter)
         self.form.done.connect(self.focus_view)
         self.tabs.currentChanged.connect(self._on_tab)
-        for view in self.views.values():
-            view.parts_changed.connect(self.request_parts)
-            view.command.connect(self.post)
+
+    def _view_built(self, view: View) -> None:
+        """Wire a view built on first use (see :class:`~.lazy_views.LazyViews`): its
+        commands and picture requests reach the worker; outside the tabs it is a hidden
+        child of the window (deleted with it); in presentation mode it is scaled too."""
+        view.parts_changed.connect(self.request_parts)
+        view.command.connect(self.post)
+        if view.parent() is None:
+            view.setParent(self)
+            view.hide()
+        presenting = getattr(self, "presentation_mode", None)
+        if presenting is not None and presenting.on:
+            presenting.style.apply(view)
 
     def _add_keys(self) -> None:
         """Plain keys for the lecture hall. A focused spin box or line edit takes printable

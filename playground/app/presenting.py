@@ -131,7 +131,9 @@ class PresentationMode(QObject):
         if on:
             self._normal = (window.geometry(), window.windowState(), QApplication.font())
             # plots first: their label sizes are read before the application font grows
-            self.style.apply(*self.views.values())
+            # the views built so far (the window scales later ones as they are built)
+            built = self.views.built() if hasattr(self.views, "built") else self.views.values()
+            self.style.apply(*built)
             app.setFont(theme.scaled_font(QApplication.font(), theme.PRESENTATION_FONT_SCALE))
             self.side_panel.hide()
             self.show_playing(self.transport.play.isChecked())

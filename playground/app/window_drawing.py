@@ -43,7 +43,7 @@ class FrameDrawing:
     def _draw(self, frame: Frame, view: View) -> None:
         if frame.generation != self._generation:
             self._generation = frame.generation
-            for each in self.views.values():
+            for each in self.views.built():  # views not built yet hold nothing
                 each.clear()
             self.view_status.clear_pictures()
         self.view_status.show_view(view.name, view.title)

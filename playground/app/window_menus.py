@@ -120,7 +120,7 @@ class PresetMenus(QObject):
         self._opening = (time.perf_counter(), window.worker.generation, False)
         self._pending = (str(path), None)
         # the worker snapshots the preset's own view first: its tab is shown at once
-        parts = {name: tuple(view.snapshot_parts()) for name, view in window.views.items()}
+        parts = {name: window.views.parts_of(name) for name in window.views}
         window.post(OpenPreset(str(path), parts))
 
     def request_open(self, path: str) -> bool:
