@@ -360,6 +360,14 @@ class TimelineCommands:
             super()._maybe_snapshot()
             if not self.playing:  # while playing: after each chunk, a few times a second
                 self._timeline_progress()
+                if (
+                    self._scrub is None
+                    and self._ring is not None
+                    and self.session.step_count > 0
+                    and self._commands.empty()
+                ):
+                    # built while idle, so the first move of the timeline need not wait
+                    self._scrub_session()
             return
         if self._scrub_pending is not None:
             step, self._scrub_pending = self._scrub_pending, None
