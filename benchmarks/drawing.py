@@ -33,6 +33,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from benchmarks.app_bench import spin, wait_for  # noqa: E402
+from benchmarks.gui_latency import probe  # noqa: E402
 from playground.app import theme  # noqa: E402
 from playground.app.drawing_mode import TICK_MS  # noqa: E402
 from playground.app.main_window import MainWindow  # noqa: E402
@@ -195,14 +196,7 @@ def main() -> int:
 
 def hold_brush_baseline(seconds: float) -> np.ndarray:
     """The probe's latencies with the draw mode on but no stroke (the same training)."""
-    stamps: list[float] = []
-    probe = QTimer()
-    probe.setInterval(PROBE_MS)
-    probe.timeout.connect(lambda: stamps.append(time.perf_counter()))
-    probe.start()
-    spin(int(seconds * 1000))
-    probe.stop()
-    return np.diff(np.array(stamps)) * 1000 - PROBE_MS
+    return probe(seconds)
 
 
 if __name__ == "__main__":
