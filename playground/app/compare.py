@@ -4,6 +4,7 @@ at the same step (lock-step), in a window that fits the screen it opens on."""
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,6 +205,23 @@ class CompareWindow(ForkSides, QMainWindow):
         self.same_view_action.setToolTip("A tab chosen on one side is shown on the other too")
         self.side_panels_action.toggled.connect(weakly(self, lambda w, on: w.arrange(panels=on)))
         self.stack_action.toggled.connect(weakly(self, lambda w, on: w.arrange(stacked=on)))
+
+    @classmethod
+    def in_temp_folder(
+        cls, left: Side | tuple, right: Side | tuple, *, prefix: str, **kwargs: Any
+    ) -> CompareWindow:
+        """A compare window owning a fresh temporary folder (named ``prefix`` + random),
+        deleted when the window goes, or at once if the window cannot be built
+        (``kwargs``: as :class:`CompareWindow`'s, ``folder`` excepted).
+
+        Raises:
+            ValueError: as :class:`CompareWindow` (the folder is gone then)."""
+        folder = Path(tempfile.mkdtemp(prefix=prefix))
+        try:
+            return cls(left, right, folder=folder, **kwargs)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
 
     # ------------------------------------------------------------------ the window
     def start(self) -> None:

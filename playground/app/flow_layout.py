@@ -5,9 +5,9 @@ never makes a view wider than the screen, even at presentation font sizes."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QLayoutItem, QWidget
 
-__all__ = ["FlowLayout"]
+__all__ = ["FlowLayout", "labelled"]
 
 
 class FlowLayout(QLayout):
@@ -74,3 +74,15 @@ class FlowLayout(QLayout):
             x += hint.width() + gap
             row_height = max(row_height, hint.height())
         return y + row_height - rect.y() + m.bottom()
+
+
+def labelled(label: str | QLabel | None, widget: QWidget) -> QWidget:
+    """A label and its control in one widget, kept together on one line of a
+    :class:`FlowLayout` (``label`` ``None``: the control alone)."""
+    pair = QWidget()
+    row = QHBoxLayout(pair)
+    row.setContentsMargins(0, 0, 0, 0)
+    if label is not None:
+        row.addWidget(label if isinstance(label, QLabel) else QLabel(label))
+    row.addWidget(widget)
+    return pair

@@ -4,10 +4,7 @@ Compare window whose two sides start at the fork step and whose curves are overl
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from ..core import hyperparameters as hpm
@@ -84,14 +81,9 @@ def open_fork(
         Side(point.model, point.dataset, fork=point, label="as run"),
         Side(point.model, point.dataset, fork=point, changes=changes, label=f"fork: {described}"),
     )
-    folder = Path(tempfile.mkdtemp(prefix="dgm-fork-"))
-    try:
-        tool = CompareWindow(
-            *sides, pane=type(window), seed=point.seed, device=point.device, folder=folder
-        )
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    tool = CompareWindow.in_temp_folder(
+        *sides, prefix="dgm-fork-", pane=type(window), seed=point.seed, device=point.device
+    )
     tool.setWindowTitle(f"DGM Playground: fork at step {point.step:,}: as run vs {described}")
     window.presets.tool_windows.append(tool)  # joined with the window, kept until closed
     tool.closed.connect(weakly(window, _forget))

@@ -219,7 +219,7 @@ class LessonBar(QToolBar):
         metrics = self.progress.fontMetrics()
         room = self.progress.width() - 24 - metrics.horizontalAdvance(prefix)
         title = metrics.elidedText(title, Qt.TextElideMode.ElideRight, max(room, 40))
-        # % starts QProgressBar's placeholders (%v, %m, %p): a title's own is doubled
+        # % starts QProgressBar's format codes (%v, %m, %p): a title's own % is doubled
         self.progress.setFormat((prefix + title).replace("%", "%%"))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override

@@ -4,9 +4,6 @@ the live run step is :mod:`.lesson_live`)."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -202,14 +199,9 @@ class StepActions(LiveStep):
         window = self.window
         try:
             sides = [self._side(s, Side) for s in (step.left, step.right)]
-            folder = Path(tempfile.mkdtemp(prefix="dgm-lesson-compare-"))
-            try:
-                tool = CompareWindow(
-                    *sides, pane=type(window), seed=self._seed(step.left), folder=folder
-                )
-            except BaseException:
-                shutil.rmtree(folder, ignore_errors=True)
-                raise
+            tool = CompareWindow.in_temp_folder(
+                *sides, prefix="dgm-lesson-compare-", pane=type(window), seed=self._seed(step.left)
+            )
         except (ValueError, PresetError) as e:
             self.say(f"Cannot compare: {e}")
             return

@@ -9,7 +9,6 @@ keeps the open preset's state and talks to the window through its public methods
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -372,23 +371,18 @@ class PresetMenus(QObject):
         else:
             shipped = SHIPPED_PRESETS / other
             right = Side.of_preset(shipped if "/" not in other and shipped.is_dir() else other)
-        folder = Path(tempfile.mkdtemp(prefix="dgm-compare-"))
-        try:
-            tool = CompareWindow(
-                Side(info.model, info.dataset),
-                right,
-                pane=type(window),
-                seed=info.seed,
-                device=info.device,
-                folder=folder,
-            )
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
+        tool = CompareWindow.in_temp_folder(
+            Side(info.model, info.dataset),
+            right,
+            prefix="dgm-compare-",
+            pane=type(window),
+            seed=info.seed,
+            device=info.device,
+        )
         if info.dataset == "points" and right.preset is None and info.points is not None:
             # a fresh model on the same drawn points (its pane starts on a plane set)
             tool.panes[1].post(SetPoints(info.points, "drawn points"))
-        copy = str(folder / "session")
+        copy = str(tool.folder / "session")
         # queued: the left pane's worker starts (and opens it) once it is saved
         tool.open_preset(0, copy)
         self._compare_copies[copy] = tool

@@ -13,7 +13,6 @@ from PySide6.QtGui import QColor, QValidator
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
 from ...core.chain_settings import CHAIN_SAMPLERS, CHAIN_SOURCES, CHAIN_STARTS, ChainSettings
 from .. import theme
 from ..commands import SetChainSettings
-from ..flow_layout import FlowLayout
+from ..flow_layout import FlowLayout, labelled
 from ..qt_util import signals_blocked
 from .base import View
 
@@ -118,17 +117,6 @@ def _pen(alpha: int) -> Any:
     return pg.mkPen(QColor(c.red(), c.green(), c.blue(), alpha), width=2)
 
 
-def _pair(label: str | QLabel | None, widget: QWidget) -> QWidget:
-    """A label and its control, kept together on one line of a :class:`FlowLayout`."""
-    pair = QWidget()
-    row = QHBoxLayout(pair)
-    row.setContentsMargins(0, 0, 0, 0)
-    if label is not None:
-        row.addWidget(label if isinstance(label, QLabel) else QLabel(label))
-    row.addWidget(widget)
-    return pair
-
-
 class ChainsView(View):
     """Langevin chains over the target's picture, and the controls that steer them.
 
@@ -194,7 +182,7 @@ class ChainsView(View):
             ("steps/frame:", self.steps_per_frame),
             (self._level_label, self.steps_per_level),
         ):
-            flow.addWidget(_pair(label, widget))
+            flow.addWidget(labelled(label, widget))
 
         self.canvas, self.plot, self.image, self.bar = theme.make_heatmap(
             BACKGROUND_MAP, "log p(x) [nats]"

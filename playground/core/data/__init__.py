@@ -109,11 +109,13 @@ def parse_dataset_spec(spec: str) -> tuple[str, dict[str, Any]]:
     return specs.parse_dataset_spec(spec, options_of, UnknownDatasetError)
 
 
-def make_dataset(spec: str) -> Density2D | ImageDataset:
+def make_dataset(spec: str, points: Any = None) -> Density2D | ImageDataset:
     """The dataset a spec names (see :func:`parse_dataset_spec`).
 
     Arguments:
         spec: ``moons``, ``8gaussians``, ``U1``, ``digits``, ``shapes:size=20``, ...
+        points: ``(n, 2)`` points drawn or imported in the app, with ``spec="points"``:
+            their empirical distribution (:class:`Points`).
 
     Returns:
         A new :class:`Density2D` or :class:`ImageDataset`.
@@ -121,7 +123,12 @@ def make_dataset(spec: str) -> Density2D | ImageDataset:
     Raises:
         UnknownDatasetError: an unknown name or option.
         EmptyFolderError: a folder with no readable image.
-        ValueError: an option value out of range (the message says which).
+        ValueError: an option value out of range (the message says which), or
+            ``points`` with another spec than ``points``.
     """
+    if points is not None:
+        if spec != Points.name:
+            raise ValueError(f"points are given with the dataset {Points.name!r}, not {spec!r}")
+        return Points(points=points)
     name, options = parse_dataset_spec(spec)
     return ALL_DATASETS[name](**options)

@@ -13,7 +13,6 @@ from torch import Tensor
 from .. import hyperparameters as hpm
 from ..data import ALL_DATASETS, ImageDataset, make_dataset
 from ..data.base import Density2D
-from ..data.points import Points
 from ..device import resolve_device
 from ..metrics.latent import test_points
 from ..models import get_model_class
@@ -85,16 +84,8 @@ class Session:
         points: Tensor | None = None,
     ):
         self.model_class: type[GenerativeModel] = get_model_class(model)
-        self.points: Tensor | None = None
-        if points is not None:
-            if dataset != Points.name:
-                raise ValueError(
-                    f"points are given with the dataset {Points.name!r}, not {dataset!r}"
-                )
-            self.data: Density2D | ImageDataset = Points(points=points)
-            self.points = self.data.points
-        else:
-            self.data = make_dataset(dataset)
+        self.data: Density2D | ImageDataset = make_dataset(dataset, points)
+        self.points: Tensor | None = None if points is None else self.data.points
         self.model_name, self.dataset_name = model, dataset
         if not self.model_class.fits(self.data):
             raise ValueError(self._cannot_train_message())
