@@ -28,7 +28,9 @@ _DATASETS: dict[str, object] = {}
 def shared_datasets(monkeypatch):
     """Each dataset built once for the whole module (image sets take a while)."""
 
-    def cached(spec: str):
+    def cached(spec: str, points=None):
+        if points is not None:  # drawn points: nothing to share
+            return make_dataset(spec, points)
         if spec not in _DATASETS:
             _DATASETS[spec] = make_dataset(spec)
         return _DATASETS[spec]
